@@ -1,0 +1,35 @@
+package org.solulens.backend;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import org.solulens.model.SoluModel;
+
+/**
+ * Runs one model. A backend is bound to its model so that it can prepare the weights once (a GPU backend
+ * uploads them); close it to release what it holds.
+ */
+public interface Backend extends AutoCloseable {
+    SoluModel model();
+
+    /** A short name for logs and tables: "cpu", "cuda", "emulator". */
+    String name();
+
+    /**
+     * The forward pass of one prompt given as token ids (used exactly as given), caching the hooks named
+     * in {@code hooks} (see {@link Hooks}; unknown names are an error).
+     */
+    ForwardResult run(int[] tokens, Collection<String> hooks);
+
+    /** Several prompts of different lengths; results in input order. */
+    default List<ForwardResult> run(List<int[]> prompts, Collection<String> hooks) {
+        List<ForwardResult> out = new ArrayList<>(prompts.size());
+        for (int[] tokens : prompts) {
+            out.add(run(tokens, hooks));
+        }
+        return out;
+    }
+
+    @Override
+    default void close() {}
+}

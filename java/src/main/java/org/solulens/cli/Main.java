@@ -1,0 +1,51 @@
+package org.solulens.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code solulens} command line. */
+@Command(name = "solulens", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Interpretability experiments on one-layer SoLU transformers (TransformerLens's solu-1l).",
+        subcommands = {InfoCommand.class, RunCommand.class, CommandLine.HelpCommand.class})
+public final class Main {
+    static {
+        // slf4j-simple: one short line per message on stderr, so stdout stays the command's output.
+        System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
+        System.setProperty("org.slf4j.simpleLogger.showThreadName", "false");
+        System.setProperty("org.slf4j.simpleLogger.showLogName", "false");
+        System.setProperty("org.slf4j.simpleLogger.levelInBrackets", "true");
+        // DJL's tokenizer logs its native-library search at INFO and probes for CUDA; only its errors matter here.
+        System.setProperty("org.slf4j.simpleLogger.log.ai.djl", "error");
+        if (System.getProperty("ai.djl.offline") == null) {
+            System.setProperty("ai.djl.offline", "true");
+        }
+    }
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    /** Runs a command line and returns its exit code (tests call this instead of {@link #main}). */
+    public static int execute(String... args) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            boolean userError = ex instanceof IllegalArgumentException || ex instanceof IllegalStateException
+                    || ex instanceof java.io.IOException || ex instanceof java.io.UncheckedIOException;
+            String message = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
+            commandLine.getErr().println("solulens " + commandLine.getCommandName() + ": error: " + message);
+            if (!userError || System.getenv("SOLULENS_DEBUG") != null) {
+                ex.printStackTrace(commandLine.getErr());
+            }
+            return userError ? 2 : 1;
+        });
+        return cli.execute(args);
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"solulens " + (v == null ? "(development build)" : v)};
+        }
+    }
+}

@@ -1,0 +1,29 @@
+package org.solulens.cli;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import org.solulens.backend.Backend;
+import org.solulens.backend.Backends;
+import org.solulens.model.DemoModel;
+import org.solulens.model.ModelFolder;
+import org.solulens.model.SoluModel;
+import picocli.CommandLine.Option;
+
+/** {@code --model} and {@code --device}, shared by every command. */
+final class ModelOptions {
+    @Option(names = "--model", paramLabel = "DIR",
+            description = "Model folder (config.json, *.safetensors, optional tokenizer.json). Default: the bundled demo model.")
+    Path model;
+
+    @Option(names = "--device", paramLabel = "cpu|auto", defaultValue = "auto",
+            description = "Where to run: cpu, or auto (the best available). Default: ${DEFAULT-VALUE}.")
+    String device;
+
+    SoluModel loadModel() throws IOException {
+        return model == null ? DemoModel.load() : ModelFolder.load(model);
+    }
+
+    Backend backend(SoluModel m) {
+        return Backends.create(m, Backends.Choice.parse(device));
+    }
+}

@@ -1,0 +1,130 @@
+package org.solulens.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.solulens.backend.Activation;
+import org.solulens.backend.Backend;
+import org.solulens.backend.ForwardResult;
+import org.solulens.backend.Hooks;
+import org.solulens.io.CacheWriter;
+import org.solulens.model.SoluModel;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = {"Run the model on prompts and print a per-token loss table with the top-5 predictions.",
+                "With --cache-out, also write every hook's activations as .npy files (TransformerLens hook names)."})
+final class RunCommand implements Callable<Integer> {
+    private static final int TOP_K = 5;
+
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Mixin
+    PromptOptions promptOptions;
+
+    @Option(names = "--cache-out", paramLabel = "DIR",
+            description = "Write <hook name>.npy (float32, C order, no batch dimension), logits.npy, loss.npy and manifest.json here; one sub-folder per prompt (0/, 1/, ...) when there are several.")
+    Path cacheOut;
+
+    @Option(names = "--hooks", paramLabel = "NAMES", split = ",",
+            description = "Hooks to write with --cache-out (comma-separated). Default: all.")
+    List<String> hooks;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        try (SoluModel model = modelOptions.loadModel(); Backend backend = modelOptions.backend(model)) {
+            List<PromptOptions.Prompt> prompts = promptOptions.resolve(model);
+            List<String> wanted = cacheOut == null ? List.of(Hooks.LOGITS, Hooks.LOSS)
+                    : hooks == null ? Hooks.available(model.config()) : withLogits(hooks);
+            Hooks.select(model.config(), wanted);
+            out.println("model: " + model.description() + "   backend: " + backend.name());
+            for (int i = 0; i < prompts.size(); i++) {
+                PromptOptions.Prompt prompt = prompts.get(i);
+                ForwardResult result = backend.run(prompt.tokens(), wanted);
+                printTable(out, model, i, prompt, result);
+                if (cacheOut != null) {
+                    Path dir = prompts.size() == 1 ? cacheOut : cacheOut.resolve(Integer.toString(i));
+                    CacheWriter.write(dir, model, backend.name(), onlyRequested(result), prompt.text());
+                    out.println("cache written to " + dir.toAbsolutePath());
+                }
+            }
+        }
+        return 0;
+    }
+
+    /** The table needs logits; keep them out of the written cache unless they were asked for. */
+    private List<String> withLogits(List<String> requested) {
+        List<String> all = new java.util.ArrayList<>(requested);
+        if (!all.contains(Hooks.LOGITS)) {
+            all.add(Hooks.LOGITS);
+        }
+        return all;
+    }
+
+    private ForwardResult onlyRequested(ForwardResult r) {
+        if (hooks == null || hooks.contains(Hooks.LOGITS)) {
+            return r;
+        }
+        java.util.Map<String, Activation> kept = new java.util.LinkedHashMap<>(r.cache());
+        kept.remove(Hooks.LOGITS);
+        return new ForwardResult(r.tokens(), r.loss(), kept);
+    }
+
+    private static void printTable(PrintWriter out, SoluModel model, int index, PromptOptions.Prompt prompt, ForwardResult r) {
+        int[] tokens = r.tokens();
+        out.println();
+        out.printf("prompt %d: %d tokens, mean loss %s%n", index, tokens.length,
+                Double.isNaN(r.meanLoss()) ? "n/a (one token)" : String.format("%.4f", r.meanLoss()));
+        out.printf("%4s  %-14s %-14s %8s   %s%n", "pos", "token", "next", "loss", "top-" + TOP_K + " predictions (probability)");
+        Activation logits = r.get(Hooks.LOGITS);
+        int vocab = logits.shape()[1];
+        for (int p = 0; p < tokens.length; p++) {
+            String next = p + 1 < tokens.length ? show(model, tokens[p + 1]) : "-";
+            String loss = p + 1 < tokens.length ? String.format("%8.4f", r.loss()[p]) : String.format("%8s", "");
+            out.printf("%4d  %-14s %-14s %s   %s%n", p, show(model, tokens[p]), next, loss, topK(model, logits.data(), p * vocab, vocab));
+        }
+    }
+
+    private static String topK(SoluModel model, double[] logits, int offset, int vocab) {
+        Integer[] ids = new Integer[vocab];
+        Arrays.setAll(ids, i -> i);
+        double max = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < vocab; i++) {
+            max = Math.max(max, logits[offset + i]);
+        }
+        double sum = 0;
+        for (int i = 0; i < vocab; i++) {
+            sum += Math.exp(logits[offset + i] - max);
+        }
+        Arrays.sort(ids, (a, b) -> Double.compare(logits[offset + b], logits[offset + a]));
+        StringBuilder sb = new StringBuilder();
+        for (int k = 0; k < Math.min(TOP_K, vocab); k++) {
+            int id = ids[k];
+            if (k > 0) {
+                sb.append(", ");
+            }
+            sb.append(show(model, id)).append(' ').append(String.format("%.3f", Math.exp(logits[offset + id] - max) / sum));
+        }
+        return sb.toString();
+    }
+
+    /** A token as a short quoted string, so spaces and newlines are visible. */
+    private static String show(SoluModel model, int id) {
+        String s = model.tokenText(id).replace("\n", "\\n");
+        if (s.length() > 12) {
+            s = s.substring(0, 11) + "…";
+        }
+        return "'" + s + "'";
+    }
+}

@@ -1,0 +1,127 @@
+package org.solulens.cpu;
+
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import org.solulens.backend.Activation;
+import org.solulens.backend.Backend;
+import org.solulens.backend.ForwardResult;
+import org.solulens.backend.Hooks;
+import org.solulens.model.ModelConfig;
+import org.solulens.model.SoluModel;
+import org.solulens.model.SoluWeights;
+
+/**
+ * The pure-Java forward pass, in double with float32 weights: the reference every other backend is
+ * checked against. It reads like DESIGN.md's equations, one line per TransformerLens hook.
+ */
+public final class CpuBackend implements Backend {
+    private final SoluModel model;
+
+    public CpuBackend(SoluModel model) {
+        this.model = model;
+    }
+
+    @Override
+    public SoluModel model() {
+        return model;
+    }
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    @Override
+    public ForwardResult run(int[] tokens, Collection<String> hooks) {
+        ModelConfig cfg = model.config();
+        model.checkTokens(tokens);
+        Set<String> wanted = Hooks.select(cfg, hooks);
+        SoluWeights w = model.weights();
+        int P = tokens.length, D = cfg.dModel(), N = cfg.dMlp(), H = cfg.nHeads(), dh = cfg.dHead(), V = cfg.dVocab();
+        double eps = cfg.eps();
+        Cache cache = new Cache(wanted);
+
+        double[] embed = new double[P * D], posEmbed = new double[P * D], residPre = new double[P * D];
+        for (int p = 0; p < P; p++) {
+            for (int i = 0; i < D; i++) {
+                embed[p * D + i] = w.wE.get(tokens[p] * D + i);
+                posEmbed[p * D + i] = w.wPos.get(p * D + i);
+                residPre[p * D + i] = embed[p * D + i] + posEmbed[p * D + i];
+            }
+        }
+        cache.put(Hooks.EMBED, embed, P, D);
+        cache.put(Hooks.POS_EMBED, posEmbed, P, D);
+        cache.put(Hooks.RESID_PRE, residPre, P, D);
+
+        double[] ln1 = layerNorm(cache, residPre, P, D, w.ln1W, w.ln1B, eps, Hooks.LN1_SCALE, Hooks.LN1_NORMALIZED);
+        CausalAttention.Result attn = CausalAttention.forward(ln1, P, D, H, dh, cfg.attnScale(), w);
+        cache.put(Hooks.Q, attn.q(), P, H, dh);
+        cache.put(Hooks.K, attn.k(), P, H, dh);
+        cache.put(Hooks.V, attn.v(), P, H, dh);
+        cache.put(Hooks.ATTN_SCORES, attn.scores(), H, P, P);
+        cache.put(Hooks.PATTERN, attn.pattern(), H, P, P);
+        cache.put(Hooks.Z, attn.z(), P, H, dh);
+        cache.put(Hooks.ATTN_OUT, attn.out(), P, D);
+        double[] residMid = add(residPre, attn.out());
+        cache.put(Hooks.RESID_MID, residMid, P, D);
+
+        double[] ln2 = layerNorm(cache, residMid, P, D, w.ln2W, w.ln2B, eps, Hooks.LN2_SCALE, Hooks.LN2_NORMALIZED);
+        double[] pre = MatMul.multiply(ln2, P, D, w.wIn, 0, N, w.bIn, 0);
+        cache.put(Hooks.MLP_PRE, pre, P, N);
+        double[] act = new double[P * N];
+        MlpActivation.forward(cfg.actFn(), pre, P, N, act);
+        double[] post = act;
+        if (cfg.actFn().hasMlpLayerNorm()) {
+            cache.put(Hooks.MLP_MID, act, P, N);
+            post = layerNorm(cache, act, P, N, w.mlpLnW, w.mlpLnB, eps, Hooks.MLP_LN_SCALE, Hooks.MLP_LN_NORMALIZED);
+        }
+        cache.put(Hooks.MLP_POST, post, P, N);
+        double[] mlpOut = MatMul.multiply(post, P, N, w.wOut, 0, D, w.bOut, 0);
+        cache.put(Hooks.MLP_OUT, mlpOut, P, D);
+        double[] residPost = add(residMid, mlpOut);
+        cache.put(Hooks.RESID_POST, residPost, P, D);
+
+        double[] lnFinal = layerNorm(cache, residPost, P, D, w.lnFinalW, w.lnFinalB, eps, Hooks.LN_FINAL_SCALE, Hooks.LN_FINAL_NORMALIZED);
+        double[] logits = MatMul.multiply(lnFinal, P, D, w.wU, 0, V, w.bU, 0);
+        cache.put(Hooks.LOGITS, logits, P, V);
+        double[] loss = CrossEntropy.nextTokenLoss(logits, tokens, V);
+        cache.put(Hooks.LOSS, loss, P - 1);
+        return new ForwardResult(tokens.clone(), loss, cache.values);
+    }
+
+    private static double[] layerNorm(Cache cache, double[] x, int rows, int width,
+                                      org.solulens.model.Tensor gain, org.solulens.model.Tensor bias, double eps,
+                                      String scaleHook, String normalizedHook) {
+        double[] normalized = new double[rows * width], scale = new double[rows], out = new double[rows * width];
+        LayerNorm.forward(x, rows, width, gain, bias, eps, normalized, scale, out);
+        cache.put(scaleHook, scale, rows);
+        cache.put(normalizedHook, normalized, rows, width);
+        return out;
+    }
+
+    private static double[] add(double[] a, double[] b) {
+        double[] out = new double[a.length];
+        for (int i = 0; i < a.length; i++) {
+            out[i] = a[i] + b[i];
+        }
+        return out;
+    }
+
+    /** Keeps only the hooks that were asked for. */
+    private static final class Cache {
+        final Set<String> wanted;
+        final Map<String, Activation> values = new LinkedHashMap<>();
+
+        Cache(Set<String> wanted) {
+            this.wanted = wanted;
+        }
+
+        void put(String hook, double[] data, int... shape) {
+            if (wanted.contains(hook)) {
+                values.put(hook, new Activation(hook, shape, data));
+            }
+        }
+    }
+}

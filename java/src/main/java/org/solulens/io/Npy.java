@@ -1,0 +1,118 @@
+package org.solulens.io;
+
+import java.io.BufferedOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** NumPy {@code .npy} files (format 1.0): float32 little-endian, C order; reading also takes float64. */
+public final class Npy {
+    private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
+    private static final Pattern DESCR = Pattern.compile("'descr':\\s*'([^']*)'");
+    private static final Pattern ORDER = Pattern.compile("'fortran_order':\\s*(True|False)");
+    private static final Pattern SHAPE = Pattern.compile("'shape':\\s*\\(([^)]*)\\)");
+
+    /** An array read from a file: its shape and values. */
+    public record Array(int[] shape, float[] data) {}
+
+    private Npy() {}
+
+    /** Writes {@code data} (narrowed to float32) with {@code shape}. */
+    public static void writeFloat32(Path file, int[] shape, double[] data) throws IOException {
+        long n = 1;
+        for (int s : shape) {
+            n *= s;
+        }
+        if (n != data.length) {
+            throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " does not hold " + data.length + " values");
+        }
+        StringBuilder dims = new StringBuilder();
+        for (int s : shape) {
+            dims.append(s).append(", ");
+        }
+        String shapeText = shape.length == 1 ? shape[0] + "," : dims.length() == 0 ? "" : dims.substring(0, dims.length() - 2);
+        String header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + shapeText + "), }";
+        int unpadded = MAGIC.length + 2 + 2 + header.length() + 1;
+        header = header + " ".repeat((64 - unpadded % 64) % 64) + "\n";
+        try (OutputStream raw = Files.newOutputStream(file);
+             DataOutputStream out = new DataOutputStream(new BufferedOutputStream(raw, 1 << 16))) {
+            out.write(MAGIC);
+            out.write(1);
+            out.write(0);
+            out.write(header.length() & 0xff);
+            out.write(header.length() >>> 8);
+            out.write(header.getBytes(StandardCharsets.US_ASCII));
+            ByteBuffer buf = ByteBuffer.allocate(4 * 4096).order(ByteOrder.LITTLE_ENDIAN);
+            for (double v : data) {
+                if (!buf.hasRemaining()) {
+                    out.write(buf.array(), 0, buf.position());
+                    buf.clear();
+                }
+                buf.putFloat((float) v);
+            }
+            out.write(buf.array(), 0, buf.position());
+        }
+    }
+
+    /** Reads a little-endian float32 or float64 array in C order, as float32. */
+    public static Array read(Path file) throws IOException {
+        byte[] bytes = Files.readAllBytes(file);
+        if (bytes.length < 10 || !Arrays.equals(Arrays.copyOf(bytes, 6), MAGIC)) {
+            throw new IOException(file + ": not a .npy file");
+        }
+        int major = bytes[6];
+        int headerLen, start;
+        ByteBuffer bb = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        if (major == 1) {
+            headerLen = bb.getShort(8) & 0xffff;
+            start = 10;
+        } else {
+            headerLen = bb.getInt(8);
+            start = 12;
+        }
+        String header = new String(bytes, start, headerLen, StandardCharsets.US_ASCII);
+        String descr = group(DESCR, header, file);
+        if (group(ORDER, header, file).equals("True")) {
+            throw new IOException(file + ": Fortran-order arrays are not supported");
+        }
+        String shapeText = group(SHAPE, header, file).trim();
+        int[] shape = shapeText.isEmpty() ? new int[0]
+                : Arrays.stream(shapeText.split(",")).map(String::trim).filter(s -> !s.isEmpty()).mapToInt(Integer::parseInt).toArray();
+        int n = 1;
+        for (int s : shape) {
+            n *= s;
+        }
+        int dataStart = start + headerLen;
+        float[] data = new float[n];
+        switch (descr) {
+            case "<f4" -> {
+                for (int i = 0; i < n; i++) {
+                    data[i] = bb.getFloat(dataStart + 4 * i);
+                }
+            }
+            case "<f8" -> {
+                for (int i = 0; i < n; i++) {
+                    data[i] = (float) bb.getDouble(dataStart + 8 * i);
+                }
+            }
+            default -> throw new IOException(file + ": dtype " + descr + " not supported (expected <f4 or <f8)");
+        }
+        return new Array(shape, data);
+    }
+
+    private static String group(Pattern p, String header, Path file) throws IOException {
+        Matcher m = p.matcher(header);
+        if (!m.find()) {
+            throw new IOException(file + ": malformed .npy header: " + header.trim());
+        }
+        return m.group(1);
+    }
+}

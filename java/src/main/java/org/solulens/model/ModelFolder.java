@@ -1,0 +1,73 @@
+package org.solulens.model;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Loads a model folder: {@code config.json} (TransformerLens cfg), one or more {@code *.safetensors} with
+ * TransformerLens state-dict names, and an optional {@code tokenizer.json}.
+ */
+public final class ModelFolder {
+    /** Buffers TransformerLens keeps in its state dict; they are not weights. */
+    private static final Set<String> IGNORED_SUFFIXES = Set.of(".mask", ".IGNORE");
+
+    private ModelFolder() {}
+
+    public static SoluModel load(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            throw new ModelFormatException("model folder " + dir + " does not exist");
+        }
+        if (!Files.isDirectory(dir)) {
+            throw new ModelFormatException(dir + " is not a folder; a model folder holds config.json and *.safetensors");
+        }
+        ModelConfig config = ModelConfig.read(dir.resolve("config.json"));
+        Map<String, SafetensorsReader> owner = new HashMap<>();
+        for (Path file : safetensorsFiles(dir)) {
+            SafetensorsReader reader = SafetensorsReader.open(file);
+            for (String name : reader.entries().keySet()) {
+                SafetensorsReader previous = owner.putIfAbsent(name, reader);
+                if (previous != null) {
+                    throw new ModelFormatException("tensor '" + name + "' is in both " + previous.file() + " and " + file);
+                }
+            }
+        }
+        SoluWeights weights = SoluWeights.from(config, name -> {
+            SafetensorsReader reader = owner.get(name);
+            if (reader == null || IGNORED_SUFFIXES.stream().anyMatch(name::endsWith)) {
+                return null;
+            }
+            try {
+                return reader.read(name);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        Path tok = dir.resolve("tokenizer.json");
+        TextTokenizer tokenizer = Files.isRegularFile(tok) ? TextTokenizer.load(tok) : null;
+        return new SoluModel(config, weights, tokenizer, dir.toAbsolutePath().normalize().toString());
+    }
+
+    private static List<Path> safetensorsFiles(Path dir) throws IOException {
+        Path single = dir.resolve("model.safetensors");
+        if (Files.isRegularFile(single)) {
+            return List.of(single);
+        }
+        List<Path> files = new ArrayList<>();
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir, "*.safetensors")) {
+            stream.forEach(files::add);
+        }
+        if (files.isEmpty()) {
+            throw new ModelFormatException("model folder " + dir + " has no model.safetensors (or other *.safetensors file)");
+        }
+        files.sort(null);
+        return files;
+    }
+}

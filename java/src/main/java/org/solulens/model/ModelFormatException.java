@@ -1,0 +1,14 @@
+package org.solulens.model;
+
+/** A model folder, config or weights file that cannot be used, with a message that says what and where. */
+public class ModelFormatException extends IllegalArgumentException {
+    private static final long serialVersionUID = 1L;
+
+    public ModelFormatException(String message) {
+        super(message);
+    }
+
+    public ModelFormatException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

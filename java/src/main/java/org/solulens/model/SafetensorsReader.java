@@ -1,0 +1,199 @@
+package org.solulens.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reads a safetensors file: an 8-byte little-endian header length, a JSON header naming every tensor's
+ * dtype, shape and byte range, then the data. Every byte range is checked before anything is mapped;
+ * float32 tensors are memory-mapped views, float16 and bfloat16 are widened onto the heap when read.
+ */
+public final class SafetensorsReader {
+    /** A header larger than this is certainly corrupt (real headers are a few kB). */
+    private static final long MAX_HEADER_BYTES = 100L << 20;
+
+    /** One entry of the header. */
+    public record Entry(String name, String dtype, int[] shape, long begin, long end) {}
+
+    private final Path file;
+    private final long dataStart;
+    private final Map<String, Entry> entries;
+
+    private SafetensorsReader(Path file, long dataStart, Map<String, Entry> entries) {
+        this.file = file;
+        this.dataStart = dataStart;
+        this.entries = entries;
+    }
+
+    public static SafetensorsReader open(Path file) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long fileSize = ch.size();
+            if (fileSize < 8) {
+                throw new ModelFormatException(file + ": truncated safetensors file (" + fileSize
+                        + " bytes; at least the 8-byte header length is needed)");
+            }
+            ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            readFully(ch, lenBuf, 0);
+            long headerLen = lenBuf.getLong(0);
+            if (headerLen < 2 || headerLen > fileSize - 8 || headerLen > MAX_HEADER_BYTES) {
+                throw new ModelFormatException(file + ": corrupt safetensors header: header length " + headerLen
+                        + " does not fit in a file of " + fileSize + " bytes");
+            }
+            ByteBuffer header = ByteBuffer.allocate((int) headerLen);
+            readFully(ch, header, 8);
+            JsonNode root;
+            try {
+                root = new ObjectMapper().readTree(header.array());
+            } catch (com.fasterxml.jackson.core.JacksonException e) {
+                throw new ModelFormatException(file + ": corrupt safetensors header: not valid JSON ("
+                        + e.getOriginalMessage() + ")");
+            }
+            if (root == null || !root.isObject()) {
+                throw new ModelFormatException(file + ": corrupt safetensors header: expected a JSON object");
+            }
+            long dataStart = 8 + headerLen;
+            Map<String, Entry> entries = parseEntries(file, root, fileSize - dataStart);
+            return new SafetensorsReader(file, dataStart, Collections.unmodifiableMap(entries));
+        }
+    }
+
+    private static Map<String, Entry> parseEntries(Path file, JsonNode root, long dataSize) {
+        Map<String, Entry> entries = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> field = it.next();
+            String name = field.getKey();
+            if (name.equals("__metadata__")) {
+                continue;
+            }
+            JsonNode t = field.getValue();
+            String where = file + ": tensor '" + name + "'";
+            JsonNode dtype = t.get("dtype"), shape = t.get("shape"), offsets = t.get("data_offsets");
+            if (dtype == null || !dtype.isTextual() || shape == null || !shape.isArray()
+                    || offsets == null || !offsets.isArray() || offsets.size() != 2) {
+                throw new ModelFormatException(where + ": header entry needs dtype, shape and data_offsets [begin, end]");
+            }
+            int[] dims = new int[shape.size()];
+            for (int i = 0; i < dims.length; i++) {
+                JsonNode d = shape.get(i);
+                if (!d.canConvertToInt() || d.asInt() < 0) {
+                    throw new ModelFormatException(where + ": bad dimension " + d + " in shape " + shape);
+                }
+                dims[i] = d.asInt();
+            }
+            long begin = offsets.get(0).asLong(-1), end = offsets.get(1).asLong(-1);
+            if (begin < 0 || end < begin || end > dataSize) {
+                throw new ModelFormatException(where + ": data_offsets [" + begin + ", " + end
+                        + "] out of range: the data section has " + dataSize + " bytes");
+            }
+            int width = bytesPerElement(dtype.asText());
+            if (width > 0 && end - begin != Tensor.numel(dims) * width) {
+                throw new ModelFormatException(where + ": data_offsets span " + (end - begin) + " bytes but "
+                        + dtype.asText() + " shape " + shape + " needs " + Tensor.numel(dims) * width);
+            }
+            entries.put(name, new Entry(name, dtype.asText(), dims, begin, end));
+        }
+        List<Entry> sorted = new ArrayList<>(entries.values());
+        sorted.sort(Comparator.comparingLong(Entry::begin));
+        for (int i = 1; i < sorted.size(); i++) {
+            Entry a = sorted.get(i - 1), b = sorted.get(i);
+            if (b.begin() < a.end() && b.end() > b.begin()) {
+                throw new ModelFormatException(file + ": tensors '" + a.name() + "' [" + a.begin() + ", " + a.end()
+                        + ") and '" + b.name() + "' [" + b.begin() + ", " + b.end() + ") overlap");
+            }
+        }
+        return entries;
+    }
+
+    /** Bytes per element of a safetensors dtype, or -1 for dtypes whose size we do not check. */
+    private static int bytesPerElement(String dtype) {
+        return switch (dtype) {
+            case "F64", "I64", "U64" -> 8;
+            case "F32", "I32", "U32" -> 4;
+            case "F16", "BF16", "I16", "U16" -> 2;
+            case "BOOL", "I8", "U8", "F8_E4M3", "F8_E5M2" -> 1;
+            default -> -1;
+        };
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    public Map<String, Entry> entries() {
+        return entries;
+    }
+
+    /** Reads one tensor as float32: a mapped view for F32, a widened heap copy for F16 and BF16. */
+    public Tensor read(String name) throws IOException {
+        Entry e = entries.get(name);
+        if (e == null) {
+            throw new ModelFormatException(file + ": no tensor named '" + name + "'");
+        }
+        long bytes = e.end() - e.begin();
+        if (bytes == 0) {
+            return new Tensor(name, e.shape(), FloatBuffer.allocate(0));
+        }
+        MappedByteBuffer mapped;
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            mapped = ch.map(FileChannel.MapMode.READ_ONLY, dataStart + e.begin(), bytes);
+        }
+        ByteBuffer le = mapped.order(ByteOrder.LITTLE_ENDIAN);
+        return switch (e.dtype()) {
+            case "F32" -> new Tensor(name, e.shape(), le.asFloatBuffer());
+            case "F16" -> new Tensor(name, e.shape(), widen(le, true));
+            case "BF16" -> new Tensor(name, e.shape(), widen(le, false));
+            default -> throw new ModelFormatException(file + ": tensor '" + name + "' has unsupported dtype "
+                    + e.dtype() + "; expected F32, F16 or BF16");
+        };
+    }
+
+    private static FloatBuffer widen(ByteBuffer le, boolean half) {
+        int n = le.remaining() / 2;
+        float[] out = new float[n];
+        for (int i = 0; i < n; i++) {
+            short bits = le.getShort(2 * i);
+            out[i] = half ? halfToFloat(bits) : Float.intBitsToFloat((bits & 0xffff) << 16);
+        }
+        return FloatBuffer.wrap(out);
+    }
+
+    /** IEEE 754 binary16 to float32 (Float.float16ToFloat needs Java 20). */
+    static float halfToFloat(short bits) {
+        int sign = (bits & 0x8000) << 16;
+        int exp = (bits >>> 10) & 0x1f;
+        int mant = bits & 0x3ff;
+        if (exp == 0x1f) {
+            return Float.intBitsToFloat(sign | 0x7f800000 | (mant << 13));
+        }
+        if (exp == 0) {
+            // subnormal half: mant * 2^-24, exact in float32
+            float v = mant * 0x1p-24f;
+            return sign != 0 ? -v : v;
+        }
+        return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
+    }
+
+    private static void readFully(FileChannel ch, ByteBuffer buf, long position) throws IOException {
+        while (buf.hasRemaining()) {
+            int n = ch.read(buf, position + buf.position());
+            if (n < 0) {
+                throw new ModelFormatException("unexpected end of file while reading the safetensors header");
+            }
+        }
+    }
+}

@@ -1,0 +1,147 @@
+package org.solulens.model;
+
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A Hugging Face {@code tokenizer.json} (through DJL's bundled native tokenizer), plus the BOS token that
+ * TransformerLens prepends. The tokenizer itself adds no special tokens, as in TransformerLens.
+ */
+public final class TextTokenizer implements AutoCloseable {
+    static {
+        // DJL otherwise reaches out to the network on start, and on a CUDA machine would look for a GPU build.
+        if (System.getProperty("ai.djl.offline") == null) {
+            System.setProperty("ai.djl.offline", "true");
+        }
+        if (System.getProperty("RUST_FLAVOR") == null) {
+            System.setProperty("RUST_FLAVOR", "cpu");
+        }
+    }
+
+    /** BOS spellings looked for when no tokenizer_config.json names one. */
+    private static final List<String> BOS_CANDIDATES = List.of("<|BOS|>", "<|endoftext|>", "<s>", "<bos>", "[BOS]");
+
+    private final HuggingFaceTokenizer tokenizer;
+    private final Map<Integer, String> idToToken;
+    private final int bosId;
+
+    private TextTokenizer(HuggingFaceTokenizer tokenizer, Map<Integer, String> idToToken, int bosId) {
+        this.tokenizer = tokenizer;
+        this.idToToken = idToToken;
+        this.bosId = bosId;
+    }
+
+    /** Loads {@code tokenizer.json}; {@code tokenizer_config.json} beside it, if present, names the BOS token. */
+    public static TextTokenizer load(Path tokenizerJson) throws IOException {
+        byte[] json = Files.readAllBytes(tokenizerJson);
+        Path configFile = tokenizerJson.resolveSibling("tokenizer_config.json");
+        String bosName = Files.isRegularFile(configFile) ? bosFromConfig(Files.readAllBytes(configFile)) : null;
+        return fromBytes(json, bosName, tokenizerJson.toString());
+    }
+
+    /** Loads a tokenizer.json held in memory (the bundled demo model's). */
+    public static TextTokenizer fromBytes(byte[] json, String bosName, String source) throws IOException {
+        JsonNode root;
+        try {
+            root = new ObjectMapper().readTree(json);
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new ModelFormatException(source + ": not valid JSON: " + e.getOriginalMessage());
+        }
+        Map<Integer, String> idToToken = vocabulary(root);
+        int bos = -1;
+        for (String name : bosName != null ? List.of(bosName) : BOS_CANDIDATES) {
+            bos = idOf(idToToken, name);
+            if (bos >= 0) {
+                break;
+            }
+        }
+        Map<String, String> options = new HashMap<>();
+        options.put("addSpecialTokens", "false");
+        options.put("truncation", "false");
+        options.put("padding", "false");
+        HuggingFaceTokenizer hf;
+        try (InputStream in = new java.io.ByteArrayInputStream(json)) {
+            hf = HuggingFaceTokenizer.newInstance(in, options);
+        } catch (RuntimeException e) {
+            throw new ModelFormatException(source + ": the tokenizer could not be loaded: " + e.getMessage(), e);
+        }
+        return new TextTokenizer(hf, idToToken, bos);
+    }
+
+    private static int idOf(Map<Integer, String> idToToken, String token) {
+        for (Map.Entry<Integer, String> e : idToToken.entrySet()) {
+            if (e.getValue().equals(token)) {
+                return e.getKey();
+            }
+        }
+        return -1;
+    }
+
+    private static String bosFromConfig(byte[] json) throws IOException {
+        JsonNode bos = new ObjectMapper().readTree(json).get("bos_token");
+        if (bos == null || bos.isNull()) {
+            return null;
+        }
+        return bos.isTextual() ? bos.asText() : bos.path("content").asText(null);
+    }
+
+    private static Map<Integer, String> vocabulary(JsonNode root) {
+        Map<Integer, String> out = new HashMap<>();
+        JsonNode vocab = root.path("model").path("vocab");
+        if (vocab.isObject()) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = vocab.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                out.put(e.getValue().asInt(), e.getKey());
+            }
+        }
+        for (JsonNode added : root.path("added_tokens")) {
+            out.put(added.path("id").asInt(), added.path("content").asText());
+        }
+        return out;
+    }
+
+    /** Token ids of {@code text}, with the BOS id first when {@code prependBos}. */
+    public int[] encode(String text, boolean prependBos) {
+        long[] ids = tokenizer.encode(text, false, false).getIds();
+        if (prependBos && bosId < 0) {
+            throw new IllegalStateException("the tokenizer has no BOS token; use --no-bos (or prependBos=false)");
+        }
+        int offset = prependBos ? 1 : 0;
+        int[] out = new int[ids.length + offset];
+        if (prependBos) {
+            out[0] = bosId;
+        }
+        for (int i = 0; i < ids.length; i++) {
+            out[i + offset] = Math.toIntExact(ids[i]);
+        }
+        return out;
+    }
+
+    /** The text of one token as the decoder renders it (leading spaces kept), for tables. */
+    public String tokenText(int id) {
+        String s = tokenizer.decode(new long[] {id}, false);
+        if (s.isEmpty() && idToToken.containsKey(id)) {
+            return idToToken.get(id);
+        }
+        return s;
+    }
+
+    /** The BOS token id, or -1 when the tokenizer has none. */
+    public int bosId() {
+        return bosId;
+    }
+
+    @Override
+    public void close() {
+        tokenizer.close();
+    }
+}
