@@ -1,0 +1,159 @@
+package org.solulens.testing;
+
+import org.solulens.model.ActivationFunction;
+import org.solulens.model.ModelConfig;
+import org.solulens.model.SoluWeights;
+import org.solulens.model.Tensor;
+
+/**
+ * A second, independent forward pass for tests: two-dimensional arrays, one formula per line, nothing
+ * shared with the production code (no MatMul, no LayerNorm class). Returns the logits [P][V].
+ */
+public final class NaiveForward {
+    private NaiveForward() {}
+
+    public static double[][] logits(ModelConfig c, SoluWeights w, int[] tokens) {
+        int P = tokens.length, D = c.dModel(), N = c.dMlp(), H = c.nHeads(), E = c.dHead(), V = c.dVocab();
+        double[][] x = new double[P][D];
+        for (int p = 0; p < P; p++) {
+            for (int d = 0; d < D; d++) {
+                x[p][d] = (double) w.wE.get(tokens[p] * D + d) + w.wPos.get(p * D + d);
+            }
+        }
+        double[][] a = norm(x, w.ln1W, w.ln1B, c.eps());
+        double[][] attnOut = new double[P][D];
+        for (int h = 0; h < H; h++) {
+            double[][] q = new double[P][E], k = new double[P][E], v = new double[P][E];
+            for (int p = 0; p < P; p++) {
+                for (int e = 0; e < E; e++) {
+                    q[p][e] = w.bQ.get(h * E + e);
+                    k[p][e] = w.bK.get(h * E + e);
+                    v[p][e] = w.bV.get(h * E + e);
+                    for (int d = 0; d < D; d++) {
+                        int i = (h * D + d) * E + e;
+                        q[p][e] += a[p][d] * w.wQ.get(i);
+                        k[p][e] += a[p][d] * w.wK.get(i);
+                        v[p][e] += a[p][d] * w.wV.get(i);
+                    }
+                }
+            }
+            for (int p = 0; p < P; p++) {
+                double[] weight = new double[p + 1];
+                double total = 0;
+                for (int j = 0; j <= p; j++) {
+                    double s = 0;
+                    for (int e = 0; e < E; e++) {
+                        s += q[p][e] * k[j][e];
+                    }
+                    weight[j] = Math.exp(s / c.attnScale());
+                    total += weight[j];
+                }
+                for (int e = 0; e < E; e++) {
+                    double z = 0;
+                    for (int j = 0; j <= p; j++) {
+                        z += weight[j] / total * v[j][e];
+                    }
+                    for (int d = 0; d < D; d++) {
+                        attnOut[p][d] += z * w.wO.get((h * E + e) * D + d);
+                    }
+                }
+            }
+        }
+        for (int p = 0; p < P; p++) {
+            for (int d = 0; d < D; d++) {
+                x[p][d] += attnOut[p][d] + w.bO.get(d);
+            }
+        }
+        double[][] b = norm(x, w.ln2W, w.ln2B, c.eps());
+        double[][] act = new double[P][N];
+        for (int p = 0; p < P; p++) {
+            double[] pre = new double[N];
+            for (int n = 0; n < N; n++) {
+                pre[n] = w.bIn.get(n);
+                for (int d = 0; d < D; d++) {
+                    pre[n] += b[p][d] * w.wIn.get(d * N + n);
+                }
+            }
+            act[p] = activate(c.actFn(), pre);
+        }
+        if (c.actFn() == ActivationFunction.SOLU_LN) {
+            act = norm(act, w.mlpLnW, w.mlpLnB, c.eps());
+        }
+        for (int p = 0; p < P; p++) {
+            for (int d = 0; d < D; d++) {
+                double out = w.bOut.get(d);
+                for (int n = 0; n < N; n++) {
+                    out += act[p][n] * w.wOut.get(n * D + d);
+                }
+                x[p][d] += out;
+            }
+        }
+        double[][] f = norm(x, w.lnFinalW, w.lnFinalB, c.eps());
+        double[][] logits = new double[P][V];
+        for (int p = 0; p < P; p++) {
+            for (int t = 0; t < V; t++) {
+                logits[p][t] = w.bU.get(t);
+                for (int d = 0; d < D; d++) {
+                    logits[p][t] += f[p][d] * w.wU.get(d * V + t);
+                }
+            }
+        }
+        return logits;
+    }
+
+    private static double[] activate(ActivationFunction f, double[] pre) {
+        double[] out = new double[pre.length];
+        if (f == ActivationFunction.SOLU || f == ActivationFunction.SOLU_LN) {
+            double z = 0;
+            for (double u : pre) {
+                z += Math.exp(u);
+            }
+            for (int i = 0; i < pre.length; i++) {
+                out[i] = pre[i] * Math.exp(pre[i]) / z;
+            }
+            return out;
+        }
+        for (int i = 0; i < pre.length; i++) {
+            double u = pre[i];
+            out[i] = switch (f) {
+                case RELU -> u > 0 ? u : 0;
+                case GELU_NEW -> 0.5 * u * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (u + 0.044715 * u * u * u)));
+                case GELU -> u * normalCdf(u);
+                default -> throw new IllegalStateException();
+            };
+        }
+        return out;
+    }
+
+    /** Phi(u) by Simpson's rule on the density from 0 to u: slow, simple, accurate to ~1e-13. */
+    static double normalCdf(double u) {
+        int steps = 20000;
+        double h = u / steps, sum = 0;
+        for (int i = 0; i <= steps; i++) {
+            double t = i * h;
+            double weight = i == 0 || i == steps ? 1 : (i % 2 == 1 ? 4 : 2);
+            sum += weight * Math.exp(-t * t / 2);
+        }
+        return 0.5 + sum * h / 3 / Math.sqrt(2 * Math.PI);
+    }
+
+    private static double[][] norm(double[][] x, Tensor gain, Tensor bias, double eps) {
+        double[][] y = new double[x.length][];
+        for (int p = 0; p < x.length; p++) {
+            int n = x[p].length;
+            double mean = 0, var = 0;
+            for (double u : x[p]) {
+                mean += u / n;
+            }
+            for (double u : x[p]) {
+                var += (u - mean) * (u - mean) / n;
+            }
+            y[p] = new double[n];
+            for (int i = 0; i < n; i++) {
+                double z = (x[p][i] - mean) / Math.sqrt(var + eps);
+                y[p][i] = gain == null ? z : z * gain.get(i) + bias.get(i);
+            }
+        }
+        return y;
+    }
+}
