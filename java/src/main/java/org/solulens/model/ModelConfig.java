@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -52,11 +51,12 @@ public record ModelConfig(
 
     /** Reads {@code config.json}; fields SoluLens does not use are ignored. */
     public static ModelConfig read(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new ModelFormatException(file + ": file not found (a model folder needs config.json)");
+        }
         JsonNode root;
         try {
             root = new ObjectMapper().readTree(file.toFile());
-        } catch (NoSuchFileException e) {
-            throw new ModelFormatException(file + ": file not found (a model folder needs config.json)");
         } catch (com.fasterxml.jackson.core.JacksonException e) {
             throw new ModelFormatException(file + ": not valid JSON: " + e.getOriginalMessage());
         }
