@@ -27,7 +27,14 @@ public final class Main {
 
     /** Runs a command line and returns its exit code (tests call this instead of {@link #main}). */
     public static int execute(String... args) {
+        return execute(new java.io.PrintWriter(System.out, true), new java.io.PrintWriter(System.err, true), args);
+    }
+
+    /** Runs a command line writing to the given streams (tests capture them). */
+    public static int execute(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
         CommandLine cli = new CommandLine(new Main());
+        cli.setOut(out);
+        cli.setErr(err);
         cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             boolean userError = ex instanceof IllegalArgumentException || ex instanceof IllegalStateException
                     || ex instanceof java.io.IOException || ex instanceof java.io.UncheckedIOException;
