@@ -83,7 +83,7 @@ public final class DemoModel {
         gaussian(t, rng, "blocks.0.mlp.ln.b", 0.05, 0, n);
         gaussian(t, rng, "blocks.0.mlp.W_out", 1 / Math.sqrt(n), 0, n, d);
         gaussian(t, rng, "blocks.0.mlp.b_out", 0.05, 0, d);
-        gaussian(t, rng, "unembed.W_U", 2 / Math.sqrt(d), 0, d, v);
+        gaussian(t, rng, "unembed.W_U", 1 / Math.sqrt(d), 0, d, v);
         gaussian(t, rng, "unembed.b_U", 0.1, 0, v);
         return SoluWeights.from(cfg, t::get);
     }
