@@ -30,6 +30,12 @@ public interface Backend extends AutoCloseable {
         return out;
     }
 
+    /**
+     * Every selected (position, neuron) ablation of one prompt, from its clean forward pass, which must have cached
+     * {@link SweepRequest#requiredHooks}.
+     */
+    SweepResult sweep(ForwardResult clean, SweepRequest request);
+
     @Override
     default void close() {}
 }

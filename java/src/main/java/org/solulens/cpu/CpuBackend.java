@@ -8,6 +8,8 @@ import org.solulens.backend.Activation;
 import org.solulens.backend.Backend;
 import org.solulens.backend.ForwardResult;
 import org.solulens.backend.Hooks;
+import org.solulens.backend.SweepRequest;
+import org.solulens.backend.SweepResult;
 import org.solulens.model.ModelConfig;
 import org.solulens.model.SoluModel;
 import org.solulens.model.SoluWeights;
@@ -18,6 +20,7 @@ import org.solulens.model.SoluWeights;
  */
 public final class CpuBackend implements Backend {
     private final SoluModel model;
+    private SweepConstants sweepConstants;
 
     public CpuBackend(SoluModel model) {
         this.model = model;
@@ -89,6 +92,27 @@ public final class CpuBackend implements Backend {
         double[] loss = CrossEntropy.nextTokenLoss(logits, tokens, V);
         cache.put(Hooks.LOSS, loss, P - 1);
         return new ForwardResult(tokens.clone(), loss, cache.values);
+    }
+
+    @Override
+    public SweepResult sweep(ForwardResult clean, SweepRequest request) {
+        for (String hook : request.requiredHooks(model.config())) {
+            clean.get(hook);
+        }
+        SweepConstants k = sweepConstants();
+        return switch (request.method()) {
+            case EXACT -> ExactSweep.run(k, clean, request);
+            case REFORWARD -> ReforwardSweep.run(k, clean, request);
+            case ATTRIBUTION -> AttributionSweep.run(k, clean, request);
+        };
+    }
+
+    /** The model constants of the sweep (B = W̄_out Ŵ, ...), made once per backend on first use. */
+    private synchronized SweepConstants sweepConstants() {
+        if (sweepConstants == null) {
+            sweepConstants = new SweepConstants(model.config(), model.weights());
+        }
+        return sweepConstants;
     }
 
     private static double[] layerNorm(Cache cache, double[] x, int rows, int width,

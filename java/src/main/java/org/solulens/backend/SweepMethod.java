@@ -1,0 +1,26 @@
+package org.solulens.backend;
+
+import java.util.Locale;
+
+/** How a sweep computes the change of loss of every (position, neuron) ablation. */
+public enum SweepMethod {
+    /** Exact, by the low-rank algebra of DESIGN.md: P·N·V work, no re-run of the unembedding. */
+    EXACT,
+    /** Exact, by actually recomputing resid_post, the final LayerNorm, the logits and the loss: the slow truth. */
+    REFORWARD,
+    /** First-order estimate {@code -c · dloss/dactivation} (attribution patching); not exact. */
+    ATTRIBUTION;
+
+    public static SweepMethod parse(String s) {
+        return switch (s.toLowerCase(Locale.ROOT)) {
+            case "exact", "exact-algebraic" -> EXACT;
+            case "reforward" -> REFORWARD;
+            case "attribution" -> ATTRIBUTION;
+            default -> throw new IllegalArgumentException("unknown method '" + s + "'; expected exact, reforward or attribution");
+        };
+    }
+
+    public String label() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+}

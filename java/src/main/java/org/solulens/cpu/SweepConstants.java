@@ -1,0 +1,171 @@
+package org.solulens.cpu;
+
+import org.solulens.model.ModelConfig;
+import org.solulens.model.SoluWeights;
+import org.solulens.model.Tensor;
+
+/**
+ * What an ablation sweep needs that depends only on the model (DESIGN.md, "Exact ablation"), computed once:
+ * the final LayerNorm's gain {@code g_f} and output bias {@code β = ln_final.b W_U + b_U}, and for each kind
+ * of ablation direction the centred rows {@code ū_n}, their squared norms and {@code B[n, v] = (ū_n ⊙ g_f) · W_U[:, v]}.
+ * Directions: {@code W_out[n]} (post-site ablations) and {@code Z_n = g_n W_out[n] - mean_j(g_j W_out[j])} (mid site and
+ * the paper ablation; g = mlp.ln.w). Each B is d_mlp x d_vocab floats, made on first use.
+ */
+public final class SweepConstants {
+    /** Rows of B computed per matrix product, so the double intermediate stays small. */
+    private static final int B_ROW_CHUNK = 64;
+
+    final ModelConfig cfg;
+    final SoluWeights w;
+    final double[] gFinal;
+    final double[] beta;
+    private Directions outRows, zRows;
+
+    /** Centred direction rows and their projections onto the unembedding. */
+    static final class Directions {
+        final double[] raw;      // [N, D], before centring
+        final double[] centred;  // [N, D]
+        final double[] norm2;    // [N]
+        final float[] b;         // [N, V]
+        final double[] bAbsMax;  // [N]: max_v |B[n, v]|, for the logsumexp shift bound
+
+        Directions(double[] raw, double[] centred, double[] norm2, float[] b, double[] bAbsMax) {
+            this.raw = raw;
+            this.centred = centred;
+            this.norm2 = norm2;
+            this.b = b;
+            this.bAbsMax = bAbsMax;
+        }
+    }
+
+    public SweepConstants(ModelConfig cfg, SoluWeights w) {
+        this.cfg = cfg;
+        this.w = w;
+        int d = cfg.dModel(), v = cfg.dVocab();
+        gFinal = new double[d];
+        for (int i = 0; i < d; i++) {
+            gFinal[i] = w.lnFinalW == null ? 1 : w.lnFinalW.get(i);
+        }
+        double[] bFinal = new double[d];
+        for (int i = 0; i < d; i++) {
+            bFinal[i] = w.lnFinalB == null ? 0 : w.lnFinalB.get(i);
+        }
+        beta = MatMul.multiply(bFinal, 1, d, w.wU, 0, v, w.bU, 0);
+    }
+
+    /** Rows W_out[n]. */
+    synchronized Directions outRows() {
+        if (outRows == null) {
+            int n = cfg.dMlp(), d = cfg.dModel();
+            double[] raw = new double[n * d];
+            for (int i = 0; i < raw.length; i++) {
+                raw[i] = w.wOut.get(i);
+            }
+            outRows = directions(raw);
+        }
+        return outRows;
+    }
+
+    /** Rows Z_n = g_n W_out[n] - mean_j(g_j W_out[j]), g the MLP LayerNorm's gain (1 for LNPre). */
+    synchronized Directions zRows() {
+        if (zRows == null) {
+            int n = cfg.dMlp(), d = cfg.dModel();
+            double[] raw = new double[n * d];
+            double[] mean = new double[d];
+            for (int j = 0; j < n; j++) {
+                double g = mlpGain(j);
+                for (int i = 0; i < d; i++) {
+                    raw[j * d + i] = g * w.wOut.get(j * d + i);
+                    mean[i] += raw[j * d + i] / n;
+                }
+            }
+            for (int j = 0; j < n; j++) {
+                for (int i = 0; i < d; i++) {
+                    raw[j * d + i] -= mean[i];
+                }
+            }
+            zRows = directions(raw);
+        }
+        return zRows;
+    }
+
+    double mlpGain(int j) {
+        return w.mlpLnW == null ? 1 : w.mlpLnW.get(j);
+    }
+
+    double mlpBias(int j) {
+        return w.mlpLnB == null ? 0 : w.mlpLnB.get(j);
+    }
+
+    private Directions directions(double[] raw) {
+        int n = cfg.dMlp(), d = cfg.dModel(), v = cfg.dVocab();
+        double[] centred = raw.clone();
+        double[] norm2 = new double[n];
+        for (int j = 0; j < n; j++) {
+            norm2[j] = centre(centred, j * d, d);
+        }
+        float[] b = new float[Math.multiplyExact(n, v)];
+        double[] bAbsMax = new double[n];
+        for (int j0 = 0; j0 < n; j0 += B_ROW_CHUNK) {
+            int rows = Math.min(B_ROW_CHUNK, n - j0);
+            double[] part = unembed(centred, j0, rows);
+            for (int r = 0; r < rows; r++) {
+                double m = 0;
+                for (int c = 0; c < v; c++) {
+                    float x = (float) part[r * v + c];
+                    b[(j0 + r) * v + c] = x;
+                    m = Math.max(m, Math.abs(x));
+                }
+                bAbsMax[j0 + r] = m;
+            }
+        }
+        return new Directions(raw, centred, norm2, b, bAbsMax);
+    }
+
+    /** {@code (rows[i] ⊙ g_f) · W_U} for {@code count} rows of width d_model starting at row {@code first}. */
+    double[] unembed(double[] rows, int first, int count) {
+        int d = cfg.dModel();
+        double[] scaled = new double[count * d];
+        for (int r = 0; r < count; r++) {
+            for (int i = 0; i < d; i++) {
+                scaled[r * d + i] = rows[(first + r) * d + i] * gFinal[i];
+            }
+        }
+        return MatMul.multiply(scaled, count, d, w.wU, 0, cfg.dVocab(), null, 0);
+    }
+
+    /** Subtracts the mean of {@code x[o .. o+n)} in place and returns the sum of squares left. */
+    static double centre(double[] x, int o, int n) {
+        double mean = 0;
+        for (int i = 0; i < n; i++) {
+            mean += x[o + i];
+        }
+        mean /= n;
+        double ss = 0;
+        for (int i = 0; i < n; i++) {
+            x[o + i] -= mean;
+            ss += x[o + i] * x[o + i];
+        }
+        return ss;
+    }
+
+    static double dot(double[] a, int ao, double[] b, int bo, int n) {
+        double s = 0;
+        for (int i = 0; i < n; i++) {
+            s += a[ao + i] * b[bo + i];
+        }
+        return s;
+    }
+
+    static double max(double[] x, int o, int n) {
+        double m = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            m = Math.max(m, x[o + i]);
+        }
+        return m;
+    }
+
+    Tensor unembedding() {
+        return w.wU;
+    }
+}
