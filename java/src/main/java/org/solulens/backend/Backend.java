@@ -36,6 +36,12 @@ public interface Backend extends AutoCloseable {
      */
     SweepResult sweep(ForwardResult clean, SweepRequest request);
 
+    /** Direct logit attribution of the MLP and of every neuron toward each next token (needs the sweep's hooks). */
+    DlaResult dla(ForwardResult clean, boolean tlVariant);
+
+    /** Entry p: the change of position p's loss when the whole {@code ablation.site()} vector at p is ablated. */
+    double[] ablatePositions(ForwardResult clean, Ablation ablation);
+
     @Override
     default void close() {}
 }

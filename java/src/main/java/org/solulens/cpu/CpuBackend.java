@@ -4,7 +4,9 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import org.solulens.backend.Ablation;
 import org.solulens.backend.Activation;
+import org.solulens.backend.DlaResult;
 import org.solulens.backend.Backend;
 import org.solulens.backend.ForwardResult;
 import org.solulens.backend.Hooks;
@@ -105,6 +107,16 @@ public final class CpuBackend implements Backend {
             case REFORWARD -> ReforwardSweep.run(k, clean, request);
             case ATTRIBUTION -> AttributionSweep.run(k, clean, request);
         };
+    }
+
+    @Override
+    public DlaResult dla(ForwardResult clean, boolean tlVariant) {
+        return DirectLogitAttribution.run(model.config(), model.weights(), clean, tlVariant);
+    }
+
+    @Override
+    public double[] ablatePositions(ForwardResult clean, Ablation ablation) {
+        return PositionAblation.run(model.config(), model.weights(), clean, ablation);
     }
 
     /** The model constants of the sweep (B = W̄_out Ŵ, ...), made once per backend on first use. */
