@@ -9,15 +9,13 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.solulens.analysis.Prompt;
 import org.solulens.model.SoluModel;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Option;
 
 /** Where prompts come from: {@code --prompt TEXT}, {@code --tokens 1,2,3} or {@code --prompts FILE}; and {@code --no-bos}. */
 final class PromptOptions {
-    /** A prompt ready to run: its token ids and, when it came from text, the text. */
-    record Prompt(String text, int[] tokens) {}
-
     static final class Source {
         @Option(names = "--prompt", paramLabel = "TEXT", description = "One text prompt (tokenized; BOS prepended unless --no-bos).")
         String text;
@@ -46,30 +44,40 @@ final class PromptOptions {
             model.checkTokens(source.tokens);
             out.add(new Prompt(null, source.tokens));
         } else {
-            List<String> lines;
-            try {
-                lines = Files.readAllLines(source.file, StandardCharsets.UTF_8);
-            } catch (NoSuchFileException e) {
-                throw new IllegalArgumentException("prompts file " + source.file + " does not exist");
-            }
-            ObjectMapper json = new ObjectMapper();
-            for (int i = 0; i < lines.size(); i++) {
-                String line = lines.get(i);
-                if (line.isBlank()) {
-                    continue;
-                }
-                String where = source.file + " line " + (i + 1) + ": ";
-                try {
-                    out.add(line.trim().startsWith("{") ? fromJson(json, line, model, bos) : new Prompt(line, model.tokenize(line, bos)));
-                } catch (IllegalArgumentException | IllegalStateException e) {
-                    throw new IllegalArgumentException(where + e.getMessage(), e);
-                }
-            }
-            if (out.isEmpty()) {
-                throw new IllegalArgumentException("prompts file " + source.file + " has no prompts");
-            }
+            out.addAll(readFile(source.file, model, bos));
         }
         return out;
+    }
+
+    /** Prompts from a file: one text per line, or JSON lines with "text" or "tokens"; blank lines skipped. */
+    static List<Prompt> readFile(Path file, SoluModel model, boolean bos) throws IOException {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new IllegalArgumentException("prompts file " + file + " does not exist");
+        }
+        List<Prompt> out = new ArrayList<>();
+        ObjectMapper json = new ObjectMapper();
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i);
+            if (line.isBlank()) {
+                continue;
+            }
+            try {
+                out.add(line.trim().startsWith("{") ? fromJson(json, line, model, bos) : new Prompt(line, model.tokenize(line, bos)));
+            } catch (IllegalArgumentException | IllegalStateException e) {
+                throw new IllegalArgumentException(file + " line " + (i + 1) + ": " + e.getMessage(), e);
+            }
+        }
+        if (out.isEmpty()) {
+            throw new IllegalArgumentException("prompts file " + file + " has no prompts");
+        }
+        return out;
+    }
+
+    boolean prependBos(SoluModel model) {
+        return !noBos && model.config().defaultPrependBos();
     }
 
     private static Prompt fromJson(ObjectMapper json, String line, SoluModel model, boolean bos) {

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.solulens.analysis.Prompt;
 import org.solulens.backend.Activation;
 import org.solulens.backend.Backend;
 import org.solulens.backend.ForwardResult;
@@ -44,13 +45,13 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         try (SoluModel model = modelOptions.loadModel(); Backend backend = modelOptions.backend(model)) {
-            List<PromptOptions.Prompt> prompts = promptOptions.resolve(model);
+            List<Prompt> prompts = promptOptions.resolve(model);
             List<String> wanted = cacheOut == null ? List.of(Hooks.LOGITS, Hooks.LOSS)
                     : hooks == null ? Hooks.available(model.config()) : withLogits(hooks);
             Hooks.select(model.config(), wanted);
             out.println("model: " + model.description() + "   backend: " + backend.name());
             for (int i = 0; i < prompts.size(); i++) {
-                PromptOptions.Prompt prompt = prompts.get(i);
+                Prompt prompt = prompts.get(i);
                 ForwardResult result = backend.run(prompt.tokens(), wanted);
                 printTable(out, model, i, prompt, result);
                 if (cacheOut != null) {
@@ -81,7 +82,7 @@ final class RunCommand implements Callable<Integer> {
         return new ForwardResult(r.tokens(), r.loss(), kept);
     }
 
-    private static void printTable(PrintWriter out, SoluModel model, int index, PromptOptions.Prompt prompt, ForwardResult r) {
+    private static void printTable(PrintWriter out, SoluModel model, int index, Prompt prompt, ForwardResult r) {
         int[] tokens = r.tokens();
         out.println();
         out.printf("prompt %d: %d tokens, mean loss %s%n", index, tokens.length,

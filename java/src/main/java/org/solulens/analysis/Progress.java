@@ -1,0 +1,48 @@
+package org.solulens.analysis;
+
+import java.io.PrintStream;
+import java.util.Locale;
+
+/** A one-line progress bar on stderr for long runs; silent when quiet. */
+public final class Progress {
+    private static final int WIDTH = 30;
+    private final PrintStream out;
+    private final String label;
+    private final long total;
+    private final long start = System.nanoTime();
+    private long done;
+
+    private Progress(PrintStream out, String label, long total) {
+        this.out = out;
+        this.label = label;
+        this.total = Math.max(1, total);
+    }
+
+    public static Progress start(String label, long total, boolean quiet) {
+        Progress p = new Progress(quiet ? null : System.err, label, total);
+        p.draw();
+        return p;
+    }
+
+    public static Progress none() {
+        return new Progress(null, "", 1);
+    }
+
+    public synchronized void step() {
+        done = Math.min(total, done + 1);
+        draw();
+        if (done == total && out != null) {
+            out.println();
+        }
+    }
+
+    private void draw() {
+        if (out == null) {
+            return;
+        }
+        int filled = (int) (WIDTH * done / total);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        out.printf(Locale.ROOT, "\r%s [%s%s] %d/%d %.1fs", label, "=".repeat(filled), " ".repeat(WIDTH - filled), done, total, seconds);
+        out.flush();
+    }
+}
