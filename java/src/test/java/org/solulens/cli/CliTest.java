@@ -116,7 +116,7 @@ class CliTest {
     void badInputGivesAClearErrorAndExitCode2() throws IOException {
         Outcome o = run("run", "--tokens", "1,2,99999");
         assertEquals(2, o.code());
-        assertTrue(o.err().contains("token id 99999 at position 2 is out of range: ids must be in [0, 529)"), o.err());
+        assertTrue(o.err().contains("token id 99999 at position 2 is out of range: ids must be in [0, 559)"), o.err());
 
         o = run("run", "--prompt", "ice", "--model", tmp.resolve("missing").toString());
         assertEquals(2, o.code());

@@ -1,0 +1,99 @@
+package org.solulens.analysis;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import org.solulens.backend.Ablation;
+import org.solulens.backend.Backend;
+import org.solulens.backend.Hooks;
+import org.solulens.backend.SweepMethod;
+import org.solulens.model.SoluModel;
+
+/**
+ * Part 2 of the seed paper: per position, the lowest {@code fraction} of neurons by {@code hook_mid} (before the
+ * MLP LayerNorm), ablated after the LayerNorm; is there a cluster of low-activation neurons with a large effect?
+ * Every neuron is swept (exactly), so the low set can be set against all neurons.
+ */
+public final class LowActivationAblation {
+    public record Result(List<String> figures, String summary) {}
+
+    private LowActivationAblation() {}
+
+    public static Result run(Backend backend, List<Prompt> prompts, Ablation.Kind kind, double fraction, boolean ratio,
+                             Path out, boolean quiet) throws IOException {
+        Files.createDirectories(out);
+        SoluModel model = backend.model();
+        if (!model.config().actFn().hasMlpLayerNorm()) {
+            throw new IllegalArgumentException("ablate-low needs a solu_ln model (hook_mid before the MLP LayerNorm); act_fn is "
+                    + model.config().actFn().tlName());
+        }
+        int n = model.config().dMlp();
+        NeuronSelection low = NeuronSelection.perPosition(Hooks.MLP_MID, true, ratio, 0, fraction);
+        AblationSweep.Run run = AblationSweep.run(backend, prompts,
+                new AblationSweep.Settings(Ablation.Site.POST, kind, null, null, SweepMethod.EXACT, NeuronSelection.all(), true), quiet);
+        List<double[]> lowPoints = new ArrayList<>(), allPoints = new ArrayList<>();
+        try (PrintWriter csv = new PrintWriter(Files.newBufferedWriter(out.resolve("ablate_low.csv")))) {
+            csv.println("prompt,position,token,target,neuron,mid,post,delta_loss,logit_cosine,in_low_set");
+            for (int i = 0; i < run.results().size(); i++) {
+                AblationSweep.PromptResult r = run.results().get(i);
+                boolean[] mask = low.mask(r.clean(), n);
+                double[] mid = r.clean().get(Hooks.MLP_MID).data(), post = r.clean().get(Hooks.MLP_POST).data();
+                int[] tokens = r.prompt().tokens();
+                for (int p = 0; p < r.result().positions(); p++) {
+                    for (int j = 0; j < n; j++) {
+                        int k = p * n + j;
+                        double d = r.result().delta()[k];
+                        allPoints.add(new double[] {mid[k], d});
+                        if (mask[k]) {
+                            lowPoints.add(new double[] {mid[k], d});
+                        }
+                        csv.printf(Locale.ROOT, "%d,%d,\"%s\",\"%s\",%d,%.9g,%.9g,%.9g,%.9g,%b%n", i, p,
+                                model.tokenText(tokens[p]).replace("\"", "\"\""), model.tokenText(tokens[p + 1]).replace("\"", "\"\""),
+                                j, mid[k], post[k], d, r.result().cosine()[k], mask[k]);
+                    }
+                }
+            }
+        }
+        String label = run.ablation().label();
+        Charts.scatter(out.resolve("ablate_low_lowest.png"), String.format(Locale.ROOT, "Lowest %.0f%% of hook_mid per position, %s ablation", 100 * fraction, label),
+                "hook_mid activation (before the MLP LayerNorm)", "Δloss", new Charts.Series().add("lowest " + Math.round(100 * fraction) + "%", xs(lowPoints), ys(lowPoints)));
+        Charts.scatter(out.resolve("ablate_low_all.png"), "All neurons, " + label + " ablation",
+                "hook_mid activation (before the MLP LayerNorm)", "Δloss",
+                new Charts.Series().add("all neurons", xs(allPoints), ys(allPoints)).add("lowest " + Math.round(100 * fraction) + "%", xs(lowPoints), ys(lowPoints)));
+        String summary = summary(lowPoints, allPoints, fraction, label, low.describe(), prompts.size());
+        Files.writeString(out.resolve("ablate_low.md"), summary);
+        return new Result(List.of("ablate_low_lowest.png", "ablate_low_all.png"), summary);
+    }
+
+    private static String summary(List<double[]> low, List<double[]> all, double fraction, String label, String selection, int prompts) {
+        double[] allAbs = all.stream().mapToDouble(p -> Math.abs(p[1])).sorted().toArray();
+        double p99 = allAbs[(int) Math.min(allAbs.length - 1, Math.floor(0.99 * allAbs.length))];
+        long lowAbove = low.stream().filter(p -> Math.abs(p[1]) > p99).count();
+        double lowMax = low.stream().mapToDouble(p -> Math.abs(p[1])).max().orElse(Double.NaN);
+        double lowMean = low.stream().mapToDouble(p -> Math.abs(p[1])).average().orElse(Double.NaN);
+        double allMean = Arrays.stream(allAbs).average().orElse(Double.NaN);
+        StringBuilder md = new StringBuilder("# Ablating low-activation neurons (seed paper, Part 2)\n\n");
+        md.append(String.format(Locale.ROOT, "%s ablation of every neuron at every position of %d prompt(s) (%d pairs, exact sweep); "
+                + "the low set is %s (%d pairs).%n%n", label, prompts, all.size(), selection, low.size()));
+        md.append("| set | pairs | mean abs Δloss | max abs Δloss | pairs above the 99th percentile of all abs Δloss |\n| --- | --- | --- | --- | --- |\n");
+        md.append(String.format(Locale.ROOT, "| lowest %.0f%% | %d | %.4g | %.4g | %d (%.2f%% of the set; 1%% expected if the set were typical) |%n",
+                100 * fraction, low.size(), lowMean, lowMax, lowAbove, 100.0 * lowAbove / Math.max(1, low.size())));
+        md.append(String.format(Locale.ROOT, "| all | %d | %.4g | %.4g | %d |%n%n", all.size(), allMean, allAbs[allAbs.length - 1],
+                all.stream().filter(p -> Math.abs(p[1]) > p99).count()));
+        md.append(String.format(Locale.ROOT, "99th percentile of abs Δloss over all pairs: %.4g.%n", p99));
+        return md.toString();
+    }
+
+    private static double[] xs(List<double[]> points) {
+        return points.stream().mapToDouble(p -> p[0]).toArray();
+    }
+
+    private static double[] ys(List<double[]> points) {
+        return points.stream().mapToDouble(p -> p[1]).toArray();
+    }
+}

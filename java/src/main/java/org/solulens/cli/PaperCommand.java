@@ -1,0 +1,74 @@
+package org.solulens.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.solulens.analysis.DlaStudy;
+import org.solulens.analysis.LnScaleStudy;
+import org.solulens.analysis.LowActivationAblation;
+import org.solulens.analysis.Prompt;
+import org.solulens.analysis.PromptFamilies;
+import org.solulens.analysis.SmearTest;
+import org.solulens.backend.Ablation;
+import org.solulens.backend.Backend;
+import org.solulens.model.SoluModel;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+@Command(name = "paper", mixinStandardHelpOptions = true,
+        description = {"Run the seed paper's experiments with default settings — ln-scale, ablate-low, smear, dla — each into a sub-folder",
+                "of --out, and write report.md linking every figure."})
+final class PaperCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Mixin
+    ExperimentOptions experiment;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        Path out = experiment.out;
+        Files.createDirectories(out);
+        try (SoluModel model = modelOptions.loadModel(); Backend backend = modelOptions.backend(model)) {
+            List<Prompt> prompts = experiment.prompts(model);
+            boolean bos = experiment.bos(model);
+            Map<String, List<Prompt>> families = new LinkedHashMap<>();
+            families.put("sentences", prompts);
+            families.put("repeat", PromptFamilies.repeat(model, "ice", 47, bos));
+            families.put("random-words", PromptFamilies.randomWordPrefixes(model, 48, 1, bos));
+            StringBuilder md = new StringBuilder("# SoluLens: the smearing paper's experiments\n\n");
+            md.append("Model: ").append(model.description()).append(". Backend: ").append(backend.name())
+                    .append(". Prompts: ").append(experiment.prompts == null ? "the bundled sentences" : experiment.prompts.toString())
+                    .append(" (").append(prompts.size()).append("). Date: ").append(LocalDate.now()).append(".\n\n");
+            LnScaleStudy.Result ln = LnScaleStudy.run(backend, families, out.resolve("ln-scale"), experiment.quiet);
+            section(md, "ln-scale", ln.summary(), ln.figures());
+            LowActivationAblation.Result low = LowActivationAblation.run(backend, prompts, Ablation.Kind.PAPER, 0.1, false,
+                    out.resolve("ablate-low"), experiment.quiet);
+            section(md, "ablate-low", low.summary(), low.figures());
+            SmearTest.Result smear = SmearTest.run(backend, prompts, 10, 1, out.resolve("smear"), experiment.quiet);
+            section(md, "smear", smear.summary(), smear.figures());
+            DlaStudy.Result dla = DlaStudy.run(backend, prompts, new DlaStudy.Options(Double.NaN, 0.25, false), out.resolve("dla"), experiment.quiet);
+            section(md, "dla", dla.summary(), dla.figures());
+            Files.writeString(out.resolve("report.md"), md.toString());
+            spec.commandLine().getOut().println("report written to " + out.resolve("report.md").toAbsolutePath());
+        }
+        return 0;
+    }
+
+    /** One experiment's summary with its headings pushed down a level and its figures linked. */
+    private static void section(StringBuilder md, String dir, String summary, List<String> figures) {
+        md.append(summary.replaceAll("(?m)^# ", "## ")).append('\n');
+        for (String f : figures) {
+            md.append("![").append(f).append("](").append(dir).append('/').append(f).append(")\n\n");
+        }
+    }
+}

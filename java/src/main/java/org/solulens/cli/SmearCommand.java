@@ -1,0 +1,44 @@
+package org.solulens.cli;
+
+import java.util.concurrent.Callable;
+import org.solulens.analysis.SmearTest;
+import org.solulens.backend.Backend;
+import org.solulens.model.SoluModel;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "smear", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Seed paper, Part 2b: per position, ablation loss (whole hook_mid zeroed) × inverse outlier score; do the top-scored",
+                "positions get amplified more by the MLP LayerNorm than random ones? Writes smear.csv, two scatter plots and smear.md."})
+final class SmearCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Mixin
+    ExperimentOptions experiment;
+
+    @Option(names = "--top", defaultValue = "10", description = "How many top-scored (and random) positions to compare. Default: ${DEFAULT-VALUE}.")
+    int top;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of the random positions and the permutation test. Default: ${DEFAULT-VALUE}.")
+    long seed;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        if (top < 1) {
+            throw new IllegalArgumentException("--top must be at least 1, got " + top);
+        }
+        try (SoluModel model = modelOptions.loadModel(); Backend backend = modelOptions.backend(model)) {
+            SmearTest.Result r = SmearTest.run(backend, experiment.prompts(model), top, seed, experiment.out, experiment.quiet);
+            spec.commandLine().getOut().print(r.summary());
+            spec.commandLine().getOut().println("outputs written to " + experiment.out.toAbsolutePath() + " (figures: " + String.join(", ", r.figures()) + ")");
+        }
+        return 0;
+    }
+}
