@@ -1,0 +1,124 @@
+package org.solulens.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.solulens.backend.Ablation;
+import org.solulens.backend.ForwardResult;
+import org.solulens.backend.Hooks;
+import org.solulens.backend.SweepMethod;
+import org.solulens.backend.SweepRequest;
+import org.solulens.backend.SweepResult;
+import org.solulens.cpu.CpuBackend;
+import org.solulens.io.Npy;
+import org.solulens.model.DemoModel;
+import org.solulens.model.SoluModel;
+
+/** The sweep command on the demo model: its files hold what the library computes. */
+class SweepCliTest {
+    private static final String PROMPT = "the ice is cold and the water is warm";
+
+    @TempDir
+    Path tmp;
+
+    private record Outcome(int code, String out, String err) {}
+
+    private static Outcome run(String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        int code = Main.execute(new PrintWriter(out, true), new PrintWriter(err, true), args);
+        return new Outcome(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void deltaLossNpyMatchesTheLibrarySweepAndTheCsvHasOneRowPerPair() throws IOException {
+        Path dir = tmp.resolve("s");
+        Outcome o = run("sweep", "--prompt", PROMPT, "--site", "mid", "--out", dir.toString(), "--csv", "--quiet");
+        assertEquals(0, o.code(), o.err());
+        assertTrue(o.out().contains("mid-zero ablation, exact method, all neurons at every position: 2304 pairs"), o.out());
+        Npy.Array npy = Npy.read(dir.resolve("delta_loss.npy"));
+        assertArrayEquals(new int[] {9, 256}, npy.shape(), "10 tokens with BOS, 9 predicting positions");
+        try (SoluModel model = DemoModel.load()) {
+            CpuBackend backend = new CpuBackend(model);
+            int[] tokens = model.tokenize(PROMPT, true);
+            ForwardResult clean = backend.run(tokens, Hooks.ALL);
+            SweepResult expected = backend.sweep(clean, new SweepRequest(Ablation.zero(Ablation.Site.MID), SweepMethod.EXACT, null, false));
+            for (int i = 0; i < npy.data().length; i++) {
+                assertEquals((float) expected.delta()[i], npy.data()[i], 0, "entry " + i);
+            }
+        }
+        List<String> csv = Files.readAllLines(dir.resolve("sweep.csv"));
+        assertEquals("prompt,position,token,target,neuron,activation,delta_loss", csv.get(0));
+        assertEquals(1 + 9 * 256, csv.size());
+        JsonNode summary = new ObjectMapper().readTree(dir.resolve("summary.json").toFile());
+        assertEquals(256, summary.get("neuron_mean_delta_loss").size());
+        assertEquals(20, summary.get("top_pairs_by_abs_delta_loss").size());
+    }
+
+    @Test
+    void selectionsLeaveUnselectedPairsNaNAndSeveralPromptsGetSubfolders() throws IOException {
+        Path prompts = Files.writeString(tmp.resolve("p.txt"), PROMPT + "\nthe sun is hot\n");
+        Path dir = tmp.resolve("sel");
+        Outcome o = run("sweep", "--prompts", prompts.toString(), "--select", "lowest:10%", "--out", dir.toString(), "--quiet",
+                "--ablation", "mean", "--method", "attribution");
+        assertEquals(0, o.code(), o.err());
+        assertTrue(o.out().contains("attribution vs exact: correlation"), o.out());
+        for (String sub : List.of("0", "1")) {
+            float[] d = Npy.read(dir.resolve(sub).resolve("delta_loss.npy")).data();
+            int rows = d.length / 256;
+            long finite = 0;
+            for (float x : d) {
+                finite += Float.isNaN(x) ? 0 : 1;
+            }
+            assertEquals(rows * 25L, finite, "floor(10% of 256) = 25 neurons per position");
+            assertTrue(Files.exists(dir.resolve(sub).resolve("exact_delta_loss.npy")));
+        }
+    }
+
+    @Test
+    void valueAblationReadsOneValuePerNeuron() throws IOException {
+        StringBuilder values = new StringBuilder();
+        for (int n = 0; n < 256; n++) {
+            values.append(0.01 * (n % 7) - 0.02).append('\n');
+        }
+        Path file = Files.writeString(tmp.resolve("values.txt"), values);
+        Outcome o = run("sweep", "--prompt", PROMPT, "--ablation", "value", "--values", file.toString(), "--neurons", "3,200",
+                "--out", tmp.resolve("v").toString(), "--quiet");
+        assertEquals(0, o.code(), o.err());
+        assertTrue(o.out().contains("18 pairs"), o.out());
+
+        Path shortFile = Files.writeString(tmp.resolve("short.txt"), "0.1\n0.2\n");
+        o = run("sweep", "--prompt", PROMPT, "--ablation", "value", "--values", shortFile.toString(), "--out", tmp.resolve("w").toString());
+        assertEquals(2, o.code());
+        assertTrue(o.err().contains("needs 256 values (one per neuron), got 2"), o.err());
+    }
+
+    @Test
+    void badSweepOptionsAreClearErrors() {
+        String out = tmp.resolve("e").toString();
+        assertError("unknown site 'pre'", "sweep", "--prompt", PROMPT, "--site", "pre", "--out", out);
+        assertError("site must be post", "sweep", "--prompt", PROMPT, "--site", "mid", "--ablation", "paper", "--out", out);
+        assertError("neuron 999 is out of range [0, 256)", "sweep", "--prompt", PROMPT, "--neurons", "1,999", "--out", out);
+        assertError("'ten' is not a positive count", "sweep", "--prompt", PROMPT, "--select", "lowest:ten", "--out", out);
+        assertError("give either --neurons or --select", "sweep", "--prompt", PROMPT, "--select", "lowest:5", "--neurons", "1", "--out", out);
+        assertError("--ablation value needs --values", "sweep", "--prompt", PROMPT, "--ablation", "value", "--out", out);
+        assertError("at least 2 tokens", "sweep", "--tokens", "4", "--out", out);
+        assertError("unknown method 'fast'", "sweep", "--prompt", PROMPT, "--method", "fast", "--out", out);
+    }
+
+    private static void assertError(String fragment, String... args) {
+        Outcome o = run(args);
+        assertEquals(2, o.code(), o.out());
+        assertTrue(o.err().contains(fragment), o.err());
+    }
+}
