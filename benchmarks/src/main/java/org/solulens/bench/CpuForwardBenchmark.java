@@ -32,7 +32,7 @@ import org.solulens.model.SoluModel;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 2, time = 2)
 @Measurement(iterations = 3, time = 3)
-@Fork(1)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class CpuForwardBenchmark {
     @Param({"demo", "solu-1l"})
     public String shape;

@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 @Command(name = "solulens", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Interpretability experiments on one-layer SoLU transformers (TransformerLens's solu-1l).",
         subcommands = {InfoCommand.class, RunCommand.class, SweepCommand.class, LnScaleCommand.class,
-                AblateLowCommand.class, SmearCommand.class, DlaCommand.class, PaperCommand.class, CommandLine.HelpCommand.class})
+                AblateLowCommand.class, SmearCommand.class, DlaCommand.class, PaperCommand.class, BenchSweepCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main {
     static {
         // slf4j-simple: one short line per message on stderr, so stdout stays the command's output.

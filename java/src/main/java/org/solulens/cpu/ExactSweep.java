@@ -23,6 +23,8 @@ public final class ExactSweep {
     /** Bound on the double rows A (and A2) held at once: chunk = CHUNK_BYTES / (8 · d_vocab · rows per position). */
     static final long CHUNK_BYTES = 64L << 20;
     private static final int NEURON_BLOCK = 32;
+    /** Positions sharing each row of B while it is in cache. */
+    private static final int POSITION_BLOCK = 4;
 
     private ExactSweep() {}
 
@@ -169,29 +171,55 @@ public final class ExactSweep {
 
     private static void sweepChunk(SweepConstants k, int[] tokens, Chunk c, SweepRequest req, int p0, int p1,
                                    double[] delta, double[] cosine) {
-        int N = k.cfg.dMlp(), V = k.cfg.dVocab();
-        int blocks = (N + NEURON_BLOCK - 1) / NEURON_BLOCK;
+        int N = k.cfg.dMlp(), V = k.cfg.dVocab(), rows = p1 - p0;
         double[] a = c.a(), a2 = c.a2(), beta = k.beta;
         double betaMax = SweepConstants.max(beta, 0, V);
-        IntStream.range(0, (p1 - p0) * blocks).parallel().forEach(task -> {
-            int q = task / blocks, n0 = (task % blocks) * NEURON_BLOCK, n1 = Math.min(N, n0 + NEURON_BLOCK);
-            int p = p0 + q, target = tokens[p + 1];
-            double aMax = SweepConstants.max(a, q * V, V), a2Max = a2 == null ? 0 : SweepConstants.max(a2, q * V, V);
+        ExpSum expSum = ExpSum.best();
+        // Per position: the clean loss from the same rows (so that rounding in A cancels), the row maxima, and the
+        // clean logits when cosines are wanted.
+        double[] cleanLoss = new double[rows], aMax = new double[rows], a2Max = new double[rows];
+        double[][] cleanLogits = new double[rows][];
+        IntStream.range(0, rows).parallel().forEach(q -> {
+            aMax[q] = SweepConstants.max(a, q * V, V);
+            a2Max[q] = a2 == null ? 0 : SweepConstants.max(a2, q * V, V);
             double[] coef = new double[3], out = new double[3];
             c.coefficients(q, -1, coef);
-            double[] cleanLogits = cosine == null ? null : new double[V];
-            logSumExp(coef, a, a2, null, q * V, 0, beta, V, target, bound(coef, aMax, a2Max, 0, betaMax), cleanLogits, null, out);
-            double cleanLoss = out[0] - out[1];
+            double shift = bound(coef, aMax[q], a2Max[q], 0, betaMax);
+            int target = tokens[p0 + q + 1];
+            if (cosine != null) {
+                cleanLogits[q] = new double[V];
+                logSumExp(coef, a, a2, null, q * V, 0, beta, V, target, shift, cleanLogits[q], null, out);
+            } else {
+                out[0] = shift + Math.log(expSum.sum(coef[0], a, coef[1], a2, q * V, 0, null, 0, beta, V, shift));
+                out[1] = coef[0] * a[q * V + target] + beta[target] + (a2 == null ? 0 : coef[1] * a2[q * V + target]);
+            }
+            cleanLoss[q] = out[0] - out[1];
+        });
+        // Tiles of (a few positions) x (a block of neurons): each row of B is read once per tile and reused for
+        // every position of it while it is still in cache.
+        int qBlocks = (rows + POSITION_BLOCK - 1) / POSITION_BLOCK, nBlocks = (N + NEURON_BLOCK - 1) / NEURON_BLOCK;
+        float[] b = c.dirs().b;
+        IntStream.range(0, qBlocks * nBlocks).parallel().forEach(task -> {
+            int q0 = (task / nBlocks) * POSITION_BLOCK, q1 = Math.min(rows, q0 + POSITION_BLOCK);
+            int n0 = (task % nBlocks) * NEURON_BLOCK, n1 = Math.min(N, n0 + NEURON_BLOCK);
+            double[] coef = new double[3], out = new double[3];
             for (int n = n0; n < n1; n++) {
-                if (!req.isSelected(p, n, N)) {
-                    continue;
-                }
-                c.coefficients(q, n, coef);
-                logSumExp(coef, a, a2, c.dirs().b, q * V, n * V, beta, V, target,
-                        bound(coef, aMax, a2Max, c.dirs().bAbsMax[n], betaMax), null, cleanLogits, out);
-                delta[p * N + n] = (out[0] - out[1]) - cleanLoss;
-                if (cosine != null) {
-                    cosine[p * N + n] = out[2];
+                for (int q = q0; q < q1; q++) {
+                    int p = p0 + q, target = tokens[p + 1];
+                    if (!req.isSelected(p, n, N)) {
+                        continue;
+                    }
+                    c.coefficients(q, n, coef);
+                    double shift = bound(coef, aMax[q], a2Max[q], c.dirs().bAbsMax[n], betaMax);
+                    if (cosine != null) {
+                        logSumExp(coef, a, a2, b, q * V, n * V, beta, V, target, shift, null, cleanLogits[q], out);
+                        cosine[p * N + n] = out[2];
+                    } else {
+                        out[0] = shift + Math.log(expSum.sum(coef[0], a, coef[1], a2, q * V, coef[2], b, n * V, beta, V, shift));
+                        out[1] = coef[0] * a[q * V + target] + beta[target] + coef[2] * b[n * V + target]
+                                + (a2 == null ? 0 : coef[1] * a2[q * V + target]);
+                    }
+                    delta[p * N + n] = (out[0] - out[1]) - cleanLoss[q];
                 }
             }
         });

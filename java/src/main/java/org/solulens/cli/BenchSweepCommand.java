@@ -1,0 +1,84 @@
+package org.solulens.cli;
+
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import org.solulens.backend.Ablation;
+import org.solulens.backend.Backend;
+import org.solulens.backend.ForwardResult;
+import org.solulens.backend.SweepMethod;
+import org.solulens.backend.SweepRequest;
+import org.solulens.backend.SweepResult;
+import org.solulens.cpu.CpuBackend;
+import org.solulens.model.ActivationFunction;
+import org.solulens.model.DemoModel;
+import org.solulens.model.ModelConfig;
+import org.solulens.model.Normalization;
+import org.solulens.model.SoluModel;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "bench-sweep", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Time the exact-algebraic sweep against the batched re-forward on the same random model and prompt, check that",
+                "their numbers agree, and print the speed-up. Shapes: small (the demo's) and solu-1l (d_model 512, d_mlp 2048, d_vocab 48262)."})
+final class BenchSweepCommand implements Callable<Integer> {
+    @Option(names = "--shape", defaultValue = "small,solu-1l", split = ",", description = "small, solu-1l or both. Default: ${DEFAULT-VALUE}.")
+    List<String> shapes;
+
+    @Option(names = "--tokens", defaultValue = "4", description = "Prompt length (the re-forward takes ~15 s per position at solu-1l shape here). Default: ${DEFAULT-VALUE}.")
+    int tokens;
+
+    @Option(names = "--site", defaultValue = "post", description = "post or mid. Default: ${DEFAULT-VALUE}.")
+    String site;
+
+    @Option(names = "--repeats", defaultValue = "3", description = "Timed runs of the exact sweep (the best is reported). Default: ${DEFAULT-VALUE}.")
+    int repeats;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf(Locale.ROOT, "%-8s %6s %6s %6s %7s %12s %12s %12s %9s %12s%n", "shape", "d_model", "d_mlp", "vocab", "tokens",
+                "B (once), s", "exact, s", "reforward, s", "speed-up", "max |diff|");
+        for (String shape : shapes) {
+            ModelConfig cfg = switch (shape.trim()) {
+                case "small" -> DemoModel.config(559);
+                case "solu-1l" -> new ModelConfig("solu-1l-shaped", 512, 2048, 8, 64, 1024, 48262, ActivationFunction.SOLU_LN,
+                        Normalization.LN, 1e-5, 8, true);
+                default -> throw new IllegalArgumentException("unknown shape '" + shape + "'; expected small or solu-1l");
+            };
+            SoluModel model = new SoluModel(cfg, DemoModel.randomWeights(cfg, 3), null, "random " + shape);
+            int[] prompt = new Random(5).ints(Math.min(tokens, cfg.nCtx()), 0, cfg.dVocab()).toArray();
+            try (Backend backend = new CpuBackend(model)) {
+                Ablation ablation = Ablation.zero(Ablation.Site.parse(site));
+                ForwardResult clean = backend.run(prompt, new SweepRequest(ablation, SweepMethod.EXACT, null, false).requiredHooks(cfg));
+                long t0 = System.nanoTime();
+                SweepResult exact = backend.sweep(clean, new SweepRequest(ablation, SweepMethod.EXACT, null, false));
+                double first = (System.nanoTime() - t0) / 1e9;   // includes the model constants B, made once
+                double best = Double.POSITIVE_INFINITY;
+                for (int r = 0; r < repeats; r++) {
+                    t0 = System.nanoTime();
+                    exact = backend.sweep(clean, new SweepRequest(ablation, SweepMethod.EXACT, null, false));
+                    best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+                }
+                t0 = System.nanoTime();
+                SweepResult slow = backend.sweep(clean, new SweepRequest(ablation, SweepMethod.REFORWARD, null, false));
+                double reforward = (System.nanoTime() - t0) / 1e9;
+                double worst = 0;
+                for (int i = 0; i < exact.delta().length; i++) {
+                    worst = Math.max(worst, Math.abs(exact.delta()[i] - slow.delta()[i]));
+                }
+                out.printf(Locale.ROOT, "%-8s %6d %6d %6d %7d %12.3f %12.4f %12.3f %8.0fx %12.2e%n", shape, cfg.dModel(), cfg.dMlp(), cfg.dVocab(),
+                        prompt.length, first - best, best, reforward, reforward / best, worst);
+                out.flush();
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,52 @@
+package org.solulens.cpu;
+
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@link ExpSum} on the JDK's Vector API: lanes of doubles at the machine's preferred width, with the float32 rows of
+ * B widened lane by lane, and the vector exp the JIT maps to the CPU's vector math library. Only loaded when the
+ * {@code jdk.incubator.vector} module is present.
+ */
+final class VectorExpSum implements ExpSum {
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    /** Floats at half the width, so that widening them fills exactly one double vector. */
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(D.vectorBitSize() / 2));
+
+    @Override
+    public double sum(double alpha, double[] a, double gamma, double[] a2, int ao, double delta, float[] b, int bo,
+                      double[] beta, int v, double shift) {
+        int lanes = D.length(), i = 0;
+        DoubleVector acc = DoubleVector.zero(D);
+        DoubleVector vAlpha = DoubleVector.broadcast(D, alpha), vDelta = DoubleVector.broadcast(D, delta), vGamma = DoubleVector.broadcast(D, gamma);
+        for (; i + lanes <= v; i += lanes) {
+            DoubleVector l = DoubleVector.fromArray(D, beta, i).sub(shift);
+            l = DoubleVector.fromArray(D, a, ao + i).fma(vAlpha, l);
+            if (a2 != null) {
+                l = DoubleVector.fromArray(D, a2, ao + i).fma(vGamma, l);
+            }
+            if (b != null) {
+                DoubleVector bd = (DoubleVector) FloatVector.fromArray(F, b, bo + i).convertShape(VectorOperators.F2D, D, 0);
+                l = bd.fma(vDelta, l);
+            }
+            acc = acc.add(l.lanewise(VectorOperators.EXP));
+        }
+        double s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < v; i++) {
+            double l = alpha * a[ao + i] + beta[i] - shift + (b == null ? 0 : delta * b[bo + i]);
+            if (a2 != null) {
+                l += gamma * a2[ao + i];
+            }
+            s += Math.exp(l);
+        }
+        return s;
+    }
+
+    @Override
+    public String name() {
+        return "vector exp (" + D + ")";
+    }
+}
