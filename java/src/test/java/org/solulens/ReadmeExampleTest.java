@@ -36,7 +36,7 @@ class ReadmeExampleTest {
             double d = sweep.results().get(0).result().delta(1, 42);  // Δloss at position 1 when neuron 42 is zeroed there
 
             assertTrue(Double.isFinite(d) && d != 0);
-            assertEquals(5 * 256, post.length);
+            assertEquals(5 * model.config().dMlp(), post.length);
             assertTrue(scale > Math.sqrt(1e-5));
             assertEquals(4, r.loss().length);
         }

@@ -19,6 +19,7 @@ import org.solulens.backend.Hooks;
 import org.solulens.cpu.CpuBackend;
 import org.solulens.model.ActivationFunction;
 import org.solulens.model.DemoModel;
+import org.solulens.model.RandomWeights;
 import org.solulens.model.ModelConfig;
 import org.solulens.model.Normalization;
 import org.solulens.model.SoluModel;
@@ -51,7 +52,7 @@ public class CpuForwardBenchmark {
         } else {
             ModelConfig cfg = new ModelConfig("solu-1l-shaped", 512, 2048, 8, 64, 1024, 48262,
                     ActivationFunction.SOLU_LN, Normalization.LN, 1e-5, 8, true);
-            model = new SoluModel(cfg, DemoModel.randomWeights(cfg, 1), null, "random solu-1l-shaped");
+            model = new SoluModel(cfg, RandomWeights.of(cfg, 1), null, "random solu-1l-shaped");
         }
         backend = new CpuBackend(model);
         prompt = new Random(7).ints(Math.min(tokens, model.config().nCtx()), 0, model.config().dVocab()).toArray();

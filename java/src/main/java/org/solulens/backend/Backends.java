@@ -1,9 +1,14 @@
 package org.solulens.backend;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.solulens.cpu.CpuBackend;
+import org.solulens.gpu.CudaDevice;
+import org.solulens.gpu.EmulatedDevice;
+import org.solulens.gpu.GpuBackend;
 import org.solulens.model.SoluModel;
 
 /** The one place that decides which backend runs a model, and says why. */
@@ -12,13 +17,20 @@ public final class Backends {
 
     /** What a user may ask for with {@code --device}. */
     public enum Choice {
-        CPU, AUTO;
+        /** The pure-Java backend (float64; the reference). */
+        CPU,
+        /** The CUDA kernels on a real GPU. */
+        CUDA,
+        /** The CUDA kernels on the CPU emulator: slow, for debugging kernels and for tests. */
+        EMULATOR,
+        /** CUDA when a GPU, its driver and the kernels are all there, else the CPU. */
+        AUTO;
 
         public static Choice parse(String s) {
             try {
                 return valueOf(s.trim().toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("unknown device '" + s + "'; expected cpu or auto");
+                throw new IllegalArgumentException("unknown device '" + s + "'; expected cpu, cuda, emulator or auto");
             }
         }
     }
@@ -26,16 +38,44 @@ public final class Backends {
     private Backends() {}
 
     public static Backend create(SoluModel model, Choice choice) {
-        if (choice == Choice.AUTO) {
-            log.info("backend: cpu (this build has no GPU backend yet)");
+        switch (choice) {
+            case CPU:
+                return new CpuBackend(model);
+            case EMULATOR: {
+                String why = EmulatedDevice.unavailableReason();
+                if (why != null) {
+                    throw new IllegalStateException("--device emulator cannot run here: " + why);
+                }
+                return new GpuBackend(model, new EmulatedDevice());
+            }
+            case CUDA: {
+                String why = CudaDevice.unavailableReason();
+                if (why != null) {
+                    throw new IllegalStateException("--device cuda cannot run here: " + why);
+                }
+                return new GpuBackend(model, new CudaDevice());
+            }
+            default: {
+                String why = CudaDevice.unavailableReason();
+                if (why == null) {
+                    GpuBackend gpu = new GpuBackend(model, new CudaDevice());
+                    log.info("backend: {}", gpu.name());
+                    return gpu;
+                }
+                log.info("backend: cpu (no GPU: {})", why);
+                return new CpuBackend(model);
+            }
         }
-        return new CpuBackend(model);
     }
 
     /** One line per backend saying whether it can run here, for {@code info}. */
-    public static java.util.List<String> availability() {
-        return java.util.List.of(
-                "cpu: available (pure Java, float64 accumulation; the reference)",
-                "cuda: not available: this build has no GPU backend yet");
+    public static List<String> availability() {
+        List<String> lines = new ArrayList<>();
+        lines.add("cpu: available (pure Java, float64 accumulation; the reference)");
+        String cuda = CudaDevice.unavailableReason();
+        lines.add(cuda == null ? "cuda: available" : "cuda: not available: " + cuda);
+        String emulator = EmulatedDevice.unavailableReason();
+        lines.add(emulator == null ? "emulator: available (the CUDA kernels run on the CPU; slow)" : "emulator: not available: " + emulator);
+        return lines;
     }
 }

@@ -13,7 +13,7 @@ import org.solulens.backend.SweepRequest;
 import org.solulens.backend.SweepResult;
 import org.solulens.cpu.CpuBackend;
 import org.solulens.model.ActivationFunction;
-import org.solulens.model.DemoModel;
+import org.solulens.model.RandomWeights;
 import org.solulens.model.ModelConfig;
 import org.solulens.model.Normalization;
 import org.solulens.model.SoluModel;
@@ -24,7 +24,7 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "bench-sweep", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Time the exact-algebraic sweep against the batched re-forward on the same random model and prompt, check that",
-                "their numbers agree, and print the speed-up. Shapes: small (the demo's) and solu-1l (d_model 512, d_mlp 2048, d_vocab 48262)."})
+                "their numbers agree, and print the speed-up. Shapes: small (d_model 64, d_mlp 256, d_vocab 559) and solu-1l (d_model 512, d_mlp 2048, d_vocab 48262)."})
 final class BenchSweepCommand implements Callable<Integer> {
     @Option(names = "--shape", defaultValue = "small,solu-1l", split = ",", description = "small, solu-1l or both. Default: ${DEFAULT-VALUE}.")
     List<String> shapes;
@@ -48,12 +48,12 @@ final class BenchSweepCommand implements Callable<Integer> {
                 "B (once), s", "exact, s", "reforward, s", "speed-up", "max |diff|");
         for (String shape : shapes) {
             ModelConfig cfg = switch (shape.trim()) {
-                case "small" -> DemoModel.config(559);
+                case "small" -> new ModelConfig("small", 64, 256, 4, 16, 128, 559, ActivationFunction.SOLU_LN, Normalization.LN, 1e-5, 4, true);
                 case "solu-1l" -> new ModelConfig("solu-1l-shaped", 512, 2048, 8, 64, 1024, 48262, ActivationFunction.SOLU_LN,
                         Normalization.LN, 1e-5, 8, true);
                 default -> throw new IllegalArgumentException("unknown shape '" + shape + "'; expected small or solu-1l");
             };
-            SoluModel model = new SoluModel(cfg, DemoModel.randomWeights(cfg, 3), null, "random " + shape);
+            SoluModel model = new SoluModel(cfg, RandomWeights.of(cfg, 3), null, "random " + shape);
             int[] prompt = new Random(5).ints(Math.min(tokens, cfg.nCtx()), 0, cfg.dVocab()).toArray();
             try (Backend backend = new CpuBackend(model)) {
                 Ablation ablation = Ablation.zero(Ablation.Site.parse(site));

@@ -15,8 +15,8 @@ final class ModelOptions {
             description = "Model folder (config.json, *.safetensors, optional tokenizer.json). Default: the bundled demo model.")
     Path model;
 
-    @Option(names = "--device", paramLabel = "cpu|auto", defaultValue = "auto",
-            description = "Where to run: cpu, or auto (the best available). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--device", paramLabel = "cpu|cuda|emulator|auto", defaultValue = "auto",
+            description = "Where to run: cpu (pure Java, float64), cuda (the kernels on an NVIDIA GPU), emulator (the same kernels on the CPU; slow), or auto (cuda when it can run, else cpu). Default: ${DEFAULT-VALUE}.")
     String device;
 
     SoluModel loadModel() throws IOException {

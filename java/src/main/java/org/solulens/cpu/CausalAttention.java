@@ -23,9 +23,35 @@ public final class CausalAttention {
             scatterHead(MatMul.multiply(x, positions, dModel, w.wK, h * dModel * dHead, dHead, w.bK, h * dHead), k, h, positions, nHeads, dHead);
             scatterHead(MatMul.multiply(x, positions, dModel, w.wV, h * dModel * dHead, dHead, w.bV, h * dHead), v, h, positions, nHeads, dHead);
         }
+        Result attended = attend(q, k, v, positions, nHeads, dHead, attnScale);
+        double[] z = attended.z();
+        double[] out = new double[positions * dModel];
+        for (int h = 0; h < nHeads; h++) {
+            double[] zh = new double[positions * dHead];
+            for (int p = 0; p < positions; p++) {
+                System.arraycopy(z, (p * nHeads + h) * dHead, zh, p * dHead, dHead);
+            }
+            double[] part = MatMul.multiply(zh, positions, dHead, w.wO, h * dHead * dModel, dModel, null, 0);
+            for (int i = 0; i < out.length; i++) {
+                out[i] += part[i];
+            }
+        }
+        for (int p = 0; p < positions; p++) {
+            for (int c = 0; c < dModel; c++) {
+                out[p * dModel + c] += w.bO.get(c);
+            }
+        }
+        return new Result(q, k, v, attended.scores(), attended.pattern(), z, out);
+    }
+
+    /**
+     * The attention proper from q, k, v [P, H, d]: scores and pattern [H, P, P], z [P, H, d] (the CPU twin of the
+     * attention_forward kernel); q, k, v and out are left null in the result.
+     */
+    public static Result attend(double[] q, double[] k, double[] v, int positions, int nHeads, int dHead, double attnScale) {
         double[] scores = new double[nHeads * positions * positions];
         double[] pattern = new double[scores.length];
-        double[] z = new double[positions * hd];
+        double[] z = new double[positions * nHeads * dHead];
         for (int h = 0; h < nHeads; h++) {
             for (int i = 0; i < positions; i++) {
                 int row = (h * positions + i) * positions;
@@ -55,23 +81,7 @@ public final class CausalAttention {
                 }
             }
         }
-        double[] out = new double[positions * dModel];
-        for (int h = 0; h < nHeads; h++) {
-            double[] zh = new double[positions * dHead];
-            for (int p = 0; p < positions; p++) {
-                System.arraycopy(z, (p * nHeads + h) * dHead, zh, p * dHead, dHead);
-            }
-            double[] part = MatMul.multiply(zh, positions, dHead, w.wO, h * dHead * dModel, dModel, null, 0);
-            for (int i = 0; i < out.length; i++) {
-                out[i] += part[i];
-            }
-        }
-        for (int p = 0; p < positions; p++) {
-            for (int c = 0; c < dModel; c++) {
-                out[p * dModel + c] += w.bO.get(c);
-            }
-        }
-        return new Result(q, k, v, scores, pattern, z, out);
+        return new Result(null, null, null, scores, pattern, z, null);
     }
 
     private static void scatterHead(double[] head, double[] into, int h, int positions, int nHeads, int dHead) {

@@ -1,7 +1,6 @@
 package org.solulens.model;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,11 +43,7 @@ public final class ModelFolder {
             if (reader == null || IGNORED_SUFFIXES.stream().anyMatch(name::endsWith)) {
                 return null;
             }
-            try {
-                return reader.read(name);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            return reader.read(name);
         });
         Path tok = dir.resolve("tokenizer.json");
         TextTokenizer tokenizer = Files.isRegularFile(tok) ? TextTokenizer.load(tok) : null;

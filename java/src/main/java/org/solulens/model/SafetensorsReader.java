@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -29,14 +28,30 @@ public final class SafetensorsReader {
     /** One entry of the header. */
     public record Entry(String name, String dtype, int[] shape, long begin, long end) {}
 
-    private final Path file;
-    private final long dataStart;
+    private final String file;
+    private final ByteBuffer data;   // the data section, little-endian, position 0
     private final Map<String, Entry> entries;
 
-    private SafetensorsReader(Path file, long dataStart, Map<String, Entry> entries) {
+    private SafetensorsReader(String file, ByteBuffer data, Map<String, Entry> entries) {
         this.file = file;
-        this.dataStart = dataStart;
+        this.data = data;
         this.entries = entries;
+    }
+
+    /** Reads a safetensors image held in memory (the demo model inside the jar). */
+    public static SafetensorsReader fromBytes(byte[] bytes, String name) {
+        ByteBuffer all = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        if (bytes.length < 8) {
+            throw new ModelFormatException(name + ": truncated safetensors file (" + bytes.length + " bytes)");
+        }
+        long headerLen = all.getLong(0);
+        if (headerLen < 2 || headerLen > bytes.length - 8 || headerLen > MAX_HEADER_BYTES) {
+            throw new ModelFormatException(name + ": corrupt safetensors header: header length " + headerLen
+                    + " does not fit in a file of " + bytes.length + " bytes");
+        }
+        JsonNode root = parseHeader(name, java.util.Arrays.copyOfRange(bytes, 8, (int) (8 + headerLen)));
+        ByteBuffer data = all.position((int) (8 + headerLen)).slice().order(ByteOrder.LITTLE_ENDIAN);
+        return new SafetensorsReader(name, data, Collections.unmodifiableMap(parseEntries(name, root, data.capacity())));
     }
 
     public static SafetensorsReader open(Path file) throws IOException {
@@ -55,23 +70,34 @@ public final class SafetensorsReader {
             }
             ByteBuffer header = ByteBuffer.allocate((int) headerLen);
             readFully(ch, header, 8);
-            JsonNode root;
-            try {
-                root = new ObjectMapper().readTree(header.array());
-            } catch (com.fasterxml.jackson.core.JacksonException e) {
-                throw new ModelFormatException(file + ": corrupt safetensors header: not valid JSON ("
-                        + e.getOriginalMessage() + ")");
-            }
-            if (root == null || !root.isObject()) {
-                throw new ModelFormatException(file + ": corrupt safetensors header: expected a JSON object");
-            }
+            JsonNode root = parseHeader(file.toString(), header.array());
             long dataStart = 8 + headerLen;
-            Map<String, Entry> entries = parseEntries(file, root, fileSize - dataStart);
-            return new SafetensorsReader(file, dataStart, Collections.unmodifiableMap(entries));
+            Map<String, Entry> entries = parseEntries(file.toString(), root, fileSize - dataStart);
+            if (fileSize - dataStart > Integer.MAX_VALUE) {
+                throw new ModelFormatException(file + ": the data section has " + (fileSize - dataStart)
+                        + " bytes; files over 2 GiB are not supported (a one-layer model is far smaller)");
+            }
+            // One read-only mapping of the data section: tensors are views of it, nothing is copied onto the heap.
+            ByteBuffer data = ch.map(FileChannel.MapMode.READ_ONLY, dataStart, fileSize - dataStart).order(ByteOrder.LITTLE_ENDIAN);
+            return new SafetensorsReader(file.toString(), data, Collections.unmodifiableMap(entries));
         }
     }
 
-    private static Map<String, Entry> parseEntries(Path file, JsonNode root, long dataSize) {
+    private static JsonNode parseHeader(String file, byte[] header) {
+        JsonNode root;
+        try {
+            root = new ObjectMapper().readTree(header);
+        } catch (IOException e) {
+            throw new ModelFormatException(file + ": corrupt safetensors header: not valid JSON ("
+                    + (e instanceof com.fasterxml.jackson.core.JacksonException j ? j.getOriginalMessage() : e.getMessage()) + ")");
+        }
+        if (root == null || !root.isObject()) {
+            throw new ModelFormatException(file + ": corrupt safetensors header: expected a JSON object");
+        }
+        return root;
+    }
+
+    private static Map<String, Entry> parseEntries(String file, JsonNode root, long dataSize) {
         Map<String, Entry> entries = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> field : root.properties()) {
             String name = field.getKey();
@@ -128,7 +154,8 @@ public final class SafetensorsReader {
         };
     }
 
-    public Path file() {
+    /** The file (or resource) name, for messages. */
+    public String file() {
         return file;
     }
 
@@ -137,7 +164,7 @@ public final class SafetensorsReader {
     }
 
     /** Reads one tensor as float32: a mapped view for F32, a widened heap copy for F16 and BF16. */
-    public Tensor read(String name) throws IOException {
+    public Tensor read(String name) {
         Entry e = entries.get(name);
         if (e == null) {
             throw new ModelFormatException(file + ": no tensor named '" + name + "'");
@@ -146,11 +173,7 @@ public final class SafetensorsReader {
         if (bytes == 0) {
             return new Tensor(name, e.shape(), FloatBuffer.allocate(0));
         }
-        MappedByteBuffer mapped;
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            mapped = ch.map(FileChannel.MapMode.READ_ONLY, dataStart + e.begin(), bytes);
-        }
-        ByteBuffer le = mapped.order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer le = data.duplicate().position((int) e.begin()).limit((int) e.end()).slice().order(ByteOrder.LITTLE_ENDIAN);
         return switch (e.dtype()) {
             case "F32" -> new Tensor(name, e.shape(), le.asFloatBuffer());
             case "F16" -> new Tensor(name, e.shape(), widen(le, true));

@@ -40,7 +40,7 @@ class CliTest {
     void runPrintsAPerTokenLossTableOnTheDemoModel() {
         Outcome o = run("run", "--prompt", "The ice is cold", "--device", "cpu");
         assertEquals(0, o.code(), o.err());
-        assertTrue(o.out().contains("RANDOM weights"), o.out());
+        assertTrue(o.out().contains("King James"), o.out());
         assertTrue(o.out().contains("prompt 0: 5 tokens, mean loss "), o.out());
         assertTrue(o.out().contains("'<|BOS|>'      'the'"), o.out());
         assertEquals(5, o.out().lines().filter(l -> l.matches("\\s+\\d+  '.*")).count(), o.out());
@@ -100,7 +100,7 @@ class CliTest {
                         files.map(p -> p.getFileName().toString()).sorted().toList());
             }
         }
-        assertArrayEquals(new int[] {4, 256}, Npy.read(dir.resolve("1/blocks.0.mlp.hook_post.npy")).shape(),
+        assertArrayEquals(new int[] {4, 512}, Npy.read(dir.resolve("1/blocks.0.mlp.hook_post.npy")).shape(),
                 "'water is warm' with BOS is 4 tokens");
     }
 
@@ -116,7 +116,7 @@ class CliTest {
     void badInputGivesAClearErrorAndExitCode2() throws IOException {
         Outcome o = run("run", "--tokens", "1,2,99999");
         assertEquals(2, o.code());
-        assertTrue(o.err().contains("token id 99999 at position 2 is out of range: ids must be in [0, 559)"), o.err());
+        assertTrue(o.err().contains("token id 99999 at position 2 is out of range: ids must be in [0, 4096)"), o.err());
 
         o = run("run", "--prompt", "ice", "--model", tmp.resolve("missing").toString());
         assertEquals(2, o.code());
@@ -144,8 +144,8 @@ class CliTest {
     void infoDescribesTheModelAndTheBackends() {
         Outcome o = run("info");
         assertEquals(0, o.code(), o.err());
-        assertTrue(o.out().contains("RANDOM weights"));
-        assertTrue(o.out().contains("d_mlp                      256"), o.out());
+        assertTrue(o.out().contains("King James"));
+        assertTrue(o.out().contains("d_mlp                      512"), o.out());
         assertTrue(o.out().contains("cpu: available"), o.out());
     }
 }

@@ -73,11 +73,11 @@ class ExperimentsCliTest {
         run("ablate-low", "--prompts", prompts.toString(), "--out", out.toString(), "--quiet");
         List<String> rows = Files.readAllLines(out.resolve("ablate_low.csv"));
         int positions = 4 + 8;   // (BOS + 4 words) - 1 and (BOS + 8 words) - 1
-        assertEquals(1 + positions * 256, rows.size());
-        assertEquals(positions * 25L, rows.stream().filter(l -> l.endsWith(",true")).count());
+        assertEquals(1 + positions * 512, rows.size());
+        assertEquals(positions * 51L, rows.stream().filter(l -> l.endsWith(",true")).count());
         assertPng(out.resolve("ablate_low_lowest.png"));
         assertPng(out.resolve("ablate_low_all.png"));
-        assertTrue(Files.readString(out.resolve("ablate_low.md")).contains("| lowest 10% | " + positions * 25 + " |"));
+        assertTrue(Files.readString(out.resolve("ablate_low.md")).contains("| lowest 10% | " + positions * 51 + " |"));
     }
 
     @Test

@@ -45,9 +45,9 @@ class SweepCliTest {
         Path dir = tmp.resolve("s");
         Outcome o = run("sweep", "--prompt", PROMPT, "--site", "mid", "--out", dir.toString(), "--csv", "--quiet");
         assertEquals(0, o.code(), o.err());
-        assertTrue(o.out().contains("mid-zero ablation, exact method, all neurons at every position: 2304 pairs"), o.out());
+        assertTrue(o.out().contains("mid-zero ablation, exact method, all neurons at every position: 4608 pairs"), o.out());
         Npy.Array npy = Npy.read(dir.resolve("delta_loss.npy"));
-        assertArrayEquals(new int[] {9, 256}, npy.shape(), "10 tokens with BOS, 9 predicting positions");
+        assertArrayEquals(new int[] {9, 512}, npy.shape(), "10 tokens with BOS, 9 predicting positions");
         try (SoluModel model = DemoModel.load()) {
             CpuBackend backend = new CpuBackend(model);
             int[] tokens = model.tokenize(PROMPT, true);
@@ -59,9 +59,9 @@ class SweepCliTest {
         }
         List<String> csv = Files.readAllLines(dir.resolve("sweep.csv"));
         assertEquals("prompt,position,token,target,neuron,activation,delta_loss", csv.get(0));
-        assertEquals(1 + 9 * 256, csv.size());
+        assertEquals(1 + 9 * 512, csv.size());
         JsonNode summary = new ObjectMapper().readTree(dir.resolve("summary.json").toFile());
-        assertEquals(256, summary.get("neuron_mean_delta_loss").size());
+        assertEquals(512, summary.get("neuron_mean_delta_loss").size());
         assertEquals(20, summary.get("top_pairs_by_abs_delta_loss").size());
     }
 
@@ -75,12 +75,12 @@ class SweepCliTest {
         assertTrue(o.out().contains("attribution vs exact: correlation"), o.out());
         for (String sub : List.of("0", "1")) {
             float[] d = Npy.read(dir.resolve(sub).resolve("delta_loss.npy")).data();
-            int rows = d.length / 256;
+            int rows = d.length / 512;
             long finite = 0;
             for (float x : d) {
                 finite += Float.isNaN(x) ? 0 : 1;
             }
-            assertEquals(rows * 25L, finite, "floor(10% of 256) = 25 neurons per position");
+            assertEquals(rows * 51L, finite, "floor(10% of 512) = 51 neurons per position");
             assertTrue(Files.exists(dir.resolve(sub).resolve("exact_delta_loss.npy")));
         }
     }
@@ -88,7 +88,7 @@ class SweepCliTest {
     @Test
     void valueAblationReadsOneValuePerNeuron() throws IOException {
         StringBuilder values = new StringBuilder();
-        for (int n = 0; n < 256; n++) {
+        for (int n = 0; n < 512; n++) {
             values.append(0.01 * (n % 7) - 0.02).append('\n');
         }
         Path file = Files.writeString(tmp.resolve("values.txt"), values);
@@ -100,7 +100,7 @@ class SweepCliTest {
         Path shortFile = Files.writeString(tmp.resolve("short.txt"), "0.1\n0.2\n");
         o = run("sweep", "--prompt", PROMPT, "--ablation", "value", "--values", shortFile.toString(), "--out", tmp.resolve("w").toString());
         assertEquals(2, o.code());
-        assertTrue(o.err().contains("needs 256 values (one per neuron), got 2"), o.err());
+        assertTrue(o.err().contains("needs 512 values (one per neuron), got 2"), o.err());
     }
 
     @Test
@@ -108,7 +108,7 @@ class SweepCliTest {
         String out = tmp.resolve("e").toString();
         assertError("unknown site 'pre'", "sweep", "--prompt", PROMPT, "--site", "pre", "--out", out);
         assertError("site must be post", "sweep", "--prompt", PROMPT, "--site", "mid", "--ablation", "paper", "--out", out);
-        assertError("neuron 999 is out of range [0, 256)", "sweep", "--prompt", PROMPT, "--neurons", "1,999", "--out", out);
+        assertError("neuron 999 is out of range [0, 512)", "sweep", "--prompt", PROMPT, "--neurons", "1,999", "--out", out);
         assertError("'ten' is not a positive count", "sweep", "--prompt", PROMPT, "--select", "lowest:ten", "--out", out);
         assertError("give either --neurons or --select", "sweep", "--prompt", PROMPT, "--select", "lowest:5", "--neurons", "1", "--out", out);
         assertError("--ablation value needs --values", "sweep", "--prompt", PROMPT, "--ablation", "value", "--out", out);

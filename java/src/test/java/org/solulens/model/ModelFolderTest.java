@@ -33,7 +33,7 @@ class ModelFolderTest {
     Path tmp;
 
     private Path writeRandom(long seed) throws IOException {
-        return TestModels.writeFolder(tmp.resolve("model"), CFG, DemoModel.randomWeights(CFG, seed));
+        return TestModels.writeFolder(tmp.resolve("model"), CFG, RandomWeights.of(CFG, seed));
     }
 
     @Test
@@ -69,7 +69,7 @@ class ModelFolderTest {
 
     @Test
     void severalSafetensorsFilesAreMergedAndTlBuffersAndMissingUnembedBiasAreHandled() throws IOException {
-        SoluWeights w = DemoModel.randomWeights(CFG, 22);
+        SoluWeights w = RandomWeights.of(CFG, 22);
         Path dir = tmp.resolve("sharded");
         Files.createDirectories(dir);
         new ObjectMapper().writeValue(dir.resolve("config.json").toFile(), TestModels.configJson(CFG));
@@ -100,7 +100,7 @@ class ModelFolderTest {
     @Test
     void lnPreModelsNeedNoLayerNormTensors() throws IOException {
         ModelConfig pre = new ModelConfig("t", 8, 16, 2, 4, 6, 9, ActivationFunction.SOLU_LN, Normalization.LN_PRE, 1e-5, 2, true);
-        SoluWeights full = DemoModel.randomWeights(pre, 5);
+        SoluWeights full = RandomWeights.of(pre, 5);
         Map<String, Tensor> noLn = new LinkedHashMap<>(full.byName());
         noLn.keySet().removeIf(n -> n.contains("ln"));
         assertEquals(pre.parameterCount(), noLn.values().stream().mapToLong(Tensor::size).sum());
@@ -120,7 +120,7 @@ class ModelFolderTest {
 
     @Test
     void parameterCountMatchesTheTensorsOfAnLnModel() {
-        long n = DemoModel.randomWeights(CFG, 1).byName().values().stream().mapToLong(Tensor::size).sum();
+        long n = RandomWeights.of(CFG, 1).byName().values().stream().mapToLong(Tensor::size).sum();
         assertEquals(n, CFG.parameterCount());
     }
 
@@ -192,7 +192,7 @@ class ModelFolderTest {
 
     @Test
     void missingTensorsWrongShapesDtypesAndNonFiniteWeightsNameTheTensor() throws IOException {
-        SoluWeights w = DemoModel.randomWeights(CFG, 3);
+        SoluWeights w = RandomWeights.of(CFG, 3);
         Path dir = tmp.resolve("t");
         Files.createDirectories(dir);
         new ObjectMapper().writeValue(dir.resolve("config.json").toFile(), TestModels.configJson(CFG));
@@ -237,13 +237,19 @@ class ModelFolderTest {
     }
 
     @Test
-    void theDemoModelIsDeterministicAndLabelledRandom() {
-        try (SoluModel a = DemoModel.load(); SoluModel b = DemoModel.load()) {
-            assertTrue(a.description().contains("RANDOM"));
-            assertArrayEquals(a.weights().wU.toArray(), b.weights().wU.toArray());
-            assertNotNull(a.tokenizer());
-            // java.util.Random's Gaussian sequence is fixed by the Java specification: pin its first value.
-            assertEquals((float) new Random(DemoModel.SEED).nextGaussian(), a.weights().wE.get(0));
+    void randomWeightsAreDeterministic() {
+        assertArrayEquals(RandomWeights.of(CFG, 7).wU.toArray(), RandomWeights.of(CFG, 7).wU.toArray());
+        // java.util.Random's Gaussian sequence is fixed by the Java specification: pin its first value.
+        assertEquals((float) new Random(7).nextGaussian(), RandomWeights.of(CFG, 7).wE.get(0));
+    }
+
+    @Test
+    void theBundledDemoModelLoadsFromTheJarWithItsTokenizer() {
+        try (SoluModel demo = DemoModel.load()) {
+            assertTrue(demo.description().contains("King James"));
+            assertEquals(ActivationFunction.SOLU_LN, demo.config().actFn());
+            assertNotNull(demo.tokenizer());
+            assertEquals(demo.config().dVocab(), demo.weights().wU.dim(1));
         }
     }
 }

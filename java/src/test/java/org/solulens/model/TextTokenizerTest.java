@@ -35,10 +35,11 @@ class TextTokenizerTest {
     @Test
     void longTextIsNotTruncatedAndTooLongPromptsAreRejected() {
         try (SoluModel demo = DemoModel.load()) {
-            String text = "ice ".repeat(127);
-            assertEquals(128, demo.tokenize(text, true).length);
+            int ctx = demo.config().nCtx();
+            String text = "ice ".repeat(ctx - 1);
+            assertEquals(ctx, demo.tokenize(text, true).length);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> demo.tokenize(text + "ice", true));
-            assertTrue(e.getMessage().contains("129 tokens"), e.getMessage());
+            assertTrue(e.getMessage().contains((ctx + 1) + " tokens"), e.getMessage());
             assertThrows(IllegalArgumentException.class, () -> demo.tokenize("   ", true));
         }
     }

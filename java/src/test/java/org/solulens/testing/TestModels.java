@@ -6,7 +6,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.solulens.model.ActivationFunction;
-import org.solulens.model.DemoModel;
+import org.solulens.model.RandomWeights;
 import org.solulens.model.ModelConfig;
 import org.solulens.model.Normalization;
 import org.solulens.model.SoluModel;
@@ -22,7 +22,7 @@ public final class TestModels {
     }
 
     public static SoluModel random(ModelConfig cfg, long seed) {
-        return new SoluModel(cfg, DemoModel.randomWeights(cfg, seed), null, "random test model (seed " + seed + ")");
+        return new SoluModel(cfg, RandomWeights.of(cfg, seed), null, "random test model (seed " + seed + ")");
     }
 
     /** The TransformerLens cfg.to_dict() subset a model folder needs. */

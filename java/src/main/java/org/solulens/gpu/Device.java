@@ -1,0 +1,41 @@
+package org.solulens.gpu;
+
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.nio.LongBuffer;
+
+/**
+ * The seam between SoluLens's GPU orchestration and what runs the kernels: a real GPU ({@link CudaDevice}) or the
+ * CPU emulator ({@link EmulatedDevice}). Everything above it — buffer lifetimes, argument packing, kernel order —
+ * is the same code on both. Host buffers passed in are direct (off-heap).
+ */
+public interface Device extends AutoCloseable {
+    /** "cuda (NVIDIA H100 ...)" or "emulator". */
+    String name();
+
+    DeviceBuffer allocate(long bytes);
+
+    default DeviceBuffer allocateFloats(long count) {
+        return allocate(4 * Math.max(1, count));
+    }
+
+    void copyToDevice(DeviceBuffer dst, FloatBuffer src);
+
+    void copyToDevice(DeviceBuffer dst, IntBuffer src);
+
+    void copyToDevice(DeviceBuffer dst, LongBuffer src);
+
+    /** Copies dst.remaining() floats from {@code src}, starting {@code offsetFloats} floats in. */
+    void copyToHost(FloatBuffer dst, DeviceBuffer src, long offsetFloats);
+
+    /** Launches a kernel of the fatbin by name; errors name the kernel and the launch shape. */
+    void launch(String kernel, Dim3 grid, Dim3 block, int sharedBytes, KernelArgs args);
+
+    void synchronize();
+
+    /** Device buffers allocated and not yet freed (for leak checks). */
+    long liveBuffers();
+
+    @Override
+    void close();
+}

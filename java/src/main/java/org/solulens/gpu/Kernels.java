@@ -1,0 +1,79 @@
+package org.solulens.gpu;
+
+/**
+ * Typed launches of the kernels in cuda/: each method fixes the launch shape its kernel's header comment gives,
+ * so the GPU backend and the kernel tests launch them the same way.
+ */
+public final class Kernels {
+    /** Threads per block of the row kernels (LayerNorm, SoLU, attention, cross-entropy). */
+    static final int ROW_THREADS = 128;
+    private static final int ELEMENT_THREADS = 256;
+
+    private Kernels() {}
+
+    private static int blocksFor(long count) {
+        long blocks = (count + ELEMENT_THREADS - 1) / ELEMENT_THREADS;
+        if (blocks > Integer.MAX_VALUE) {
+            throw new DeviceException("a launch over " + count + " elements is too large");
+        }
+        return (int) Math.max(1, blocks);
+    }
+
+    public static void embed(Device d, DeviceBuffer embed, DeviceBuffer pos, DeviceBuffer resid, DeviceBuffer wE, DeviceBuffer wPos,
+                             DeviceBuffer tokens, DeviceBuffer positions, int rows, int dModel) {
+        d.launch("embed_forward", Dim3.of(blocksFor((long) rows * dModel)), Dim3.of(ELEMENT_THREADS), 0, new KernelArgs()
+                .ptr(embed).ptr(pos).ptr(resid).ptr(wE).ptr(wPos).ptr(tokens).ptr(positions).i32(rows).i32(dModel));
+    }
+
+    public static void add(Device d, DeviceBuffer out, DeviceBuffer a, DeviceBuffer b, long count) {
+        d.launch("add_forward", Dim3.of(blocksFor(count)), Dim3.of(ELEMENT_THREADS), 0, new KernelArgs().ptr(out).ptr(a).ptr(b).i64(count));
+    }
+
+    /** w, b null: LNPre. */
+    public static void layerNorm(Device d, DeviceBuffer out, DeviceBuffer normalized, DeviceBuffer scale, DeviceBuffer x,
+                                 DeviceBuffer w, DeviceBuffer b, int rows, int width, float eps) {
+        KernelArgs args = new KernelArgs().ptr(out).ptr(normalized).ptr(scale).ptr(x);
+        if (w == null) {
+            args.nullPtr().nullPtr();
+        } else {
+            args.ptr(w).ptr(b);
+        }
+        d.launch("layernorm_forward", Dim3.of(rows), Dim3.of(ROW_THREADS), 0, args.i32(rows).i32(width).f32(eps));
+    }
+
+    public static void solu(Device d, DeviceBuffer mid, DeviceBuffer pre, int rows, int width) {
+        d.launch("solu_forward", Dim3.of(rows), Dim3.of(ROW_THREADS), 0, new KernelArgs().ptr(mid).ptr(pre).i32(rows).i32(width));
+    }
+
+    /** An elementwise activation: "gelu_forward", "gelu_new_forward" or "relu_forward". */
+    public static void elementwise(Device d, String kernel, DeviceBuffer out, DeviceBuffer x, int count) {
+        d.launch(kernel, Dim3.of(blocksFor(count)), Dim3.of(ELEMENT_THREADS), 0, new KernelArgs().ptr(out).ptr(x).i32(count));
+    }
+
+    /**
+     * {@code C = A B (+ bias)} with leading dimensions; offsets are in floats from each buffer's start.
+     */
+    public static void matmul(Device d, DeviceBuffer c, long cOffset, DeviceBuffer a, long aOffset, DeviceBuffer b, long bOffset,
+                              DeviceBuffer bias, long biasOffset, int m, int n, int k, int lda, int ldb, int ldc) {
+        KernelArgs args = new KernelArgs().ptr(c, cOffset).ptr(a, aOffset).ptr(b, bOffset);
+        if (bias == null) {
+            args.nullPtr();
+        } else {
+            args.ptr(bias, biasOffset);
+        }
+        d.launch("matmul_forward", Dim3.of((n + 31) / 32, (m + 31) / 32), Dim3.of(32, 8), 0,
+                args.i32(m).i32(n).i32(k).i32(lda).i32(ldb).i32(ldc));
+    }
+
+    public static void attention(Device d, DeviceBuffer z, DeviceBuffer scores, DeviceBuffer pattern, DeviceBuffer q, DeviceBuffer k,
+                                 DeviceBuffer v, DeviceBuffer promptStart, DeviceBuffer promptLength, DeviceBuffer scoreBase,
+                                 int rows, int heads, int dHead, float attnScale) {
+        d.launch("attention_forward", Dim3.of(rows, heads), Dim3.of(ROW_THREADS), 0, new KernelArgs().ptr(z).ptr(scores).ptr(pattern)
+                .ptr(q).ptr(k).ptr(v).ptr(promptStart).ptr(promptLength).ptr(scoreBase).i32(rows).i32(heads).i32(dHead).f32(attnScale));
+    }
+
+    public static void crossEntropy(Device d, DeviceBuffer loss, DeviceBuffer logits, DeviceBuffer targets, int rows, int vocab) {
+        d.launch("cross_entropy_forward", Dim3.of(rows), Dim3.of(ROW_THREADS), 0,
+                new KernelArgs().ptr(loss).ptr(logits).ptr(targets).i32(rows).i32(vocab));
+    }
+}

@@ -1,0 +1,189 @@
+package org.solulens.gpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.solulens.cpu.CausalAttention;
+import org.solulens.cpu.CrossEntropy;
+import org.solulens.cpu.LayerNorm;
+import org.solulens.cpu.MatMul;
+import org.solulens.cpu.MlpActivation;
+import org.solulens.model.ActivationFunction;
+import org.solulens.model.Tensor;
+
+/**
+ * Every kernel against its CPU twin (cpu/, float64) on random inputs at awkward sizes (not multiples of the block
+ * size; a prime vocabulary), outputs poisoned with NaN first so that an element a kernel fails to write fails the
+ * test. Runs on the emulator, and on a GPU when one is present. Tolerances are float32 rounding of the sizes used.
+ */
+class KernelTwinTest {
+    private static final Random RNG = new Random(2026);
+
+    static java.util.stream.Stream<String> devices() {
+        return DeviceTesting.devices();
+    }
+
+    private static double[] gaussian(int n, double scale) {
+        double[] x = new double[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) (scale * RNG.nextGaussian());   // representable in float: both sides see the same inputs
+        }
+        return x;
+    }
+
+    private static Tensor tensor(String name, double[] v, int... shape) {
+        float[] f = new float[v.length];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = (float) v[i];
+        }
+        return Tensor.of(name, shape, f);
+    }
+
+    private static void assertClose(double[] expected, float[] actual, double abs, double rel, String what) {
+        assertEquals(expected.length, actual.length, what + " length");
+        for (int i = 0; i < expected.length; i++) {
+            if (Double.isInfinite(expected[i])) {
+                assertEquals(expected[i], actual[i], 0, what + "[" + i + "]");
+                continue;
+            }
+            assertEquals(expected[i], actual[i], abs + rel * Math.abs(expected[i]), what + "[" + i + "]");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("devices")
+    void layerNormMatchesItsTwinIncludingATinyVarianceRow(String kind) {
+        int rows = 5, width = 300;
+        double[] x = gaussian(rows * width, 1.0), w = gaussian(width, 0.2), b = gaussian(width, 0.1);
+        for (int i = 0; i < width; i++) {
+            w[i] += 1;
+            x[width + i] = (float) (3.0 + 1e-3 * RNG.nextGaussian());   // row 1: variance ~1e-6, well under eps's scale
+        }
+        double[] out = new double[x.length], norm = new double[x.length], scale = new double[rows];
+        LayerNorm.forward(x, rows, width, tensor("w", w, width), tensor("b", b, width), 1e-5, norm, scale, out);
+        try (Device d = DeviceTesting.open(kind); DeviceTesting.Buffers buf = new DeviceTesting.Buffers()) {
+            DeviceBuffer gx = buf.add(DeviceTesting.upload(d, x)), gw = buf.add(DeviceTesting.upload(d, w)), gb = buf.add(DeviceTesting.upload(d, b));
+            DeviceBuffer gOut = buf.add(DeviceTesting.poisoned(d, x.length)), gNorm = buf.add(DeviceTesting.poisoned(d, x.length));
+            DeviceBuffer gScale = buf.add(DeviceTesting.poisoned(d, rows));
+            Kernels.layerNorm(d, gOut, gNorm, gScale, gx, gw, gb, rows, width, 1e-5f);
+            // float32 centring of values near 3 leaves ~1e-7 absolute error; the tiny row divides it by scale ~3e-3
+            assertClose(scale, DeviceTesting.download(d, gScale, rows), 1e-8, 1e-5, "scale");
+            assertClose(norm, DeviceTesting.download(d, gNorm, x.length), 2e-4, 1e-5, "normalized");
+            assertClose(out, DeviceTesting.download(d, gOut, x.length), 2e-4, 1e-5, "out");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("devices")
+    void activationsMatchTheirTwins(String kind) {
+        int rows = 3, width = 517;
+        double[] pre = gaussian(rows * width, 2.0);
+        try (Device d = DeviceTesting.open(kind); DeviceTesting.Buffers buf = new DeviceTesting.Buffers()) {
+            DeviceBuffer gPre = buf.add(DeviceTesting.upload(d, pre));
+            for (ActivationFunction f : ActivationFunction.values()) {
+                double[] expected = new double[pre.length];
+                MlpActivation.forward(f, pre, rows, width, expected);
+                DeviceBuffer out = buf.add(DeviceTesting.poisoned(d, pre.length));
+                switch (f) {
+                    case SOLU, SOLU_LN -> Kernels.solu(d, out, gPre, rows, width);
+                    case GELU -> Kernels.elementwise(d, "gelu_forward", out, gPre, pre.length);
+                    case GELU_NEW -> Kernels.elementwise(d, "gelu_new_forward", out, gPre, pre.length);
+                    case RELU -> Kernels.elementwise(d, "relu_forward", out, gPre, pre.length);
+                }
+                assertClose(expected, DeviceTesting.download(d, out, pre.length), 1e-6, 1e-5, f.tlName());
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("devices")
+    void matmulMatchesItsTwinWithOffsetsLeadingDimensionsAndBias(String kind) {
+        int m = 37, n = 70, k = 45, ldb = 83, offset = 9;   // B is a 45 x 70 window of a 45 x 83 matrix, 9 columns in
+        double[] a = gaussian(m * k, 1.0), bFull = gaussian(k * ldb, 1.0), bias = gaussian(n, 0.5);
+        double[] b = new double[k * n];
+        for (int r = 0; r < k; r++) {
+            System.arraycopy(bFull, r * ldb + offset, b, r * n, n);
+        }
+        double[] expected = MatMul.multiply(a, m, k, tensor("b", b, k, n), 0, n, tensor("bias", bias, n), 0);
+        try (Device d = DeviceTesting.open(kind); DeviceTesting.Buffers buf = new DeviceTesting.Buffers()) {
+            DeviceBuffer ga = buf.add(DeviceTesting.upload(d, a)), gb = buf.add(DeviceTesting.upload(d, bFull));
+            DeviceBuffer gBias = buf.add(DeviceTesting.upload(d, bias)), c = buf.add(DeviceTesting.poisoned(d, m * n));
+            Kernels.matmul(d, c, 0, ga, 0, gb, offset, gBias, 0, m, n, k, k, ldb, n);
+            assertClose(expected, DeviceTesting.download(d, c, m * n), 2e-5, 1e-5, "C");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("devices")
+    void packedAttentionOfTwoPromptsMatchesItsTwinPerPrompt(String kind) {
+        int heads = 3, dHead = 5;
+        int[] lengths = {7, 2};
+        int rows = 9;
+        double[] q = gaussian(rows * heads * dHead, 1.0), k = gaussian(rows * heads * dHead, 1.0), v = gaussian(rows * heads * dHead, 1.0);
+        int[] start = new int[rows], length = new int[rows];
+        long[] base = new long[rows];
+        for (int r = 0; r < rows; r++) {
+            boolean first = r < 7;
+            start[r] = first ? 0 : 7;
+            length[r] = first ? 7 : 2;
+            base[r] = first ? 0 : (long) heads * 49;
+        }
+        int scoreTotal = heads * (49 + 4);
+        try (Device d = DeviceTesting.open(kind); DeviceTesting.Buffers buf = new DeviceTesting.Buffers()) {
+            DeviceBuffer gq = buf.add(DeviceTesting.upload(d, q)), gk = buf.add(DeviceTesting.upload(d, k)), gv = buf.add(DeviceTesting.upload(d, v));
+            DeviceBuffer z = buf.add(DeviceTesting.poisoned(d, q.length)), scores = buf.add(DeviceTesting.poisoned(d, scoreTotal));
+            DeviceBuffer pattern = buf.add(DeviceTesting.poisoned(d, scoreTotal));
+            DeviceBuffer gBase = buf.add(d.allocate(8L * rows));
+            java.nio.LongBuffer host = org.lwjgl.system.MemoryUtil.memAllocLong(rows);
+            host.put(base).flip();
+            d.copyToDevice(gBase, host);
+            org.lwjgl.system.MemoryUtil.memFree(host);
+            Kernels.attention(d, z, scores, pattern, gq, gk, gv, buf.add(DeviceTesting.uploadInts(d, start)),
+                    buf.add(DeviceTesting.uploadInts(d, length)), gBase, rows, heads, dHead, (float) Math.sqrt(dHead));
+            float[] gz = DeviceTesting.download(d, z, q.length), gs = DeviceTesting.download(d, scores, scoreTotal);
+            float[] gp = DeviceTesting.download(d, pattern, scoreTotal);
+            int stride = heads * dHead;
+            for (int s = 0; s < 2; s++) {
+                int r0 = s == 0 ? 0 : 7, len = lengths[s], sb = s == 0 ? 0 : heads * 49;
+                CausalAttention.Result twin = CausalAttention.attend(java.util.Arrays.copyOfRange(q, r0 * stride, (r0 + len) * stride),
+                        java.util.Arrays.copyOfRange(k, r0 * stride, (r0 + len) * stride),
+                        java.util.Arrays.copyOfRange(v, r0 * stride, (r0 + len) * stride), len, heads, dHead, Math.sqrt(dHead));
+                assertClose(twin.z(), java.util.Arrays.copyOfRange(gz, r0 * stride, (r0 + len) * stride), 1e-5, 1e-5, "z of prompt " + s);
+                assertClose(twin.scores(), java.util.Arrays.copyOfRange(gs, sb, sb + heads * len * len), 1e-5, 1e-5, "scores of prompt " + s);
+                assertClose(twin.pattern(), java.util.Arrays.copyOfRange(gp, sb, sb + heads * len * len), 1e-6, 1e-5, "pattern of prompt " + s);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("devices")
+    void crossEntropyAndEmbeddingMatchTheirTwins(String kind) {
+        int vocab = 1009, d = 19;   // a prime vocabulary
+        int[] tokens = {5, 1008, 0, 77, 300};
+        double[] logits = gaussian(tokens.length * vocab, 3.0);
+        double[] expected = CrossEntropy.nextTokenLoss(logits, tokens, vocab);
+        int[] targets = {1008, 0, 77, 300, -1};
+        double[] wE = gaussian(vocab * d, 1.0), wPos = gaussian(8 * d, 1.0);
+        int[] positions = {0, 1, 2, 0, 1};   // two prompts: 3 tokens, then 2
+        try (Device dev = DeviceTesting.open(kind); DeviceTesting.Buffers buf = new DeviceTesting.Buffers()) {
+            DeviceBuffer loss = buf.add(DeviceTesting.poisoned(dev, tokens.length));
+            Kernels.crossEntropy(dev, loss, buf.add(DeviceTesting.upload(dev, logits)), buf.add(DeviceTesting.uploadInts(dev, targets)),
+                    tokens.length, vocab);
+            float[] got = DeviceTesting.download(dev, loss, tokens.length);
+            assertClose(expected, java.util.Arrays.copyOf(got, 4), 1e-5, 1e-6, "loss");
+            assertEquals(Float.NaN, got[4], 0, "the row without a target stays unwritten");
+            int rows = tokens.length;
+            DeviceBuffer e = buf.add(DeviceTesting.poisoned(dev, rows * d)), p = buf.add(DeviceTesting.poisoned(dev, rows * d));
+            DeviceBuffer r = buf.add(DeviceTesting.poisoned(dev, rows * d));
+            Kernels.embed(dev, e, p, r, buf.add(DeviceTesting.upload(dev, wE)), buf.add(DeviceTesting.upload(dev, wPos)),
+                    buf.add(DeviceTesting.uploadInts(dev, tokens)), buf.add(DeviceTesting.uploadInts(dev, positions)), rows, d);
+            float[] resid = DeviceTesting.download(dev, r, rows * d);
+            for (int i = 0; i < rows * d; i++) {
+                int row = i / d, c = i % d;
+                assertEquals((float) (wE[tokens[row] * d + c] + wPos[positions[row] * d + c]), resid[i], 1e-6, "resid_pre " + i);
+            }
+        }
+    }
+}

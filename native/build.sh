@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Builds SoluLens's native parts into the jar's resources; the Maven build runs it (generate-resources).
+#   native/build.sh OUT_DIR JAVA_HOME
+# 1. The CPU emulator: cuda/kernels.cu compiled by g++ through native/emulator/cuda_shim.h, with the
+#    scheduler, the JNI bridge and the emulator's own test kernels (native/emulator/test_kernels.cu), into OUT_DIR/native/linux-x86_64/libsolulens_emulator.so.
+# 2. The CUDA kernels, if nvcc is on the PATH (or $NVCC): one fatbin with SASS for sm_80/86/89/90 and PTX for
+#    compute_80, into OUT_DIR/cuda/solulens.fatbin, warnings as errors; the ptxas report goes to
+#    OUT_DIR/cuda/ptxas.txt and the build fails if any kernel spills registers or uses a local-memory stack.
+#    Without nvcc the jar is built without kernels (`info` says so).
+set -euo pipefail
+out=${1:?output folder}
+java_home=${2:?JAVA_HOME}
+root=$(cd "$(dirname "$0")/.." && pwd)
+mkdir -p "$out/native/linux-x86_64" "$out/cuda"
+
+g++ -std=c++20 -O2 -g -fPIC -shared -pthread -Wall -Wextra -Werror -Wno-unused-parameter \
+    -DSOLULENS_EMULATOR -include "$root/native/emulator/cuda_shim.h" -I "$root/cuda" -I "$root/native/emulator" \
+    -I "$java_home/include" -I "$java_home/include/linux" \
+    -x c++ "$root/cuda/kernels.cu" "$root/native/emulator/test_kernels.cu" \
+    -x none "$root/native/emulator/emulator.cpp" "$root/native/emulator/jni_bridge.cpp" \
+    -o "$out/native/linux-x86_64/libsolulens_emulator.so"
+echo "native/build.sh: emulator built into $out/native/linux-x86_64/libsolulens_emulator.so"
+
+nvcc=${NVCC:-$(command -v nvcc || true)}
+if [ -z "$nvcc" ] && [ -x /usr/local/cuda/bin/nvcc ]; then nvcc=/usr/local/cuda/bin/nvcc; fi
+if [ -z "$nvcc" ]; then
+  rm -f "$out/cuda/solulens.fatbin"
+  echo "native/build.sh: nvcc not found: the jar carries no CUDA kernels (the emulator still runs them)"
+  exit 0
+fi
+"$nvcc" -fatbin -O3 --Werror all-warnings -Xptxas -v,-warn-spills,-warn-lmem-usage \
+    -gencode arch=compute_80,code=sm_80 -gencode arch=compute_86,code=sm_86 \
+    -gencode arch=compute_89,code=sm_89 -gencode arch=compute_90,code=sm_90 \
+    -gencode arch=compute_80,code=compute_80 \
+    -I "$root/cuda" -o "$out/cuda/solulens.fatbin" "$root/cuda/kernels.cu" 2> "$out/cuda/ptxas.txt" || {
+  cat "$out/cuda/ptxas.txt" >&2
+  exit 1
+}
+if grep -E "[1-9][0-9]* bytes (spill stores|spill loads)|[1-9][0-9]* bytes stack frame" "$out/cuda/ptxas.txt" >&2; then
+  echo "native/build.sh: a kernel spills registers or uses a stack frame (above); fix it or explain it in the kernel" >&2
+  exit 1
+fi
+echo "native/build.sh: $("$nvcc" --version | tail -1); fatbin built into $out/cuda/solulens.fatbin"
