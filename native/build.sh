@@ -13,7 +13,7 @@ java_home=${2:?JAVA_HOME}
 root=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$out/native/linux-x86_64" "$out/cuda"
 
-g++ -std=c++20 -O2 -g -fPIC -shared -pthread -Wall -Wextra -Werror -Wno-unused-parameter \
+g++ -std=c++20 -O2 -g -fPIC -shared -pthread -Wall -Wextra -Werror -Wno-unused-parameter -U_FORTIFY_SOURCE \
     -DSOLULENS_EMULATOR -include "$root/native/emulator/cuda_shim.h" -I "$root/cuda" -I "$root/native/emulator" \
     -I "$java_home/include" -I "$java_home/include/linux" \
     -x c++ "$root/cuda/kernels.cu" "$root/native/emulator/test_kernels.cu" \

@@ -1,17 +1,21 @@
 // The scheduler of SoluLens's CUDA emulator: runs a kernel launch on the CPU, one fiber per CUDA thread.
 //
 // A block's threads are fibers on one OS thread; the scheduler resumes each runnable fiber in turn until it
-// finishes or waits at a barrier, and releases a barrier once every thread it concerns has arrived
+// finishes or waits at a barrier (switches are _setjmp/_longjmp between stacks made once with makecontext, so
+// they cost no system call; a fiber's stack is reused by the next block once its CUDA thread has finished), and releases a barrier once every thread it concerns has arrived
 // (__syncthreads: every thread of the block; warp operations: every lane of the warp). Blocks are spread over a
 // few OS threads. Errors (a barrier some threads never reach, a partial warp mask, a bad launch shape) stop the
 // launch and are reported to the caller as text.
 #include "emulator.h"
 
+#include <setjmp.h>
 #include <ucontext.h>
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -32,18 +36,25 @@ constexpr size_t kMaxDynamicShared = 48 * 1024;  // the default limit without an
 
 enum class Wait { None, Block, Warp };
 
+// A CUDA thread of the block being run.
 struct Fiber {
-    ucontext_t context;
     ThreadState state;
     Wait wait = Wait::None;
     bool done = false;
 };
 
+// A stack with a context that runs CUDA threads one after another: made once, reused by every block.
+struct Worker {
+    jmp_buf context;
+    char* stack = nullptr;
+};
+
 // One block being run on this OS thread.
 struct Block {
-    ucontext_t scheduler;
+    jmp_buf scheduler;
     std::vector<Fiber> fibers;
-    std::vector<uint32_t> slots;          // one exchange slot per thread, for warp shuffles
+    std::vector<uint32_t> slots[2];       // exchange slots per thread for warp shuffles, used alternately
+    std::vector<uint8_t> parity;          // which slot set each thread's next shuffle uses
     std::vector<char> dynamicShared;
     Launcher launcher = nullptr;
     void** args = nullptr;
@@ -52,22 +63,51 @@ struct Block {
 };
 
 thread_local Block* block = nullptr;
-thread_local std::vector<char*> stacks;   // reused across blocks and launches
+thread_local std::vector<Worker*> workers;  // worker i runs fiber i of the current block
+thread_local ucontext_t bootstrapCaller, bootstrapWorker;
+thread_local Worker* bootstrapping = nullptr;
 
 std::map<std::string, Launcher>& registry() {
     static std::map<std::string, Launcher> kernels;
     return kernels;
 }
 
+// Switches from the running fiber back to the scheduler; returns when the scheduler resumes it.
 void yield_to_scheduler() {
-    Fiber& f = block->fibers[block->running];
-    swapcontext(&f.context, &block->scheduler);
+    Worker* w = workers[block->running];
+    if (!_setjmp(w->context)) _longjmp(block->scheduler, 1);
 }
 
-void trampoline() {
-    block->launcher(block->args);
-    block->fibers[block->running].done = true;
-    // returning resumes uc_link, the scheduler
+// The body of every worker: wait to be resumed, run the CUDA thread the scheduler assigned, report, repeat.
+[[noreturn]] void worker_loop() {
+    Worker* self = bootstrapping;
+    if (!_setjmp(self->context)) {
+        swapcontext(&bootstrapWorker, &bootstrapCaller);   // made: hand control back to whoever made it
+    }
+    for (;;) {
+        block->launcher(block->args);
+        block->fibers[block->running].done = true;
+        if (!_setjmp(self->context)) _longjmp(block->scheduler, 1);
+    }
+}
+
+// Runs the fiber of `w` until it yields, finishes or fails. Not inlined, so no caller state lives across the jump.
+__attribute__((noinline)) void resume(Worker* w) {
+    if (!_setjmp(block->scheduler)) _longjmp(w->context, 1);
+}
+
+Worker* make_worker() {
+    Worker* w = new Worker();
+    w->stack = static_cast<char*>(std::malloc(kStackBytes));
+    getcontext(&bootstrapWorker);
+    bootstrapWorker.uc_stack.ss_sp = w->stack;
+    bootstrapWorker.uc_stack.ss_size = kStackBytes;
+    bootstrapWorker.uc_link = nullptr;
+    makecontext(&bootstrapWorker, (void (*)())worker_loop, 0);
+    bootstrapping = w;
+    swapcontext(&bootstrapCaller, &bootstrapWorker);       // runs worker_loop up to its first _setjmp
+    bootstrapping = nullptr;
+    return w;
 }
 
 // Releases every barrier whose threads have all arrived; returns whether anything was released.
@@ -107,15 +147,6 @@ bool release_barriers(std::string& error) {
     return released;
 }
 
-// Kept out of run_block's loop: getcontext there would make gcc warn that the loop variable may be clobbered.
-__attribute__((noinline)) void prepare_fiber(Fiber& f, char* stack, ucontext_t* scheduler) {
-    getcontext(&f.context);
-    f.context.uc_stack.ss_sp = stack;
-    f.context.uc_stack.ss_size = kStackBytes;
-    f.context.uc_link = scheduler;
-    makecontext(&f.context, trampoline, 0);
-}
-
 std::string run_block(Launcher launcher, void** args, dim3 grid, dim3 dims, uint3 index, size_t sharedBytes) {
     Block b;
     block = &b;
@@ -123,16 +154,17 @@ std::string run_block(Launcher launcher, void** args, dim3 grid, dim3 dims, uint
     b.args = args;
     size_t n = (size_t)dims.x * dims.y * dims.z;
     b.fibers.resize(n);
-    b.slots.assign(n, 0);
+    b.slots[0].assign(n, 0);
+    b.slots[1].assign(n, 0);
+    b.parity.assign(n, 0);
     b.dynamicShared.assign(sharedBytes, 0);
-    while (stacks.size() < n) stacks.push_back(static_cast<char*>(std::malloc(kStackBytes)));
+    while (workers.size() < n) workers.push_back(make_worker());
     for (size_t i = 0; i < n; i++) {
-        Fiber& f = b.fibers[i];
         unsigned tx = i % dims.x, ty = (i / dims.x) % dims.y, tz = i / (dims.x * dims.y);
-        f.state = ThreadState{{tx, ty, tz}, index, dims, grid, (unsigned)i};
-        prepare_fiber(f, stacks[i], &b.scheduler);
+        b.fibers[i].state = ThreadState{{tx, ty, tz}, index, dims, grid, (unsigned)i};
     }
     size_t finished = 0;
+    std::string error;
     while (finished < n) {
         bool progressed = false;
         for (size_t i = 0; i < n; i++) {
@@ -140,26 +172,33 @@ std::string run_block(Launcher launcher, void** args, dim3 grid, dim3 dims, uint
             if (f.done || f.wait != Wait::None) continue;
             b.running = (int)i;
             current = &f.state;
-            swapcontext(&b.scheduler, &f.context);
+            resume(workers[i]);
             current = nullptr;
             if (!b.error.empty()) {
-                block = nullptr;
-                return b.error;
+                error = b.error;
+                break;
             }
             finished += f.done;
             progressed = true;
         }
-        if (finished == n) break;
-        if (!progressed) {
-            std::string error;
-            if (!release_barriers(error)) {
-                block = nullptr;
-                return error.empty() ? "deadlock: threads wait at barriers that can never be released" : error;
+        if (!error.empty() || finished == n) break;
+        if (!progressed && !release_barriers(error)) {
+            if (error.empty()) error = "deadlock: threads wait at barriers that can never be released";
+            break;
+        }
+    }
+    if (!error.empty()) {
+        // A fiber stopped mid-kernel would resume that kernel if its worker were reused: replace those workers.
+        for (size_t i = 0; i < n; i++) {
+            if (!b.fibers[i].done) {
+                std::free(workers[i]->stack);
+                delete workers[i];
+                workers[i] = make_worker();
             }
         }
     }
     block = nullptr;
-    return "";
+    return error;
 }
 
 }  // namespace
@@ -176,26 +215,90 @@ void syncwarp(unsigned mask) {
     yield_to_scheduler();
 }
 
+// One barrier per shuffle: consecutive shuffles use alternate slot sets, and a lane can only overwrite a set
+// after every lane has passed the barrier of the shuffle in between, so after it has read that set.
 uint32_t warp_exchange(uint32_t value, int source, unsigned mask) {
     unsigned me = current->linear, base = me - me % 32;
-    block->slots[me] = value;
+    std::vector<uint32_t>& slots = block->slots[block->parity[me]];
+    block->parity[me] ^= 1;
+    slots[me] = value;
     syncwarp(mask);                                    // every lane has published
     unsigned from = base + (unsigned)source;
-    uint32_t out = (source >= 0 && source < 32 && from < block->slots.size()) ? block->slots[from] : value;
-    syncwarp(mask);                                    // every lane has read before anyone publishes again
-    return out;
+    return (source >= 0 && source < 32 && from < slots.size()) ? slots[from] : value;
 }
 
 void* dynamic_shared() { return block->dynamicShared.data(); }
 
 void fail(const char* what) {
     block->error = what;
-    Fiber& f = block->fibers[block->running];
-    swapcontext(&f.context, &block->scheduler);
-    std::abort();  // never resumed
+    _longjmp(block->scheduler, 1);   // this fiber is never resumed
 }
 
 void register_kernel(const char* name, Launcher launcher) { registry()[name] = launcher; }
+
+namespace {
+
+// Helper OS threads that live as long as the library, so that their fiber stacks are made once, not per launch.
+class Pool {
+public:
+    // Runs job on the calling thread and on `helpers` pool threads, and returns when all are done.
+    void run(int helpers, const std::function<void()>& job) {
+        std::lock_guard<std::mutex> one(launchLock_);
+        std::unique_lock<std::mutex> lock(mutex_);
+        while ((int)threads_.size() < helpers) threads_.emplace_back([this, id = (int)threads_.size()] { loop(id); });
+        job_ = &job;
+        wanted_ = helpers;
+        busy_ = helpers;
+        generation_++;
+        wake_.notify_all();
+        lock.unlock();
+        job();
+        lock.lock();
+        idle_.wait(lock, [this] { return busy_ == 0; });
+        job_ = nullptr;
+    }
+
+    ~Pool() {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            stop_ = true;
+            wake_.notify_all();
+        }
+        for (auto& t : threads_) t.join();
+    }
+
+private:
+    void loop(int id) {
+        uint64_t seen = 0;
+        std::unique_lock<std::mutex> lock(mutex_);
+        for (;;) {
+            wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
+            if (stop_) return;
+            seen = generation_;
+            if (id >= wanted_) continue;
+            const std::function<void()>* job = job_;
+            lock.unlock();
+            (*job)();
+            lock.lock();
+            if (--busy_ == 0) idle_.notify_all();
+        }
+    }
+
+    std::mutex launchLock_, mutex_;
+    std::condition_variable wake_, idle_;
+    std::vector<std::thread> threads_;
+    const std::function<void()>* job_ = nullptr;
+    uint64_t generation_ = 0;
+    int wanted_ = 0, busy_ = 0;
+    bool stop_ = false;
+};
+
+Pool& pool() {
+    static Pool p;
+    return p;
+}
+
+}  // namespace
 
 }  // namespace solulens_emu
 
@@ -234,9 +337,6 @@ std::string solulens_emulator_launch(const std::string& name, unsigned gx, unsig
         }
     };
     int threads = (int)std::max<size_t>(1, std::min<size_t>(blocks, (size_t)std::max(1, workers)));
-    std::vector<std::thread> pool;
-    for (int t = 1; t < threads; t++) pool.emplace_back(work);
-    work();
-    for (auto& t : pool) t.join();
+    pool().run(threads - 1, work);
     return firstError;
 }
