@@ -35,12 +35,21 @@ import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUmodule;
 import jcuda.driver.JCudaDriver;
+import jcuda.jcublas.JCublas2;
+import jcuda.jcublas.cublasHandle;
+import jcuda.jcublas.cublasMath;
+import jcuda.jcublas.cublasOperation;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A real NVIDIA GPU through the JCuda driver API ({@code libcuda.so.1} is all it needs), running the kernels of the
  * fatbin the jar carries. Every launch is checked (synchronously when {@code -Dsolulens.checkLaunches=true}).
+ * Matrix products go to cuBLAS when JCublas's {@code libcublas.so.12} loads (TF32 off unless
+ * {@code -Dsolulens.tf32=true}, so results match the CPU), else to SoluLens's tiled matmul kernel; the log says which.
  */
 public final class CudaDevice implements Device {
+    private static final Logger log = LoggerFactory.getLogger(CudaDevice.class);
     static final String FATBIN = "/cuda/solulens.fatbin";
 
     private final CUcontext context = new CUcontext();
@@ -49,6 +58,7 @@ public final class CudaDevice implements Device {
     private final String name;
     private final boolean checkLaunches = Boolean.getBoolean("solulens.checkLaunches");
     private final AtomicLong live = new AtomicLong();
+    private cublasHandle blas;
 
     private final class CudaBuffer implements DeviceBuffer {
         final CUdeviceptr pointer = new CUdeviceptr();
@@ -93,8 +103,27 @@ public final class CudaDevice implements Device {
             cuDriverGetVersion(version);
             name = "cuda (" + new String(buf, java.nio.charset.StandardCharsets.US_ASCII).trim().replace("\0", "") + ", driver API "
                     + version[0] / 1000 + "." + version[0] % 1000 / 10 + ")";
+            blas = openBlas();
         } catch (CudaException e) {
             throw new DeviceException("CUDA device set-up failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** A cuBLAS handle, or null (with one log line) when JCublas's libcublas.so.12 is not on this machine. */
+    private static cublasHandle openBlas() {
+        try {
+            JCublas2.setExceptionsEnabled(true);
+            cublasHandle handle = new cublasHandle();
+            JCublas2.cublasCreate(handle);
+            boolean tf32 = Boolean.getBoolean("solulens.tf32");
+            JCublas2.cublasSetMathMode(handle, tf32 ? cublasMath.CUBLAS_TF32_TENSOR_OP_MATH : cublasMath.CUBLAS_DEFAULT_MATH);
+            log.info("matrix products: cuBLAS ({})", tf32 ? "TF32 allowed" : "float32, TF32 off");
+            return handle;
+        } catch (LinkageError | CudaException e) {
+            String message = String.valueOf(e.getMessage());
+            log.info("matrix products: SoluLens's tiled kernel (cuBLAS not available: {})",
+                    message.contains("libcublas") ? "libcublas.so.12 cannot be loaded" : message.lines().findFirst().orElse(message));
+            return null;
         }
     }
 
@@ -241,6 +270,21 @@ public final class CudaDevice implements Device {
         }
     }
 
+    /** Row-major C = A B as cuBLAS's column-major C^T = B^T A^T. */
+    @Override
+    public boolean blasGemm(DeviceBuffer c, long cOffset, DeviceBuffer a, long aOffset, DeviceBuffer b, long bOffset,
+                            int m, int n, int k, int lda, int ldb, int ldc) {
+        if (blas == null) {
+            return false;
+        }
+        cuCtxSetCurrent(context);
+        Pointer one = Pointer.to(new float[] {1f}), zero = Pointer.to(new float[] {0f});
+        check("cublasSgemm " + m + "x" + n + "x" + k, () -> JCublas2.cublasSgemm(blas, cublasOperation.CUBLAS_OP_N, cublasOperation.CUBLAS_OP_N,
+                n, m, k, one, cuda(b).pointer.withByteOffset(4 * bOffset), ldb, cuda(a).pointer.withByteOffset(4 * aOffset), lda,
+                zero, cuda(c).pointer.withByteOffset(4 * cOffset), ldc));
+        return true;
+    }
+
     @Override
     public void synchronize() {
         cuCtxSetCurrent(context);
@@ -263,6 +307,9 @@ public final class CudaDevice implements Device {
     @Override
     public void close() {
         cuCtxSetCurrent(context);
+        if (blas != null) {
+            JCublas2.cublasDestroy(blas);
+        }
         cuModuleUnload(module);
         cuCtxDestroy(context);
     }

@@ -31,6 +31,15 @@ public interface Device extends AutoCloseable {
     /** Launches a kernel of the fatbin by name; errors name the kernel and the launch shape. */
     void launch(String kernel, Dim3 grid, Dim3 block, int sharedBytes, KernelArgs args);
 
+    /**
+     * {@code C = A B} (row-major, leading dimensions, offsets in floats) by the device's BLAS library; returns false
+     * when it has none, and the caller launches SoluLens's own matmul kernel instead.
+     */
+    default boolean blasGemm(DeviceBuffer c, long cOffset, DeviceBuffer a, long aOffset, DeviceBuffer b, long bOffset,
+                             int m, int n, int k, int lda, int ldb, int ldc) {
+        return false;
+    }
+
     void synchronize();
 
     /** Device buffers allocated and not yet freed (for leak checks). */

@@ -55,6 +55,12 @@ public final class Kernels {
      */
     public static void matmul(Device d, DeviceBuffer c, long cOffset, DeviceBuffer a, long aOffset, DeviceBuffer b, long bOffset,
                               DeviceBuffer bias, long biasOffset, int m, int n, int k, int lda, int ldb, int ldc) {
+        if (d.blasGemm(c, cOffset, a, aOffset, b, bOffset, m, n, k, lda, ldb, ldc)) {
+            if (bias != null) {
+                biasAdd(d, c, cOffset, bias, biasOffset, m, n, ldc);
+            }
+            return;
+        }
         KernelArgs args = new KernelArgs().ptr(c, cOffset).ptr(a, aOffset).ptr(b, bOffset);
         if (bias == null) {
             args.nullPtr();
@@ -63,6 +69,12 @@ public final class Kernels {
         }
         d.launch("matmul_forward", Dim3.of((n + 31) / 32, (m + 31) / 32), Dim3.of(32, 8), 0,
                 args.i32(m).i32(n).i32(k).i32(lda).i32(ldb).i32(ldc));
+    }
+
+    /** {@code c[r, col] += bias[col]} over an m x n block with leading dimension ldc. */
+    public static void biasAdd(Device d, DeviceBuffer c, long cOffset, DeviceBuffer bias, long biasOffset, int m, int n, int ldc) {
+        d.launch("bias_add_forward", Dim3.of(blocksFor((long) m * n)), Dim3.of(ELEMENT_THREADS), 0,
+                new KernelArgs().ptr(c, cOffset).ptr(bias, biasOffset).i32(m).i32(n).i32(ldc));
     }
 
     public static void attention(Device d, DeviceBuffer z, DeviceBuffer scores, DeviceBuffer pattern, DeviceBuffer q, DeviceBuffer k,

@@ -112,7 +112,24 @@ class KernelTwinTest {
             DeviceBuffer gBias = buf.add(DeviceTesting.upload(d, bias)), c = buf.add(DeviceTesting.poisoned(d, m * n));
             Kernels.matmul(d, c, 0, ga, 0, gb, offset, gBias, 0, m, n, k, k, ldb, n);
             assertClose(expected, DeviceTesting.download(d, c, m * n), 2e-5, 1e-5, "C");
+            // the bias kernel that follows a cuBLAS product: an (m-1) x (n-3) block of C starting 3 floats in
+            double[] want = toDouble(DeviceTesting.download(d, c, m * n));
+            for (int r = 0; r < m - 1; r++) {
+                for (int col = 0; col < n - 3; col++) {
+                    want[3 + r * n + col] += (float) bias[col];
+                }
+            }
+            Kernels.biasAdd(d, c, 3, gBias, 0, m - 1, n - 3, n);
+            assertClose(want, DeviceTesting.download(d, c, m * n), 1e-5, 1e-6, "C after bias add");
         }
+    }
+
+    private static double[] toDouble(float[] f) {
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) {
+            d[i] = f[i];
+        }
+        return d;
     }
 
     @ParameterizedTest
