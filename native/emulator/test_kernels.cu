@@ -56,3 +56,11 @@ SOLULENS_KERNEL(emutest_block_sum_missing_barrier)
 SOLULENS_KERNEL(emutest_shuffles)
 SOLULENS_KERNEL(emutest_atomic_sum)
 SOLULENS_KERNEL(emutest_divergent_barrier)
+
+// Reads one element past the end of `in` (thread blockDim.x - 1 reads in[blockDim.x]): an out-of-bounds access
+// that the emulator's AddressSanitizer build (native/emulator/test.sh) must report.
+extern "C" __global__ void emutest_out_of_bounds(float* out, const float* in) {
+    out[threadIdx.x] = in[threadIdx.x + 1];
+}
+
+SOLULENS_KERNEL(emutest_out_of_bounds)
