@@ -97,29 +97,29 @@ public final class GpuBackend implements Backend {
         }
 
         DeviceBuffer ints(int[] values) {
-            DeviceBuffer b = device.allocate(4L * Math.max(1, values.length));
-            buffers.add(b);
             IntBuffer host = MemoryUtil.memAllocInt(Math.max(1, values.length));
             try {
                 host.put(values).flip();
+                DeviceBuffer b = device.allocate(4L * Math.max(1, values.length));
+                buffers.add(b);
                 device.copyToDevice(b, host);
+                return b;
             } finally {
                 MemoryUtil.memFree(host);
             }
-            return b;
         }
 
         DeviceBuffer longs(long[] values) {
-            DeviceBuffer b = device.allocate(8L * Math.max(1, values.length));
-            buffers.add(b);
             LongBuffer host = MemoryUtil.memAllocLong(Math.max(1, values.length));
             try {
                 host.put(values).flip();
+                DeviceBuffer b = device.allocate(8L * Math.max(1, values.length));
+                buffers.add(b);
                 device.copyToDevice(b, host);
+                return b;
             } finally {
                 MemoryUtil.memFree(host);
             }
-            return b;
         }
 
         @Override

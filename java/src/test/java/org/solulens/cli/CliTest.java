@@ -8,8 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -28,17 +26,13 @@ class CliTest {
     @TempDir
     Path tmp;
 
-    private record Outcome(int code, String out, String err) {}
-
-    private static Outcome run(String... args) {
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        int code = Main.execute(new PrintWriter(out, true), new PrintWriter(err, true), args);
-        return new Outcome(code, out.toString(), err.toString());
+    private static CliRunner.Outcome run(String... args) {
+        return CliRunner.run(args);
     }
 
     @Test
     void runPrintsAPerTokenLossTableOnTheDemoModel() {
-        Outcome o = run("run", "--prompt", "The ice is cold", "--device", "cpu");
+        CliRunner.Outcome o = run("run", "--prompt", "The ice is cold", "--device", "cpu");
         assertEquals(0, o.code(), o.err());
         assertTrue(o.out().contains("King James"), o.out());
         assertTrue(o.out().contains("prompt 0: 5 tokens, mean loss "), o.out());
@@ -50,7 +44,7 @@ class CliTest {
     void tokensAreUsedExactlyAsGivenAndLossesMatchTheLibrary() throws IOException {
         int[] tokens = TlReference.tokens(0);
         String ids = String.join(",", java.util.Arrays.stream(tokens).mapToObj(Integer::toString).toList());
-        Outcome o = run("run", "--model", TlReference.modelDir().toString(), "--tokens", ids);
+        CliRunner.Outcome o = run("run", "--model", TlReference.modelDir().toString(), "--tokens", ids);
         assertEquals(0, o.code(), o.err());
         try (SoluModel m = ModelFolder.load(TlReference.modelDir())) {
             ForwardResult r = new CpuBackend(m).run(tokens, List.of(Hooks.LOSS));
@@ -64,7 +58,7 @@ class CliTest {
     void cacheOutWritesEveryHookAsNpyWithAManifest() throws IOException {
         Path dir = tmp.resolve("cache");
         int[] tokens = TlReference.tokens(0);
-        Outcome o = run("run", "--model", TlReference.modelDir().toString(), "--tokens", "175,207,297,14,100,121",
+        CliRunner.Outcome o = run("run", "--model", TlReference.modelDir().toString(), "--tokens", "175,207,297,14,100,121",
                 "--cache-out", dir.toString());
         assertEquals(0, o.code(), o.err());
         try (SoluModel m = ModelFolder.load(TlReference.modelDir())) {
@@ -90,7 +84,7 @@ class CliTest {
         Path prompts = Files.writeString(tmp.resolve("prompts.txt"),
                 "the ice is cold\n\n{\"text\": \"water is warm\"}\n{\"tokens\": [0, 5, 6, 7, 8, 9]}\n");
         Path dir = tmp.resolve("multi");
-        Outcome o = run("run", "--prompts", prompts.toString(), "--cache-out", dir.toString(),
+        CliRunner.Outcome o = run("run", "--prompts", prompts.toString(), "--cache-out", dir.toString(),
                 "--hooks", "blocks.0.mlp.hook_post,ln_final.hook_scale");
         assertEquals(0, o.code(), o.err());
         assertTrue(o.out().contains("prompt 2: 6 tokens"), o.out());
@@ -106,7 +100,7 @@ class CliTest {
 
     @Test
     void noBosDropsTheBosToken() {
-        Outcome o = run("run", "--prompt", "ice ice ice", "--no-bos");
+        CliRunner.Outcome o = run("run", "--prompt", "ice ice ice", "--no-bos");
         assertEquals(0, o.code(), o.err());
         assertTrue(o.out().contains("prompt 0: 3 tokens"), o.out());
         assertFalse(o.out().contains("<|BOS|>"), o.out());
@@ -114,7 +108,7 @@ class CliTest {
 
     @Test
     void badInputGivesAClearErrorAndExitCode2() throws IOException {
-        Outcome o = run("run", "--tokens", "1,2,99999");
+        CliRunner.Outcome o = run("run", "--tokens", "1,2,99999");
         assertEquals(2, o.code());
         assertTrue(o.err().contains("token id 99999 at position 2 is out of range: ids must be in [0, 4096)"), o.err());
 
@@ -142,7 +136,7 @@ class CliTest {
 
     @Test
     void infoDescribesTheModelAndTheBackends() {
-        Outcome o = run("info");
+        CliRunner.Outcome o = run("info");
         assertEquals(0, o.code(), o.err());
         assertTrue(o.out().contains("King James"));
         assertTrue(o.out().contains("d_mlp                      512"), o.out());

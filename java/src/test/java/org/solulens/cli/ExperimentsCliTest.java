@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -29,10 +27,9 @@ class ExperimentsCliTest {
     Path tmp;
 
     private static String run(String... args) {
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        int code = Main.execute(new PrintWriter(out, true), new PrintWriter(err, true), args);
-        assertEquals(0, code, err.toString());
-        return out.toString();
+        CliRunner.Outcome o = CliRunner.run(args);
+        assertEquals(0, o.code(), o.err());
+        return o.out();
     }
 
     private static void assertPng(Path file) throws IOException {

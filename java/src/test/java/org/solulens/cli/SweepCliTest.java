@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -32,18 +30,14 @@ class SweepCliTest {
     @TempDir
     Path tmp;
 
-    private record Outcome(int code, String out, String err) {}
-
-    private static Outcome run(String... args) {
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        int code = Main.execute(new PrintWriter(out, true), new PrintWriter(err, true), args);
-        return new Outcome(code, out.toString(), err.toString());
+    private static CliRunner.Outcome run(String... args) {
+        return CliRunner.run(args);
     }
 
     @Test
     void deltaLossNpyMatchesTheLibrarySweepAndTheCsvHasOneRowPerPair() throws IOException {
         Path dir = tmp.resolve("s");
-        Outcome o = run("sweep", "--prompt", PROMPT, "--site", "mid", "--out", dir.toString(), "--csv", "--quiet");
+        CliRunner.Outcome o = run("sweep", "--prompt", PROMPT, "--site", "mid", "--out", dir.toString(), "--csv", "--quiet");
         assertEquals(0, o.code(), o.err());
         assertTrue(o.out().contains("mid-zero ablation, exact method, all neurons at every position: 4608 pairs"), o.out());
         Npy.Array npy = Npy.read(dir.resolve("delta_loss.npy"));
@@ -69,7 +63,7 @@ class SweepCliTest {
     void selectionsLeaveUnselectedPairsNaNAndSeveralPromptsGetSubfolders() throws IOException {
         Path prompts = Files.writeString(tmp.resolve("p.txt"), PROMPT + "\nthe sun is hot\n");
         Path dir = tmp.resolve("sel");
-        Outcome o = run("sweep", "--prompts", prompts.toString(), "--select", "lowest:10%", "--out", dir.toString(), "--quiet",
+        CliRunner.Outcome o = run("sweep", "--prompts", prompts.toString(), "--select", "lowest:10%", "--out", dir.toString(), "--quiet",
                 "--ablation", "mean", "--method", "attribution");
         assertEquals(0, o.code(), o.err());
         assertTrue(o.out().contains("attribution vs exact: correlation"), o.out());
@@ -92,7 +86,7 @@ class SweepCliTest {
             values.append(0.01 * (n % 7) - 0.02).append('\n');
         }
         Path file = Files.writeString(tmp.resolve("values.txt"), values);
-        Outcome o = run("sweep", "--prompt", PROMPT, "--ablation", "value", "--values", file.toString(), "--neurons", "3,200",
+        CliRunner.Outcome o = run("sweep", "--prompt", PROMPT, "--ablation", "value", "--values", file.toString(), "--neurons", "3,200",
                 "--out", tmp.resolve("v").toString(), "--quiet");
         assertEquals(0, o.code(), o.err());
         assertTrue(o.out().contains("18 pairs"), o.out());
@@ -117,7 +111,7 @@ class SweepCliTest {
     }
 
     private static void assertError(String fragment, String... args) {
-        Outcome o = run(args);
+        CliRunner.Outcome o = run(args);
         assertEquals(2, o.code(), o.out());
         assertTrue(o.err().contains(fragment), o.err());
     }
