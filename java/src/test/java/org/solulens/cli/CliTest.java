@@ -135,6 +135,19 @@ class CliTest {
     }
 
     @Test
+    void selftestChecksEveryKernelAndTheForwardPassOnTheEmulator() {
+        CliRunner.Outcome o = run("selftest", "--device", "emulator");
+        assertEquals(0, o.code(), o.out() + o.err());
+        assertTrue(o.out().contains("all 11 checks passed on emulator"), o.out());
+        assertTrue(o.out().contains("layernorm_forward") && o.out().contains("forward, 64 tokens: loss"), o.out());
+        if (org.solulens.gpu.CudaDevice.unavailableReason() != null) {
+            CliRunner.Outcome cuda = run("selftest", "--device", "cuda");
+            assertEquals(2, cuda.code(), "no GPU here: a clear error, not a crash");
+            assertTrue(cuda.err().contains("--device cuda cannot run here"), cuda.err());
+        }
+    }
+
+    @Test
     void infoDescribesTheModelAndTheBackends() {
         CliRunner.Outcome o = run("info");
         assertEquals(0, o.code(), o.err());
