@@ -17,24 +17,26 @@ public final class SweepConstants {
 
     final ModelConfig cfg;
     final SoluWeights w;
-    final double[] gFinal;
-    final double[] beta;
+    /** ln_final.w (ones for LNPre). */
+    public final double[] gFinal;
+    /** ln_final.b · W_U + b_U. */
+    public final double[] beta;
     private Directions outRows, zRows;
 
-    /** Centred direction rows and their projections onto the unembedding. */
-    static final class Directions {
+    /** Centred direction rows, one per neuron (their unembedding B is made separately, by whoever needs it). */
+    public static final class Directions {
         final double[] raw;      // [N, D], before centring
-        final double[] centred;  // [N, D]
-        final double[] norm2;    // [N]
-        final float[] b;         // [N, V]
-        final double[] bAbsMax;  // [N]: max_v |B[n, v]|, for the logsumexp shift bound
+        /** [N, D]: each row minus its mean. */
+        public final double[] centred;
+        /** [N]: squared norms of the centred rows. */
+        public final double[] norm2;
+        private float[] b;        // [N, V], made on first use by the CPU sweep
+        private double[] bAbsMax; // [N]: max_v |B[n, v]|, for the logsumexp shift bound
 
-        Directions(double[] raw, double[] centred, double[] norm2, float[] b, double[] bAbsMax) {
+        Directions(double[] raw, double[] centred, double[] norm2) {
             this.raw = raw;
             this.centred = centred;
             this.norm2 = norm2;
-            this.b = b;
-            this.bAbsMax = bAbsMax;
         }
     }
 
@@ -54,7 +56,7 @@ public final class SweepConstants {
     }
 
     /** Rows W_out[n]. */
-    synchronized Directions outRows() {
+    public synchronized Directions outRows() {
         if (outRows == null) {
             int n = cfg.dMlp(), d = cfg.dModel();
             double[] raw = new double[n * d];
@@ -67,7 +69,7 @@ public final class SweepConstants {
     }
 
     /** Rows Z_n = g_n W_out[n] - mean_j(g_j W_out[j]), g the MLP LayerNorm's gain (1 for LNPre). */
-    synchronized Directions zRows() {
+    public synchronized Directions zRows() {
         if (zRows == null) {
             int n = cfg.dMlp(), d = cfg.dModel();
             double[] raw = new double[n * d];
@@ -98,28 +100,43 @@ public final class SweepConstants {
     }
 
     private Directions directions(double[] raw) {
-        int n = cfg.dMlp(), d = cfg.dModel(), v = cfg.dVocab();
+        int n = cfg.dMlp(), d = cfg.dModel();
         double[] centred = raw.clone();
         double[] norm2 = new double[n];
         for (int j = 0; j < n; j++) {
             norm2[j] = centre(centred, j * d, d);
         }
-        float[] b = new float[Math.multiplyExact(n, v)];
-        double[] bAbsMax = new double[n];
-        for (int j0 = 0; j0 < n; j0 += B_ROW_CHUNK) {
-            int rows = Math.min(B_ROW_CHUNK, n - j0);
-            double[] part = unembed(centred, j0, rows);
-            for (int r = 0; r < rows; r++) {
-                double m = 0;
-                for (int c = 0; c < v; c++) {
-                    float x = (float) part[r * v + c];
-                    b[(j0 + r) * v + c] = x;
-                    m = Math.max(m, Math.abs(x));
+        return new Directions(raw, centred, norm2);
+    }
+
+    /** {@code B[n, v] = (ū_n ⊙ g_f) · W_U[:, v]} in float32 (N x V), made once per direction kind. */
+    synchronized float[] bMatrix(Directions dirs) {
+        if (dirs.b == null) {
+            int n = cfg.dMlp(), v = cfg.dVocab();
+            float[] b = new float[Math.multiplyExact(n, v)];
+            double[] bAbsMax = new double[n];
+            for (int j0 = 0; j0 < n; j0 += B_ROW_CHUNK) {
+                int rows = Math.min(B_ROW_CHUNK, n - j0);
+                double[] part = unembed(dirs.centred, j0, rows);
+                for (int r = 0; r < rows; r++) {
+                    double m = 0;
+                    for (int c = 0; c < v; c++) {
+                        float x = (float) part[r * v + c];
+                        b[(j0 + r) * v + c] = x;
+                        m = Math.max(m, Math.abs(x));
+                    }
+                    bAbsMax[j0 + r] = m;
                 }
-                bAbsMax[j0 + r] = m;
             }
+            dirs.bAbsMax = bAbsMax;
+            dirs.b = b;
         }
-        return new Directions(raw, centred, norm2, b, bAbsMax);
+        return dirs.b;
+    }
+
+    synchronized double[] bAbsMax(Directions dirs) {
+        bMatrix(dirs);
+        return dirs.bAbsMax;
     }
 
     /** {@code (rows[i] ⊙ g_f) · W_U} for {@code count} rows of width d_model starting at row {@code first}. */
