@@ -5,6 +5,8 @@
 #ifndef SOLULENS_EMULATOR
 #define SOLULENS_DYNAMIC_SHARED(type, name) extern __shared__ type name[]
 #define SOLULENS_KERNEL(name)
+// Fully unrolls a loop of constant trip count, so that small per-thread arrays stay in registers.
+#define SOLULENS_UNROLL _Pragma("unroll")
 #endif
 
 // Block-wide sum of one float per thread; blockDim.x must be a multiple of 32 and at most 1024.

@@ -6,3 +6,4 @@
 #include "matmul.cu"
 #include "attention.cu"
 #include "cross_entropy.cu"
+#include "sweep.cu"

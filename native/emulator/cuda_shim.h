@@ -69,6 +69,7 @@ using solulens_emu::uint3;
 #define __restrict__ __restrict
 #define __launch_bounds__(...)
 #define __shared__ static thread_local
+#define SOLULENS_UNROLL
 // Dynamic shared memory: kernels write SOLULENS_DYNAMIC_SHARED(float, smem); (see cuda/common.cuh).
 #define SOLULENS_DYNAMIC_SHARED(type, name) type* name = static_cast<type*>(solulens_emu::dynamic_shared())
 
@@ -132,6 +133,8 @@ inline int atomicCAS(int* address, int compare, int value) {
 
 // Math intrinsics the kernels use, with CUDA's names.
 inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
+inline int min(int a, int b) { return a < b ? a : b; }
+inline int max(int a, int b) { return a > b ? a : b; }
 inline float __expf(float x) { return std::exp(x); }
 inline float __logf(float x) { return std::log(x); }
 inline float __fdividef(float a, float b) { return a / b; }

@@ -36,6 +36,7 @@ public final class GpuBackend implements Backend {
     private final Device device;
     private final Map<String, DeviceBuffer> weights = new HashMap<>();
     private final CpuBackend cpu;
+    private GpuSweep sweep;
 
     public GpuBackend(SoluModel model, Device device) {
         this.model = model;
@@ -279,10 +280,27 @@ public final class GpuBackend implements Backend {
         }
     }
 
-    /** Recomputes the clean pass on the CPU (float64) so that the sweep is exact; its kernel comes with the next step. */
+    /**
+     * The exact sweep runs on the device (cuda/sweep.cu) from this clean pass; the re-forward and attribution methods,
+     * and cosines, run on the CPU backend from a float64 clean pass.
+     */
     @Override
     public SweepResult sweep(ForwardResult clean, SweepRequest request) {
+        for (String hook : request.requiredHooks(model.config())) {
+            clean.get(hook);
+        }
+        if (request.method() == org.solulens.backend.SweepMethod.EXACT && !request.withCosine()) {
+            return gpuSweep().run(clean, request);
+        }
         return cpu.sweep(cpu.run(clean.tokens(), request.requiredHooks(model.config())), request);
+    }
+
+    private synchronized GpuSweep gpuSweep() {
+        if (sweep == null) {
+            sweep = new GpuSweep(device, new org.solulens.cpu.SweepConstants(model.config(), model.weights()), model.config(),
+                    weights.get(model.weights().wU.name()));
+        }
+        return sweep;
     }
 
     @Override
@@ -297,6 +315,10 @@ public final class GpuBackend implements Backend {
 
     @Override
     public void close() {
+        if (sweep != null) {
+            sweep.close();
+            sweep = null;
+        }
         for (DeviceBuffer b : weights.values()) {
             b.close();
         }

@@ -84,6 +84,41 @@ public final class Kernels {
                 .ptr(q).ptr(k).ptr(v).ptr(promptStart).ptr(promptLength).ptr(scoreBase).i32(rows).i32(heads).i32(dHead).f32(attnScale));
     }
 
+    /** q[p] = softmax(α0[p] A[p] + γ0[p] A2[p] + β): the clean next-token distribution of each position. */
+    public static void sweepCleanProbs(Device d, DeviceBuffer probs, DeviceBuffer a, DeviceBuffer a2, DeviceBuffer beta,
+                                       DeviceBuffer alpha0, DeviceBuffer gamma0, int rows, int vocab) {
+        KernelArgs args = new KernelArgs().ptr(probs).ptr(a);
+        if (a2 == null) {
+            args.nullPtr();
+        } else {
+            args.ptr(a2);
+        }
+        d.launch("sweep_clean_probs", Dim3.of(rows), Dim3.of(ROW_THREADS), 0,
+                args.ptr(beta).ptr(alpha0).ptr(gamma0).i32(rows).i32(vocab));
+    }
+
+    /** Every (position, neuron) pair of a chunk in one launch; selected null: all pairs. See cuda/sweep.cu. */
+    public static void sweep(Device d, DeviceBuffer delta, DeviceBuffer probs, DeviceBuffer a, DeviceBuffer a2, DeviceBuffer b,
+                             DeviceBuffer coef, DeviceBuffer targets, DeviceBuffer selected, int rows, int neurons, int vocab) {
+        KernelArgs args = new KernelArgs().ptr(delta).ptr(probs).ptr(a);
+        if (a2 == null) {
+            args.nullPtr();
+        } else {
+            args.ptr(a2);
+        }
+        args.ptr(b).ptr(coef).ptr(targets);
+        if (selected == null) {
+            args.nullPtr();
+        } else {
+            args.ptr(selected);
+        }
+        d.launch("sweep_forward", Dim3.of((neurons + SWEEP_NEURONS - 1) / SWEEP_NEURONS, (rows + SWEEP_POSITIONS - 1) / SWEEP_POSITIONS),
+                Dim3.of(SWEEP_THREADS), 0, args.i32(rows).i32(neurons).i32(vocab));
+    }
+
+    /** The tile of sweep_forward (cuda/sweep.cu's SWEEP_* constants). */
+    static final int SWEEP_POSITIONS = 4, SWEEP_NEURONS = 32, SWEEP_THREADS = 256;
+
     public static void crossEntropy(Device d, DeviceBuffer loss, DeviceBuffer logits, DeviceBuffer targets, int rows, int vocab) {
         d.launch("cross_entropy_forward", Dim3.of(rows), Dim3.of(ROW_THREADS), 0,
                 new KernelArgs().ptr(loss).ptr(logits).ptr(targets).i32(rows).i32(vocab));

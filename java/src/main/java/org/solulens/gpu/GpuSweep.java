@@ -1,0 +1,155 @@
+package org.solulens.gpu;
+
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import org.lwjgl.system.MemoryUtil;
+import org.solulens.backend.ForwardResult;
+import org.solulens.backend.SweepRequest;
+import org.solulens.backend.SweepResult;
+import org.solulens.cpu.SweepChunk;
+import org.solulens.cpu.SweepConstants;
+import org.solulens.model.ModelConfig;
+
+/**
+ * The exact sweep on a device (cuda/sweep.cu). The host does the cheap algebra of each chunk of positions in
+ * double ({@link SweepChunk}: Gram terms, the scalars α, γ, δ per pair); the device does the unembeddings (matrix
+ * products with W_U) and the P·N·V exponentials, in one launch of sweep_forward per chunk. The model constants B
+ * (d_mlp x d_vocab per direction kind) are computed on the device once and kept there.
+ */
+final class GpuSweep implements AutoCloseable {
+    /** Positions per chunk: bounds the [positions, d_vocab] buffers and the [positions, d_mlp, 3] coefficients. */
+    static final int CHUNK_POSITIONS = 256;
+
+    private final Device device;
+    private final SweepConstants constants;
+    private final ModelConfig cfg;
+    private final DeviceBuffer wU, beta;
+    private final Map<SweepConstants.Directions, DeviceBuffer> bMatrices = new HashMap<>();
+
+    GpuSweep(Device device, SweepConstants constants, ModelConfig cfg, DeviceBuffer wU) {
+        this.device = device;
+        this.constants = constants;
+        this.cfg = cfg;
+        this.wU = wU;
+        this.beta = upload(constants.beta);
+    }
+
+    SweepResult run(ForwardResult clean, SweepRequest req) {
+        int P = clean.tokens().length - 1, N = cfg.dMlp(), V = cfg.dVocab();
+        double[] delta = new double[Math.max(P, 0) * N];
+        for (int p0 = 0; p0 < P; p0 += CHUNK_POSITIONS) {
+            int p1 = Math.min(P, p0 + CHUNK_POSITIONS), rows = p1 - p0;
+            SweepChunk chunk = SweepChunk.of(constants, clean, req, p0, p1);
+            DeviceBuffer b = bMatrix(chunk.dirs);
+            float[] coef = new float[rows * N * 3];
+            float[] alpha0 = new float[rows], gamma0 = new float[rows];
+            int[] targets = new int[rows];
+            int[] selected = req.selected() == null ? null : new int[rows * N];
+            double[] cleanCoef = new double[3], pair = new double[3];
+            for (int q = 0; q < rows; q++) {
+                chunk.coefficients(q, -1, cleanCoef);
+                alpha0[q] = (float) cleanCoef[0];
+                gamma0[q] = (float) cleanCoef[1];
+                targets[q] = clean.tokens()[p0 + q + 1];
+                for (int n = 0; n < N; n++) {
+                    int i = q * N + n;
+                    chunk.coefficients(q, n, pair);
+                    coef[3 * i] = (float) (pair[0] - cleanCoef[0]);      // differences taken in double
+                    coef[3 * i + 1] = (float) (pair[1] - cleanCoef[1]);
+                    coef[3 * i + 2] = (float) pair[2];
+                    if (selected != null) {
+                        selected[i] = req.isSelected(p0 + q, n, N) ? 1 : 0;
+                    }
+                }
+            }
+            try (DeviceBuffer a = unembed(chunk.rowsA, rows);
+                 DeviceBuffer a2 = chunk.rowsA2 == null ? null : unembed(chunk.rowsA2, rows);
+                 DeviceBuffer probs = device.allocateFloats((long) rows * V);
+                 DeviceBuffer gAlpha = upload(alpha0); DeviceBuffer gGamma = upload(gamma0);
+                 DeviceBuffer gCoef = upload(coef); DeviceBuffer gTargets = uploadInts(targets);
+                 DeviceBuffer gSelected = selected == null ? null : uploadInts(selected);
+                 DeviceBuffer out = device.allocateFloats((long) rows * N)) {
+                Kernels.sweepCleanProbs(device, probs, a, a2, beta, gAlpha, gGamma, rows, V);
+                Kernels.sweep(device, out, probs, a, a2, b, gCoef, gTargets, gSelected, rows, N, V);
+                FloatBuffer host = MemoryUtil.memAllocFloat(rows * N);
+                try {
+                    device.copyToHost(host, out, 0);
+                    for (int i = 0; i < rows * N; i++) {
+                        delta[p0 * N + i] = host.get(i);
+                    }
+                } finally {
+                    MemoryUtil.memFree(host);
+                }
+            }
+        }
+        return new SweepResult(Math.max(P, 0), N, delta, null);
+    }
+
+    /** B = (centred rows ⊙ ln_final.w) · W_U on the device, once per direction kind. */
+    private DeviceBuffer bMatrix(SweepConstants.Directions dirs) {
+        return bMatrices.computeIfAbsent(dirs, d -> unembed(d.centred, cfg.dMlp()));
+    }
+
+    /** {@code (rows ⊙ ln_final.w) · W_U}, a new [count, d_vocab] device buffer. */
+    private DeviceBuffer unembed(double[] rows, int count) {
+        int D = cfg.dModel(), V = cfg.dVocab();
+        double[] scaled = new double[count * D];
+        for (int r = 0; r < count; r++) {
+            for (int i = 0; i < D; i++) {
+                scaled[r * D + i] = rows[r * D + i] * constants.gFinal[i];
+            }
+        }
+        DeviceBuffer out = device.allocateFloats((long) count * V);
+        try (DeviceBuffer in = upload(scaled)) {
+            Kernels.matmul(device, out, 0, in, 0, wU, 0, null, 0, count, V, D, D, V, V);
+        }
+        return out;
+    }
+
+    private DeviceBuffer upload(double[] values) {
+        float[] f = new float[values.length];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = (float) values[i];
+        }
+        return upload(f);
+    }
+
+    private DeviceBuffer upload(float[] values) {
+        FloatBuffer host = MemoryUtil.memAllocFloat(Math.max(1, values.length));
+        try {
+            host.put(values).flip();
+            DeviceBuffer b = device.allocateFloats(values.length);
+            device.copyToDevice(b, host);
+            return b;
+        } finally {
+            MemoryUtil.memFree(host);
+        }
+    }
+
+    private DeviceBuffer uploadInts(int[] values) {
+        IntBuffer host = MemoryUtil.memAllocInt(Math.max(1, values.length));
+        try {
+            host.put(values).flip();
+            DeviceBuffer b = device.allocate(4L * Math.max(1, values.length));
+            device.copyToDevice(b, host);
+            return b;
+        } finally {
+            MemoryUtil.memFree(host);
+        }
+    }
+
+    @Override
+    public void close() {
+        bMatrices.values().forEach(DeviceBuffer::close);
+        bMatrices.clear();
+        beta.close();
+    }
+
+    @Override
+    public String toString() {
+        return "GpuSweep" + Arrays.toString(new int[] {cfg.dMlp(), cfg.dVocab()});
+    }
+}

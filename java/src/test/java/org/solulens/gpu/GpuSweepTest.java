@@ -1,0 +1,105 @@
+package org.solulens.gpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.solulens.backend.Ablation;
+import org.solulens.backend.ForwardResult;
+import org.solulens.backend.Hooks;
+import org.solulens.backend.SweepMethod;
+import org.solulens.backend.SweepRequest;
+import org.solulens.backend.SweepResult;
+import org.solulens.cpu.CpuBackend;
+import org.solulens.io.Npy;
+import org.solulens.model.ActivationFunction;
+import org.solulens.model.ModelConfig;
+import org.solulens.model.ModelFolder;
+import org.solulens.model.SoluModel;
+import org.solulens.testing.TestModels;
+import org.solulens.testing.TlReference;
+
+/** The sweep kernel (one launch for all pairs) against the float64 CPU sweep, on the emulator and on a GPU. */
+class GpuSweepTest {
+    /** The bound for the float32 kernel against the float64 oracle: |error| ≤ 2e-6 + 1e-4 |Δ|. */
+    private static double tolerance(double delta) {
+        return 2e-6 + 1e-4 * Math.abs(delta);
+    }
+
+    static java.util.stream.Stream<String> devices() {
+        return DeviceTesting.devices();
+    }
+
+    private static double[] means(ForwardResult r, String hook, int n) {
+        double[] data = r.get(hook).data(), mean = new double[n];
+        for (int i = 0; i < data.length; i++) {
+            mean[i % n] += data[i] / (data.length / n);
+        }
+        return mean;
+    }
+
+    @ParameterizedTest
+    @MethodSource("devices")
+    void everyPairMatchesTheFloat64CpuSweepAtBothSitesForEveryAblation(String kind) {
+        // d_mlp 45 and d_vocab 263 (prime) are not multiples of the kernel's tiles; 6 prompt positions are not of 4
+        ModelConfig cfg = TestModels.config(16, 45, 2, 8, 12, 263, ActivationFunction.SOLU_LN);
+        SoluModel model = TestModels.random(cfg, 11);
+        CpuBackend cpu = new CpuBackend(model);
+        try (GpuBackend gpu = new GpuBackend(model, DeviceTesting.open(kind))) {
+            int[] tokens = TestModels.randomTokens(new Random(11), 7, cfg.dVocab());
+            ForwardResult cleanCpu = cpu.run(tokens, Hooks.available(cfg));
+            ForwardResult cleanGpu = gpu.run(tokens, Hooks.available(cfg));
+            for (Ablation ablation : List.of(Ablation.zero(Ablation.Site.POST), Ablation.zero(Ablation.Site.MID),
+                    new Ablation(Ablation.Site.MID, Ablation.Kind.MEAN, means(cleanCpu, Hooks.MLP_MID, 45)),
+                    new Ablation(Ablation.Site.POST, Ablation.Kind.MEAN, means(cleanCpu, Hooks.MLP_POST, 45)),
+                    new Ablation(Ablation.Site.POST, Ablation.Kind.PAPER, null))) {
+                SweepResult expected = cpu.sweep(cleanCpu, new SweepRequest(ablation, SweepMethod.EXACT, null, false));
+                SweepResult actual = gpu.sweep(cleanGpu, new SweepRequest(ablation, SweepMethod.EXACT, null, false));
+                double largest = 0;
+                for (int i = 0; i < expected.delta().length; i++) {
+                    double e = expected.delta()[i], a = actual.delta()[i];
+                    assertTrue(Math.abs(e - a) <= tolerance(e), kind + " " + ablation.label() + " pair " + i + ": cpu " + e + ", device " + a);
+                    largest = Math.max(largest, Math.abs(e));
+                }
+                assertTrue(largest > 1e-3, "the ablations must change the loss");
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("devices")
+    void selectionsLeaveUnselectedPairsNaN(String kind) {
+        ModelConfig cfg = TestModels.config(8, 40, 2, 4, 8, 97, ActivationFunction.SOLU_LN);
+        SoluModel model = TestModels.random(cfg, 12);
+        try (GpuBackend gpu = new GpuBackend(model, DeviceTesting.open(kind))) {
+            ForwardResult clean = gpu.run(new int[] {5, 9, 13, 2, 70}, Hooks.available(cfg));
+            boolean[] mask = new boolean[4 * 40];
+            mask[7] = mask[3 * 40 + 39] = true;
+            SweepResult r = gpu.sweep(clean, new SweepRequest(Ablation.zero(Ablation.Site.MID), SweepMethod.EXACT, mask, false));
+            for (int i = 0; i < mask.length; i++) {
+                assertEquals(!mask[i], Double.isNaN(r.delta()[i]), "pair " + i);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("devices")
+    void transformerLensSweepsMatchOnTheDevice(String kind) throws IOException {
+        try (SoluModel model = ModelFolder.load(TlReference.modelDir()); GpuBackend gpu = new GpuBackend(model, DeviceTesting.open(kind))) {
+            ForwardResult clean = gpu.run(TlReference.tokens(1), Hooks.available(model.config()));
+            for (String[] c : new String[][] {{"sweep_post_zero.npy", "post"}, {"sweep_mid_zero.npy", "mid"}}) {
+                Npy.Array expected = Npy.read(TlReference.promptDir(1).resolve(c[0]));
+                SweepResult r = gpu.sweep(clean, new SweepRequest(Ablation.zero(Ablation.Site.parse(c[1])), SweepMethod.EXACT, null, false));
+                assertArrayEquals(expected.shape(), new int[] {r.positions(), r.dMlp()});
+                for (int i = 0; i < expected.data().length; i++) {
+                    assertEquals(expected.data()[i], r.delta()[i], 1e-5 + 1e-4 * Math.abs(expected.data()[i]), kind + " " + c[0] + " " + i);
+                }
+            }
+        }
+    }
+}
