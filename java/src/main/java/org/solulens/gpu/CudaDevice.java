@@ -300,6 +300,11 @@ public final class CudaDevice implements Device {
     }
 
     @Override
+    public long freeBytes() {
+        return memoryInfo()[0];
+    }
+
+    @Override
     public long liveBuffers() {
         return live.get();
     }

@@ -42,6 +42,11 @@ public interface Device extends AutoCloseable {
 
     void synchronize();
 
+    /** Free device memory in bytes, for sizing work (the emulator: unbounded). */
+    default long freeBytes() {
+        return Long.MAX_VALUE;
+    }
+
     /** Device buffers allocated and not yet freed (for leak checks). */
     long liveBuffers();
 

@@ -29,7 +29,8 @@ import org.solulens.model.Tensor;
  * The forward pass as a sequence of kernel launches on a {@link Device}: several prompts of different lengths are
  * packed into one batch of rows (attention keeps them apart by their offsets). Weights are uploaded once, when the
  * backend is made; every activation of a run is freed when the run ends. Computes in float32, as the GPU does.
- * Sweeps, DLA and whole-position ablations still run on the CPU backend (their kernels come next).
+ * The exact sweep and DLA run on the device too; the re-forward and attribution sweeps and whole-position
+ * ablations run on the CPU backend.
  */
 public final class GpuBackend implements Backend {
     private final SoluModel model;
@@ -305,7 +306,7 @@ public final class GpuBackend implements Backend {
 
     @Override
     public DlaResult dla(ForwardResult clean, boolean tlVariant) {
-        return cpu.dla(cpu.run(clean.tokens(), Hooks.available(model.config())), tlVariant);
+        return gpuSweep().dla(clean, model.weights(), tlVariant);
     }
 
     @Override

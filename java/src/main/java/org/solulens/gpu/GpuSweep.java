@@ -20,7 +20,7 @@ import org.solulens.model.ModelConfig;
  * (d_mlp x d_vocab per direction kind) are computed on the device once and kept there.
  */
 final class GpuSweep implements AutoCloseable {
-    /** Positions per chunk: bounds the [positions, d_vocab] buffers and the [positions, d_mlp, 3] coefficients. */
+    /** Positions per chunk at most: bounds the [positions, d_vocab] buffers and the [positions, d_mlp, 3] coefficients. */
     static final int CHUNK_POSITIONS = 256;
 
     private final Device device;
@@ -40,8 +40,9 @@ final class GpuSweep implements AutoCloseable {
     SweepResult run(ForwardResult clean, SweepRequest req) {
         int P = clean.tokens().length - 1, N = cfg.dMlp(), V = cfg.dVocab();
         double[] delta = new double[Math.max(P, 0) * N];
-        for (int p0 = 0; p0 < P; p0 += CHUNK_POSITIONS) {
-            int p1 = Math.min(P, p0 + CHUNK_POSITIONS), rows = p1 - p0;
+        int chunkPositions = chunkPositions();
+        for (int p0 = 0; p0 < P; p0 += chunkPositions) {
+            int p1 = Math.min(P, p0 + chunkPositions), rows = p1 - p0;
             SweepChunk chunk = SweepChunk.of(constants, clean, req, p0, p1);
             DeviceBuffer b = bMatrix(chunk.dirs);
             float[] coef = new float[rows * N * 3];
@@ -86,6 +87,60 @@ final class GpuSweep implements AutoCloseable {
             }
         }
         return new SweepResult(Math.max(P, 0), N, delta, null);
+    }
+
+    /** As many positions as fit in half the free device memory, at most CHUNK_POSITIONS, at least one. */
+    private int chunkPositions() {
+        long perPosition = 4L * cfg.dVocab() * 3 + 4L * cfg.dMlp() * 5;   // A, A2, q; coefficients, mask, result
+        return (int) Math.max(1, Math.min(CHUNK_POSITIONS, device.freeBytes() / 2 / perPosition));
+    }
+
+    /**
+     * Direct logit attribution with the per-neuron part as one matrix product on the device:
+     * {@code G = W̄_out · U} with {@code U[:, p] = ln_final.w ⊙ W_U[:, t_p]} (the target columns gathered on the host),
+     * then {@code neuron[p, n] = post[p, n] G[n, p] / σ_p}; the MLP's DLA is a dot product per position.
+     */
+    org.solulens.backend.DlaResult dla(ForwardResult clean, org.solulens.model.SoluWeights w, boolean tlVariant) {
+        int P = clean.tokens().length - 1, N = cfg.dMlp(), D = cfg.dModel(), V = cfg.dVocab();
+        double[] scale = clean.get(org.solulens.backend.Hooks.LN_FINAL_SCALE).data();
+        double[] post = clean.get(org.solulens.backend.Hooks.MLP_POST).data(), mlpOut = clean.get(org.solulens.backend.Hooks.MLP_OUT).data();
+        double[] u = new double[D * Math.max(P, 1)];
+        for (int p = 0; p < P; p++) {
+            int t = clean.tokens()[p + 1];
+            for (int d = 0; d < D; d++) {
+                double gain = tlVariant || w.lnFinalW == null ? 1 : w.lnFinalW.get(d);
+                u[d * P + p] = gain * w.wU.get(d * V + t);
+            }
+        }
+        double[] mlp = new double[Math.max(P, 0)], neuron = new double[Math.max(P, 0) * N];
+        if (P > 0) {
+            SweepConstants.Directions rows = constants.outRows();
+            try (DeviceBuffer gRows = upload(rows.centred); DeviceBuffer gU = upload(u); DeviceBuffer g = device.allocateFloats((long) N * P)) {
+                Kernels.matmul(device, g, 0, gRows, 0, gU, 0, null, 0, N, P, D, D, P, P);
+                FloatBuffer host = MemoryUtil.memAllocFloat(N * P);
+                try {
+                    device.copyToHost(host, g, 0);
+                    for (int p = 0; p < P; p++) {
+                        for (int n = 0; n < N; n++) {
+                            neuron[p * N + n] = post[p * N + n] * host.get(n * P + p) / scale[p];
+                        }
+                    }
+                } finally {
+                    MemoryUtil.memFree(host);
+                }
+            }
+            for (int p = 0; p < P; p++) {
+                double mean = 0, dot = 0;
+                for (int d = 0; d < D; d++) {
+                    mean += mlpOut[p * D + d] / D;
+                }
+                for (int d = 0; d < D; d++) {
+                    dot += (mlpOut[p * D + d] - mean) * u[d * P + p];
+                }
+                mlp[p] = dot / scale[p];
+            }
+        }
+        return new org.solulens.backend.DlaResult(Math.max(P, 0), N, mlp, neuron, tlVariant);
     }
 
     /** B = (centred rows ⊙ ln_final.w) · W_U on the device, once per direction kind. */

@@ -89,6 +89,23 @@ class GpuSweepTest {
 
     @ParameterizedTest
     @MethodSource("devices")
+    void dlaOnTheDeviceMatchesTheCpu(String kind) {
+        ModelConfig cfg = TestModels.config(16, 45, 2, 8, 12, 101, ActivationFunction.SOLU_LN);
+        SoluModel model = TestModels.random(cfg, 13);
+        CpuBackend cpu = new CpuBackend(model);
+        try (GpuBackend gpu = new GpuBackend(model, DeviceTesting.open(kind))) {
+            int[] tokens = TestModels.randomTokens(new Random(13), 9, cfg.dVocab());
+            for (boolean tl : new boolean[] {false, true}) {
+                org.solulens.backend.DlaResult expected = cpu.dla(cpu.run(tokens, Hooks.available(cfg)), tl);
+                org.solulens.backend.DlaResult actual = gpu.dla(gpu.run(tokens, Hooks.available(cfg)), tl);
+                assertArrayEquals(expected.mlp(), actual.mlp(), 1e-4, "MLP DLA");
+                assertArrayEquals(expected.neuron(), actual.neuron(), 1e-4, "neuron DLA");
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("devices")
     void transformerLensSweepsMatchOnTheDevice(String kind) throws IOException {
         try (SoluModel model = ModelFolder.load(TlReference.modelDir()); GpuBackend gpu = new GpuBackend(model, DeviceTesting.open(kind))) {
             ForwardResult clean = gpu.run(TlReference.tokens(1), Hooks.available(model.config()));
