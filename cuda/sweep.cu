@@ -7,8 +7,8 @@
 // exactly instead of in rounding.
 //
 // sweep_clean_probs: q[p] = softmax(α0 A[p] + γ0 A2[p] + β); one block per position.
-// sweep_forward: one launch for every pair of a chunk of positions. A block owns POSITIONS positions x
-//   NEURONS neurons; it streams the vocabulary through shared memory in CHUNK-wide slices of q, A, A2, and each
+// sweep_forward: one launch for every pair of a chunk of positions; grid (ceil(P / 4), ceil(N / 32)), 256 threads.
+//   A block owns POSITIONS positions x NEURONS neurons; it streams the vocabulary through shared memory in CHUNK-wide slices of q, A, A2, and each
 //   row of B it reads serves all its positions. Each warp owns NEURONS / 8 neurons, each lane a strided share of
 //   the slice, and keeps a running (max, sum) per (position, neuron) so exp never overflows; lanes then combine.
 //   Floor: P·N·V exponentials (H100: ~16 ex2 per SM per clock, ~4e12/s) and P·N·V·4 / POSITIONS bytes of B.
@@ -57,7 +57,9 @@ sweep_forward(float* __restrict__ delta, const float* __restrict__ probs, const 
     __shared__ float sa[SWEEP_POSITIONS][SWEEP_CHUNK];
     __shared__ float sa2[SWEEP_POSITIONS][SWEEP_CHUNK];
     int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-    int p0 = blockIdx.y * SWEEP_POSITIONS, n0 = blockIdx.x * SWEEP_NEURONS + warp * SWEEP_PER_WARP;
+    // grid.x walks positions, grid.y neurons: blocks launched one after another share their rows of B, which
+    // then come from L2 rather than device memory.
+    int p0 = blockIdx.x * SWEEP_POSITIONS, n0 = blockIdx.y * SWEEP_NEURONS + warp * SWEEP_PER_WARP;
     float ca[SWEEP_POSITIONS][SWEEP_PER_WARP], cg[SWEEP_POSITIONS][SWEEP_PER_WARP], cd[SWEEP_POSITIONS][SWEEP_PER_WARP];
     float m[SWEEP_POSITIONS][SWEEP_PER_WARP], s[SWEEP_POSITIONS][SWEEP_PER_WARP];
     SOLULENS_UNROLL

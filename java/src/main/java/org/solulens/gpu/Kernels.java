@@ -112,7 +112,7 @@ public final class Kernels {
         } else {
             args.ptr(selected);
         }
-        d.launch("sweep_forward", Dim3.of((neurons + SWEEP_NEURONS - 1) / SWEEP_NEURONS, (rows + SWEEP_POSITIONS - 1) / SWEEP_POSITIONS),
+        d.launch("sweep_forward", Dim3.of((rows + SWEEP_POSITIONS - 1) / SWEEP_POSITIONS, (neurons + SWEEP_NEURONS - 1) / SWEEP_NEURONS),
                 Dim3.of(SWEEP_THREADS), 0, args.i32(rows).i32(neurons).i32(vocab));
     }
 
