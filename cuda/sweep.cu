@@ -130,3 +130,16 @@ sweep_forward(float* __restrict__ delta, const float* __restrict__ probs, const 
 
 SOLULENS_KERNEL(sweep_clean_probs)
 SOLULENS_KERNEL(sweep_forward)
+
+// The batched re-forward baseline of the sweep (what the exact kernel is measured against): for one position,
+// every ablation's resid_post row, rows[n] = resid - c[n] * w_out[n], for the final LayerNorm, the unembedding
+// (a matrix product) and the cross-entropy to follow. One thread per element of the [neurons, d_model] rows.
+extern "C" __global__ void ablate_rows_forward(float* __restrict__ rows, const float* __restrict__ resid, const float* __restrict__ w_out,
+                                               const float* __restrict__ c, int neurons, int d_model) {
+    long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= (long)neurons * d_model) return;
+    int n = (int)(i / d_model), d = (int)(i % d_model);
+    rows[i] = resid[d] - c[n] * w_out[i];
+}
+
+SOLULENS_KERNEL(ablate_rows_forward)

@@ -11,7 +11,6 @@ import org.solulens.backend.ForwardResult;
 import org.solulens.backend.SweepMethod;
 import org.solulens.backend.SweepRequest;
 import org.solulens.backend.SweepResult;
-import org.solulens.cpu.CpuBackend;
 import org.solulens.model.ActivationFunction;
 import org.solulens.model.RandomWeights;
 import org.solulens.model.ModelConfig;
@@ -38,12 +37,18 @@ final class BenchSweepCommand implements Callable<Integer> {
     @Option(names = "--repeats", defaultValue = "3", description = "Timed runs of the exact sweep (the best is reported). Default: ${DEFAULT-VALUE}.")
     int repeats;
 
+    @Option(names = "--device", defaultValue = "cpu", paramLabel = "cpu|cuda|emulator",
+            description = "Where both methods run: cpu (Java), cuda (the sweep kernel vs the batched re-forward on the GPU), "
+                    + "emulator (the same kernels on the CPU: for checking, not timing). Default: ${DEFAULT-VALUE}.")
+    String device;
+
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
+        out.println("device: " + device + (device.equals("cpu") ? "" : " (on a device: site post only for the re-forward baseline)"));
         out.printf(Locale.ROOT, "%-8s %6s %6s %6s %7s %12s %12s %12s %9s %12s%n", "shape", "d_model", "d_mlp", "vocab", "tokens",
                 "B (once), s", "exact, s", "reforward, s", "speed-up", "max |diff|");
         for (String shape : shapes) {
@@ -55,7 +60,7 @@ final class BenchSweepCommand implements Callable<Integer> {
             };
             SoluModel model = new SoluModel(cfg, RandomWeights.of(cfg, 3), null, "random " + shape);
             int[] prompt = new Random(5).ints(Math.min(tokens, cfg.nCtx()), 0, cfg.dVocab()).toArray();
-            try (Backend backend = new CpuBackend(model)) {
+            try (Backend backend = org.solulens.backend.Backends.create(model, org.solulens.backend.Backends.Choice.parse(device))) {
                 Ablation ablation = Ablation.zero(Ablation.Site.parse(site));
                 ForwardResult clean = backend.run(prompt, new SweepRequest(ablation, SweepMethod.EXACT, null, false).requiredHooks(cfg));
                 long t0 = System.nanoTime();

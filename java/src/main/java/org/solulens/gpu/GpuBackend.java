@@ -98,6 +98,22 @@ public final class GpuBackend implements Backend {
             return b;
         }
 
+        DeviceBuffer floatsOf(double[] values) {
+            FloatBuffer host = MemoryUtil.memAllocFloat(Math.max(1, values.length));
+            try {
+                for (double v : values) {
+                    host.put((float) v);
+                }
+                host.flip();
+                DeviceBuffer b = device.allocateFloats(values.length);
+                buffers.add(b);
+                device.copyToDevice(b, host);
+                return b;
+            } finally {
+                MemoryUtil.memFree(host);
+            }
+        }
+
         DeviceBuffer ints(int[] values) {
             IntBuffer host = MemoryUtil.memAllocInt(Math.max(1, values.length));
             try {
@@ -293,7 +309,47 @@ public final class GpuBackend implements Backend {
         if (request.method() == org.solulens.backend.SweepMethod.EXACT && !request.withCosine()) {
             return gpuSweep().run(clean, request);
         }
+        boolean plainPost = request.ablation().site() == org.solulens.backend.Ablation.Site.POST
+                && request.ablation().kind() != org.solulens.backend.Ablation.Kind.PAPER;
+        if (request.method() == org.solulens.backend.SweepMethod.REFORWARD && plainPost && !request.withCosine()) {
+            return reforwardOnDevice(clean, request);
+        }
         return cpu.sweep(cpu.run(clean.tokens(), request.requiredHooks(model.config())), request);
+    }
+
+    /**
+     * The batched re-forward on the device (site post, zero/mean/value): per position, every ablation's resid_post
+     * row, the final LayerNorm, the unembedding as one [d_mlp, d_model] x [d_model, d_vocab] product, the loss.
+     * It is the baseline the exact sweep kernel is timed against; float32 throughout.
+     */
+    private SweepResult reforwardOnDevice(ForwardResult clean, SweepRequest request) {
+        ModelConfig cfg = model.config();
+        int P = clean.tokens().length - 1, N = cfg.dMlp(), D = cfg.dModel(), V = cfg.dVocab();
+        double[] residPost = clean.get(Hooks.RESID_POST).data(), post = clean.get(Hooks.MLP_POST).data();
+        double[] delta = new double[Math.max(P, 0) * N];
+        SoluWeights wt = model.weights();
+        try (Scratch s = new Scratch()) {
+            DeviceBuffer rows = s.floats((long) N * D), x = s.floats((long) N * D), norm = s.floats((long) N * D), scale = s.floats(N);
+            DeviceBuffer logits = s.floats((long) N * V), loss = s.floats(N);
+            for (int p = 0; p < P; p++) {
+                double[] c = new double[N];
+                for (int n = 0; n < N; n++) {
+                    c[n] = post[p * N + n] - request.ablation().replacement(n);
+                }
+                int[] targets = new int[N];
+                java.util.Arrays.fill(targets, clean.tokens()[p + 1]);
+                Kernels.ablateRows(device, rows, s.floatsOf(java.util.Arrays.copyOfRange(residPost, p * D, (p + 1) * D)), w(wt.wOut),
+                        s.floatsOf(c), N, D);
+                Kernels.layerNorm(device, x, norm, scale, rows, w(wt.lnFinalW), w(wt.lnFinalB), N, D, (float) cfg.eps());
+                Kernels.matmul(device, logits, 0, x, 0, w(wt.wU), 0, w(wt.bU), 0, N, V, D, D, V, V);
+                Kernels.crossEntropy(device, loss, logits, s.ints(targets), N, V);
+                double[] l = download(loss, 0, N);
+                for (int n = 0; n < N; n++) {
+                    delta[p * N + n] = request.isSelected(p, n, N) ? l[n] - clean.loss()[p] : Double.NaN;
+                }
+            }
+        }
+        return new SweepResult(Math.max(P, 0), N, delta, null);
     }
 
     private synchronized GpuSweep gpuSweep() {

@@ -116,6 +116,12 @@ public final class Kernels {
                 Dim3.of(SWEEP_THREADS), 0, args.i32(rows).i32(neurons).i32(vocab));
     }
 
+    /** rows[n] = resid - c[n] w_out[n] for every neuron: the ablated resid_post rows of one position (re-forward baseline). */
+    public static void ablateRows(Device d, DeviceBuffer rows, DeviceBuffer resid, DeviceBuffer wOut, DeviceBuffer c, int neurons, int dModel) {
+        d.launch("ablate_rows_forward", Dim3.of(blocksFor((long) neurons * dModel)), Dim3.of(ELEMENT_THREADS), 0,
+                new KernelArgs().ptr(rows).ptr(resid).ptr(wOut).ptr(c).i32(neurons).i32(dModel));
+    }
+
     /** The tile of sweep_forward (cuda/sweep.cu's SWEEP_* constants). */
     static final int SWEEP_POSITIONS = 4, SWEEP_NEURONS = 32, SWEEP_THREADS = 256;
 

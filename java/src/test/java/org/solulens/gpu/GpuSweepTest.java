@@ -73,6 +73,25 @@ class GpuSweepTest {
 
     @ParameterizedTest
     @MethodSource("devices")
+    void theBatchedReforwardBaselineOnTheDeviceAgreesWithTheExactSweep(String kind) {
+        ModelConfig cfg = TestModels.config(16, 45, 2, 8, 12, 263, ActivationFunction.SOLU_LN);
+        SoluModel model = TestModels.random(cfg, 14);
+        CpuBackend cpu = new CpuBackend(model);
+        try (GpuBackend gpu = new GpuBackend(model, DeviceTesting.open(kind))) {
+            int[] tokens = TestModels.randomTokens(new Random(14), 6, cfg.dVocab());
+            SweepResult expected = cpu.sweep(cpu.run(tokens, Hooks.available(cfg)),
+                    new SweepRequest(Ablation.zero(Ablation.Site.POST), SweepMethod.EXACT, null, false));
+            SweepResult baseline = gpu.sweep(gpu.run(tokens, Hooks.available(cfg)),
+                    new SweepRequest(Ablation.zero(Ablation.Site.POST), SweepMethod.REFORWARD, null, false));
+            for (int i = 0; i < expected.delta().length; i++) {
+                // float32 logits and loss of a whole re-forward: ~1e-5 absolute
+                assertEquals(expected.delta()[i], baseline.delta()[i], 2e-5 + 1e-4 * Math.abs(expected.delta()[i]), kind + " pair " + i);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("devices")
     void selectionsLeaveUnselectedPairsNaN(String kind) {
         ModelConfig cfg = TestModels.config(8, 40, 2, 4, 8, 97, ActivationFunction.SOLU_LN);
         SoluModel model = TestModels.random(cfg, 12);
