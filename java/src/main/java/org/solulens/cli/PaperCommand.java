@@ -22,8 +22,8 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 @Command(name = "paper", mixinStandardHelpOptions = true,
-        description = {"Run the seed paper's experiments with default settings — ln-scale, ablate-low, smear, dla — each into a sub-folder",
-                "of --out, and write report.md linking every figure."})
+        description = {"Run the seed paper's four experiments with default settings and write one report.md linking every figure.",
+                "ln-scale, ablate-low, smear and dla each write into a sub-folder of --out."})
 final class PaperCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;

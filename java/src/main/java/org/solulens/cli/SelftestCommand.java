@@ -18,8 +18,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "selftest", mixinStandardHelpOptions = true,
-        description = {"Check that the CUDA kernels work here: each kernel against its CPU twin on random inputs, then the forward pass",
-                "on the device against the CPU backend. Prints a pass/fail table with errors and times; exit code 1 if any check fails."})
+        description = {"Check that the CUDA kernels work here, on a GPU or on the emulator.",
+                "Each kernel against its CPU twin on random inputs, then the forward pass on the device against the CPU backend.",
+                "Prints a pass/fail table with errors and times; exit code 1 if any check fails."})
 final class SelftestCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "auto", paramLabel = "cuda|emulator|auto",
             description = "cuda, emulator, or auto (cuda when it can run, else the emulator). Default: ${DEFAULT-VALUE}.")

@@ -11,8 +11,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "smear", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Seed paper, Part 2b: per position, ablation loss (whole hook_mid zeroed) × inverse outlier score; do the top-scored",
-                "positions get amplified more by the MLP LayerNorm than random ones? Writes smear.csv, two scatter plots and smear.md."})
+        description = {"Seed paper, Part 2b: are top-scored positions amplified more by the MLP LayerNorm than random ones?",
+                "Per position: ablation loss (whole hook_mid zeroed) x inverse outlier score; the top positions' LayerNorm",
+                "amplification against random ones with a permutation test. Writes smear.csv, two scatter plots and smear.md."})
 final class SmearCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
