@@ -28,6 +28,68 @@ public interface Device extends AutoCloseable {
     /** Copies dst.remaining() floats from {@code src}, starting {@code offsetFloats} floats in. */
     void copyToHost(FloatBuffer dst, DeviceBuffer src, long offsetFloats);
 
+    /** A new buffer holding {@code values}. */
+    default DeviceBuffer upload(float[] values) {
+        FloatBuffer host = org.lwjgl.system.MemoryUtil.memAllocFloat(Math.max(1, values.length));
+        try {
+            host.put(values).flip();
+            DeviceBuffer b = allocateFloats(values.length);
+            copyToDevice(b, host);
+            return b;
+        } finally {
+            org.lwjgl.system.MemoryUtil.memFree(host);
+        }
+    }
+
+    /** A new buffer holding {@code values} narrowed to float32. */
+    default DeviceBuffer upload(double[] values) {
+        float[] f = new float[values.length];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = (float) values[i];
+        }
+        return upload(f);
+    }
+
+    default DeviceBuffer upload(int[] values) {
+        IntBuffer host = org.lwjgl.system.MemoryUtil.memAllocInt(Math.max(1, values.length));
+        try {
+            host.put(values).flip();
+            DeviceBuffer b = allocate(4L * Math.max(1, values.length));
+            copyToDevice(b, host);
+            return b;
+        } finally {
+            org.lwjgl.system.MemoryUtil.memFree(host);
+        }
+    }
+
+    default DeviceBuffer upload(long[] values) {
+        LongBuffer host = org.lwjgl.system.MemoryUtil.memAllocLong(Math.max(1, values.length));
+        try {
+            host.put(values).flip();
+            DeviceBuffer b = allocate(8L * Math.max(1, values.length));
+            copyToDevice(b, host);
+            return b;
+        } finally {
+            org.lwjgl.system.MemoryUtil.memFree(host);
+        }
+    }
+
+    /** {@code count} floats from {@code src}, starting {@code offsetFloats} in, widened to double. */
+    default double[] download(DeviceBuffer src, long offsetFloats, int count) {
+        FloatBuffer host = org.lwjgl.system.MemoryUtil.memAllocFloat(Math.max(1, count));
+        try {
+            host.limit(count);
+            copyToHost(host, src, offsetFloats);
+            double[] out = new double[count];
+            for (int i = 0; i < count; i++) {
+                out[i] = host.get(i);
+            }
+            return out;
+        } finally {
+            org.lwjgl.system.MemoryUtil.memFree(host);
+        }
+    }
+
     /** Launches a kernel of the fatbin by name; errors name the kernel and the launch shape. */
     void launch(String kernel, Dim3 grid, Dim3 block, int sharedBytes, KernelArgs args);
 

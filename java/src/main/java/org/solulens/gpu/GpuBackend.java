@@ -1,8 +1,5 @@
 package org.solulens.gpu;
 
-import java.nio.FloatBuffer;
-import java.nio.IntBuffer;
-import java.nio.LongBuffer;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -10,7 +7,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.lwjgl.system.MemoryUtil;
 import org.solulens.backend.Ablation;
 import org.solulens.backend.Activation;
 import org.solulens.backend.Backend;
@@ -54,15 +50,7 @@ public final class GpuBackend implements Backend {
     }
 
     private DeviceBuffer upload(Tensor t) {
-        FloatBuffer host = MemoryUtil.memAllocFloat(Math.max(1, t.size()));
-        try {
-            host.put(t.buffer()).flip();
-            DeviceBuffer buffer = device.allocateFloats(t.size());
-            device.copyToDevice(buffer, host);
-            return buffer;
-        } finally {
-            MemoryUtil.memFree(host);
-        }
+        return device.upload(t.toArray());
     }
 
     private DeviceBuffer w(Tensor t) {
@@ -99,45 +87,20 @@ public final class GpuBackend implements Backend {
         }
 
         DeviceBuffer floatsOf(double[] values) {
-            FloatBuffer host = MemoryUtil.memAllocFloat(Math.max(1, values.length));
-            try {
-                for (double v : values) {
-                    host.put((float) v);
-                }
-                host.flip();
-                DeviceBuffer b = device.allocateFloats(values.length);
-                buffers.add(b);
-                device.copyToDevice(b, host);
-                return b;
-            } finally {
-                MemoryUtil.memFree(host);
-            }
+            return keep(device.upload(values));
         }
 
         DeviceBuffer ints(int[] values) {
-            IntBuffer host = MemoryUtil.memAllocInt(Math.max(1, values.length));
-            try {
-                host.put(values).flip();
-                DeviceBuffer b = device.allocate(4L * Math.max(1, values.length));
-                buffers.add(b);
-                device.copyToDevice(b, host);
-                return b;
-            } finally {
-                MemoryUtil.memFree(host);
-            }
+            return keep(device.upload(values));
         }
 
         DeviceBuffer longs(long[] values) {
-            LongBuffer host = MemoryUtil.memAllocLong(Math.max(1, values.length));
-            try {
-                host.put(values).flip();
-                DeviceBuffer b = device.allocate(8L * Math.max(1, values.length));
-                buffers.add(b);
-                device.copyToDevice(b, host);
-                return b;
-            } finally {
-                MemoryUtil.memFree(host);
-            }
+            return keep(device.upload(values));
+        }
+
+        private DeviceBuffer keep(DeviceBuffer b) {
+            buffers.add(b);
+            return b;
         }
 
         @Override
@@ -283,18 +246,7 @@ public final class GpuBackend implements Backend {
     }
 
     private double[] download(DeviceBuffer buffer, long offsetFloats, long count) {
-        FloatBuffer host = MemoryUtil.memAllocFloat((int) Math.max(1, count));
-        try {
-            host.limit((int) count);
-            device.copyToHost(host, buffer, offsetFloats);
-            double[] out = new double[(int) count];
-            for (int i = 0; i < count; i++) {
-                out[i] = host.get(i);
-            }
-            return out;
-        } finally {
-            MemoryUtil.memFree(host);
-        }
+        return device.download(buffer, offsetFloats, Math.toIntExact(count));
     }
 
     /**

@@ -1,11 +1,8 @@
 package org.solulens.gpu;
 
-import java.nio.FloatBuffer;
-import java.nio.IntBuffer;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
-import org.lwjgl.system.MemoryUtil;
 import org.solulens.backend.ForwardResult;
 import org.solulens.backend.SweepRequest;
 import org.solulens.backend.SweepResult;
@@ -75,15 +72,7 @@ final class GpuSweep implements AutoCloseable {
                  DeviceBuffer out = device.allocateFloats((long) rows * N)) {
                 Kernels.sweepCleanProbs(device, probs, a, a2, beta, gAlpha, gGamma, rows, V);
                 Kernels.sweep(device, out, probs, a, a2, b, gCoef, gTargets, gSelected, rows, N, V);
-                FloatBuffer host = MemoryUtil.memAllocFloat(rows * N);
-                try {
-                    device.copyToHost(host, out, 0);
-                    for (int i = 0; i < rows * N; i++) {
-                        delta[p0 * N + i] = host.get(i);
-                    }
-                } finally {
-                    MemoryUtil.memFree(host);
-                }
+                System.arraycopy(device.download(out, 0, rows * N), 0, delta, p0 * N, rows * N);
             }
         }
         return new SweepResult(Math.max(P, 0), N, delta, null);
@@ -117,16 +106,11 @@ final class GpuSweep implements AutoCloseable {
             SweepConstants.Directions rows = constants.outRows();
             try (DeviceBuffer gRows = upload(rows.centred); DeviceBuffer gU = upload(u); DeviceBuffer g = device.allocateFloats((long) N * P)) {
                 Kernels.matmul(device, g, 0, gRows, 0, gU, 0, null, 0, N, P, D, D, P, P);
-                FloatBuffer host = MemoryUtil.memAllocFloat(N * P);
-                try {
-                    device.copyToHost(host, g, 0);
-                    for (int p = 0; p < P; p++) {
-                        for (int n = 0; n < N; n++) {
-                            neuron[p * N + n] = post[p * N + n] * host.get(n * P + p) / scale[p];
-                        }
+                double[] host = device.download(g, 0, N * P);
+                for (int p = 0; p < P; p++) {
+                    for (int n = 0; n < N; n++) {
+                        neuron[p * N + n] = post[p * N + n] * host[n * P + p] / scale[p];
                     }
-                } finally {
-                    MemoryUtil.memFree(host);
                 }
             }
             for (int p = 0; p < P; p++) {
@@ -165,35 +149,15 @@ final class GpuSweep implements AutoCloseable {
     }
 
     private DeviceBuffer upload(double[] values) {
-        float[] f = new float[values.length];
-        for (int i = 0; i < f.length; i++) {
-            f[i] = (float) values[i];
-        }
-        return upload(f);
+        return device.upload(values);
     }
 
     private DeviceBuffer upload(float[] values) {
-        FloatBuffer host = MemoryUtil.memAllocFloat(Math.max(1, values.length));
-        try {
-            host.put(values).flip();
-            DeviceBuffer b = device.allocateFloats(values.length);
-            device.copyToDevice(b, host);
-            return b;
-        } finally {
-            MemoryUtil.memFree(host);
-        }
+        return device.upload(values);
     }
 
     private DeviceBuffer uploadInts(int[] values) {
-        IntBuffer host = MemoryUtil.memAllocInt(Math.max(1, values.length));
-        try {
-            host.put(values).flip();
-            DeviceBuffer b = device.allocate(4L * Math.max(1, values.length));
-            device.copyToDevice(b, host);
-            return b;
-        } finally {
-            MemoryUtil.memFree(host);
-        }
+        return device.upload(values);
     }
 
     @Override

@@ -1,12 +1,9 @@
 package org.solulens.gpu;
 
-import java.nio.FloatBuffer;
-import java.nio.IntBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import org.lwjgl.system.MemoryUtil;
 import org.solulens.backend.ForwardResult;
 import org.solulens.backend.Hooks;
 import org.solulens.cpu.CpuBackend;
@@ -139,32 +136,15 @@ public final class SelfTest {
     }
 
     private DeviceBuffer upload(double[] v) {
-        FloatBuffer host = MemoryUtil.memAllocFloat(v.length);
-        try {
-            for (double x : v) {
-                host.put((float) x);
-            }
-            host.flip();
-            DeviceBuffer b = device.allocateFloats(v.length);
-            buffers.add(b);
-            device.copyToDevice(b, host);
-            return b;
-        } finally {
-            MemoryUtil.memFree(host);
-        }
+        DeviceBuffer b = device.upload(v);
+        buffers.add(b);
+        return b;
     }
 
     private DeviceBuffer uploadInts(int[] v) {
-        IntBuffer host = MemoryUtil.memAllocInt(v.length);
-        try {
-            host.put(v).flip();
-            DeviceBuffer b = device.allocate(4L * v.length);
-            buffers.add(b);
-            device.copyToDevice(b, host);
-            return b;
-        } finally {
-            MemoryUtil.memFree(host);
-        }
+        DeviceBuffer b = device.upload(v);
+        buffers.add(b);
+        return b;
     }
 
     private DeviceBuffer poisoned(int n) {
@@ -174,17 +154,7 @@ public final class SelfTest {
     }
 
     private double[] download(DeviceBuffer b, int n) {
-        FloatBuffer host = MemoryUtil.memAllocFloat(n);
-        try {
-            device.copyToHost(host, b, 0);
-            double[] out = new double[n];
-            for (int i = 0; i < n; i++) {
-                out[i] = host.get(i);
-            }
-            return out;
-        } finally {
-            MemoryUtil.memFree(host);
-        }
+        return device.download(b, 0, n);
     }
 
     private static double maxDiff(double[] expected, double[] actual) {

@@ -1,11 +1,8 @@
 package org.solulens.gpu;
 
-import java.nio.FloatBuffer;
-import java.nio.IntBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-import org.lwjgl.system.MemoryUtil;
 
 /** Devices to test on (the emulator always; CUDA where it can run) and host-buffer helpers. */
 final class DeviceTesting {
@@ -26,35 +23,15 @@ final class DeviceTesting {
     }
 
     static DeviceBuffer upload(Device d, float[] values) {
-        DeviceBuffer b = d.allocateFloats(values.length);
-        FloatBuffer host = MemoryUtil.memAllocFloat(Math.max(1, values.length));
-        try {
-            host.put(values).flip();
-            d.copyToDevice(b, host);
-        } finally {
-            MemoryUtil.memFree(host);
-        }
-        return b;
+        return d.upload(values);
     }
 
     static DeviceBuffer upload(Device d, double[] values) {
-        float[] f = new float[values.length];
-        for (int i = 0; i < f.length; i++) {
-            f[i] = (float) values[i];
-        }
-        return upload(d, f);
+        return d.upload(values);
     }
 
     static DeviceBuffer uploadInts(Device d, int[] values) {
-        DeviceBuffer b = d.allocate(4L * Math.max(1, values.length));
-        IntBuffer host = MemoryUtil.memAllocInt(Math.max(1, values.length));
-        try {
-            host.put(values).flip();
-            d.copyToDevice(b, host);
-        } finally {
-            MemoryUtil.memFree(host);
-        }
-        return b;
+        return d.upload(values);
     }
 
     /** A buffer filled with NaN, so that elements a kernel fails to write show up. */
@@ -65,16 +42,12 @@ final class DeviceTesting {
     }
 
     static float[] download(Device d, DeviceBuffer b, int count) {
-        FloatBuffer host = MemoryUtil.memAllocFloat(Math.max(1, count));
-        try {
-            host.limit(count);
-            d.copyToHost(host, b, 0);
-            float[] out = new float[count];
-            host.get(out);
-            return out;
-        } finally {
-            MemoryUtil.memFree(host);
+        double[] values = d.download(b, 0, count);
+        float[] out = new float[count];
+        for (int i = 0; i < count; i++) {
+            out[i] = (float) values[i];
         }
+        return out;
     }
 
     /** Closes buffers at the end of a test. */

@@ -152,11 +152,7 @@ class KernelTwinTest {
             DeviceBuffer gq = buf.add(DeviceTesting.upload(d, q)), gk = buf.add(DeviceTesting.upload(d, k)), gv = buf.add(DeviceTesting.upload(d, v));
             DeviceBuffer z = buf.add(DeviceTesting.poisoned(d, q.length)), scores = buf.add(DeviceTesting.poisoned(d, scoreTotal));
             DeviceBuffer pattern = buf.add(DeviceTesting.poisoned(d, scoreTotal));
-            DeviceBuffer gBase = buf.add(d.allocate(8L * rows));
-            java.nio.LongBuffer host = org.lwjgl.system.MemoryUtil.memAllocLong(rows);
-            host.put(base).flip();
-            d.copyToDevice(gBase, host);
-            org.lwjgl.system.MemoryUtil.memFree(host);
+            DeviceBuffer gBase = buf.add(d.upload(base));
             Kernels.attention(d, z, scores, pattern, gq, gk, gv, buf.add(DeviceTesting.uploadInts(d, start)),
                     buf.add(DeviceTesting.uploadInts(d, length)), gBase, rows, heads, dHead, (float) Math.sqrt(dHead));
             float[] gz = DeviceTesting.download(d, z, q.length), gs = DeviceTesting.download(d, scores, scoreTotal);
