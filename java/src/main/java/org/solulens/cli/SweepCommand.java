@@ -106,6 +106,10 @@ final class SweepCommand implements Callable<Integer> {
                 : PromptOptions.readFile(meanPrompts, model, promptOptions.prependBos(model)).stream().map(Prompt::tokens).toList();
         String hook = by != null ? by : model.config().actFn().hasMlpLayerNorm() ? Hooks.MLP_MID : Hooks.MLP_POST;
         Hooks.select(model.config(), List.of(hook));
+        if (!List.of(Hooks.MLP_PRE, Hooks.MLP_MID, Hooks.MLP_LN_NORMALIZED, Hooks.MLP_POST).contains(hook)) {
+            throw new IllegalArgumentException("--by " + hook + ": selections rank neurons, so the hook must be one of [pos, d_mlp]: "
+                    + String.join(", ", Hooks.MLP_PRE, Hooks.MLP_MID, Hooks.MLP_LN_NORMALIZED, Hooks.MLP_POST));
+        }
         if (select != null && !neurons.equalsIgnoreCase("all")) {
             throw new IllegalArgumentException("give either --neurons or --select, not both");
         }

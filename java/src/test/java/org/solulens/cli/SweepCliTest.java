@@ -107,6 +107,7 @@ class SweepCliTest {
         assertError("give either --neurons or --select", "sweep", "--prompt", PROMPT, "--select", "lowest:5", "--neurons", "1", "--out", out);
         assertError("--ablation value needs --values", "sweep", "--prompt", PROMPT, "--ablation", "value", "--out", out);
         assertError("at least 2 tokens", "sweep", "--tokens", "4", "--out", out);
+        assertError("the hook must be one of [pos, d_mlp]", "sweep", "--prompt", PROMPT, "--select", "lowest:5", "--by", "ln_final.hook_scale", "--out", out);
         assertError("unknown method 'fast'", "sweep", "--prompt", PROMPT, "--method", "fast", "--out", out);
     }
 
