@@ -30,7 +30,7 @@ import org.solulens.testing.TlReference;
 
 /** The exact algebraic sweep against actually re-running the forward pass, and both against TransformerLens. */
 class SweepAgreementTest {
-    /** The bar for exact vs float64 re-forward. */
+    /** The project's bar for the exact algebra against the float64 re-forward. */
     private static final double EXACT_TOLERANCE = 1e-6;
     /** TransformerLens computed its sweeps in float32: its rounding is ~1e-6 (tl-reference README). */
     private static final double TL_TOLERANCE = 1e-5;

@@ -24,7 +24,7 @@ import org.solulens.testing.TlReference;
 
 /** The GPU backend's whole forward pass (kernels orchestrated over a Device) against the CPU backend. */
 class GpuBackendTest {
-    /** The bounds for float32 kernels against the float64 CPU path. */
+    /** The project's bounds for float32 kernels against the float64 CPU path. */
     private static final double LOGIT_TOLERANCE = 1e-4, LOSS_TOLERANCE = 1e-5;
 
     static java.util.stream.Stream<String> devices() {

@@ -26,7 +26,7 @@ import org.solulens.testing.TlReference;
 
 /** The sweep kernel (one launch for all pairs) against the float64 CPU sweep, on the emulator and on a GPU. */
 class GpuSweepTest {
-    /** The bound for the float32 kernel against the float64 oracle: |error| ≤ 2e-6 + 1e-4 |Δ|. */
+    /** The project's bound for the float32 kernel against the float64 oracle: |error| ≤ 2e-6 + 1e-4 |Δ|. */
     private static double tolerance(double delta) {
         return 2e-6 + 1e-4 * Math.abs(delta);
     }

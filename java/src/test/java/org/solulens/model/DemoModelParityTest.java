@@ -21,7 +21,7 @@ import org.solulens.io.Npy;
  * weights) for a few prompts: same tokenization, same logits, same losses.
  */
 class DemoModelParityTest {
-    /** The bounds; both sides compute in double from the same float32 weights, so the gap is ~1e-12. */
+    /** The project's parity bounds with the training script; both sides compute in double from the same float32 weights, so the gap is ~1e-12. */
     private static final double LOGIT_TOLERANCE = 1e-4, LOSS_TOLERANCE = 1e-5;
 
     private static Path reference() throws URISyntaxException {
