@@ -94,8 +94,9 @@ public record ModelConfig(
         boolean useAttnScale = !root.has("use_attn_scale") || root.get("use_attn_scale").asBoolean(true);
         double attnScale = 1.0;
         if (useAttnScale) {
+            // TransformerLens writes -1 for "not set" (its __post_init__ then uses sqrt(d_head))
             JsonNode scale = root.get("attn_scale");
-            attnScale = scale != null && scale.isNumber() ? scale.asDouble() : Math.sqrt(dHead);
+            attnScale = scale != null && scale.isNumber() && scale.asDouble() > 0 ? scale.asDouble() : Math.sqrt(dHead);
         }
         JsonNode prepend = root.get("default_prepend_bos");
         return new ModelConfig(

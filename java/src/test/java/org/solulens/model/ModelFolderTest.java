@@ -143,6 +143,18 @@ class ModelFolderTest {
     }
 
     @Test
+    void attnScaleFollowsTransformerLens() {
+        com.fasterxml.jackson.databind.node.ObjectNode cfg = new ObjectMapper().valueToTree(TestModels.configJson(CFG));
+        assertEquals(Math.sqrt(6), ModelConfig.fromJson(cfg).attnScale(), 1e-15, "default: sqrt(d_head)");
+        cfg.put("attn_scale", -1.0);
+        assertEquals(Math.sqrt(6), ModelConfig.fromJson(cfg).attnScale(), 1e-15, "-1 means not set");
+        cfg.put("attn_scale", 3.5);
+        assertEquals(3.5, ModelConfig.fromJson(cfg).attnScale(), 0);
+        cfg.put("use_attn_scale", false);
+        assertEquals(1.0, ModelConfig.fromJson(cfg).attnScale(), 0);
+    }
+
+    @Test
     void badConfigsNameTheField() throws IOException {
         Path dir = writeRandom(1);
         Map<String, Object> cfg = TestModels.configJson(CFG);
