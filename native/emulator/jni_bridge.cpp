@@ -3,7 +3,6 @@
 #include <jni.h>
 
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "emulator.h"
@@ -32,9 +31,5 @@ JNIEXPORT jstring JNICALL Java_org_solulens_gpu_EmulatorNative_launch(JNIEnv* en
     std::string error = solulens_emulator_launch(name, (unsigned)gx, (unsigned)gy, (unsigned)gz, (unsigned)bx, (unsigned)by,
                                                  (unsigned)bz, (size_t)sharedBytes, pointers.data(), workers);
     return error.empty() ? nullptr : env->NewStringUTF(error.c_str());
-}
-
-JNIEXPORT jint JNICALL Java_org_solulens_gpu_EmulatorNative_hardwareThreads(JNIEnv*, jclass) {
-    return (jint)std::thread::hardware_concurrency();
 }
 }

@@ -2,7 +2,6 @@ package org.solulens.cpu;
 
 import org.solulens.model.ModelConfig;
 import org.solulens.model.SoluWeights;
-import org.solulens.model.Tensor;
 
 /**
  * What an ablation sweep needs that depends only on the model (DESIGN.md, "Exact ablation"), computed once:
@@ -180,9 +179,5 @@ public final class SweepConstants {
             m = Math.max(m, x[o + i]);
         }
         return m;
-    }
-
-    Tensor unembedding() {
-        return w.wU;
     }
 }

@@ -49,6 +49,4 @@ final class EmulatorNative {
 
     /** Returns null on success, else the error. {@code args}: one 8-byte slot per argument. */
     static native String launch(String kernel, int gx, int gy, int gz, int bx, int by, int bz, int sharedBytes, long[] args, int workers);
-
-    static native int hardwareThreads();
 }

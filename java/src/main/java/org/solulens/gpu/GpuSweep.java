@@ -1,6 +1,5 @@
 package org.solulens.gpu;
 
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import org.solulens.backend.ForwardResult;
@@ -165,10 +164,5 @@ final class GpuSweep implements AutoCloseable {
         bMatrices.values().forEach(DeviceBuffer::close);
         bMatrices.clear();
         beta.close();
-    }
-
-    @Override
-    public String toString() {
-        return "GpuSweep" + Arrays.toString(new int[] {cfg.dMlp(), cfg.dVocab()});
     }
 }
