@@ -22,8 +22,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.Buffer;
 import java.nio.FloatBuffer;
-import java.nio.IntBuffer;
-import java.nio.LongBuffer;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -212,18 +210,8 @@ public final class CudaDevice implements Device {
     }
 
     @Override
-    public void copyToDevice(DeviceBuffer dst, FloatBuffer src) {
-        copyIn(dst, src, 4L * src.remaining());
-    }
-
-    @Override
-    public void copyToDevice(DeviceBuffer dst, IntBuffer src) {
-        copyIn(dst, src, 4L * src.remaining());
-    }
-
-    @Override
-    public void copyToDevice(DeviceBuffer dst, LongBuffer src) {
-        copyIn(dst, src, 8L * src.remaining());
+    public void copyToDevice(DeviceBuffer dst, Buffer src) {
+        copyIn(dst, src, Device.bytesOf(src));
     }
 
     @Override

@@ -1,5 +1,6 @@
 package org.solulens.gpu;
 
+import java.nio.Buffer;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.nio.LongBuffer;
@@ -19,11 +20,19 @@ public interface Device extends AutoCloseable {
         return allocate(4 * Math.max(1, count));
     }
 
-    void copyToDevice(DeviceBuffer dst, FloatBuffer src);
+    /** Copies src's remaining elements (a direct float, int or long buffer) to the start of dst. */
+    void copyToDevice(DeviceBuffer dst, Buffer src);
 
-    void copyToDevice(DeviceBuffer dst, IntBuffer src);
-
-    void copyToDevice(DeviceBuffer dst, LongBuffer src);
+    /** Bytes in a direct buffer's remaining elements. */
+    static long bytesOf(Buffer b) {
+        if (b instanceof FloatBuffer || b instanceof IntBuffer) {
+            return 4L * b.remaining();
+        }
+        if (b instanceof LongBuffer) {
+            return 8L * b.remaining();
+        }
+        throw new IllegalArgumentException("copies take float, int or long buffers, not " + b.getClass().getSimpleName());
+    }
 
     /** Copies dst.remaining() floats from {@code src}, starting {@code offsetFloats} floats in. */
     void copyToHost(FloatBuffer dst, DeviceBuffer src, long offsetFloats);

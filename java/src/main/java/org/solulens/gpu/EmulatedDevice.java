@@ -1,8 +1,7 @@
 package org.solulens.gpu;
 
+import java.nio.Buffer;
 import java.nio.FloatBuffer;
-import java.nio.IntBuffer;
-import java.nio.LongBuffer;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.lwjgl.system.MemoryUtil;
@@ -85,18 +84,8 @@ public final class EmulatedDevice implements Device {
     }
 
     @Override
-    public void copyToDevice(DeviceBuffer dst, FloatBuffer src) {
-        copyIn(dst, MemoryUtil.memAddress(src), 4L * src.remaining());
-    }
-
-    @Override
-    public void copyToDevice(DeviceBuffer dst, IntBuffer src) {
-        copyIn(dst, MemoryUtil.memAddress(src), 4L * src.remaining());
-    }
-
-    @Override
-    public void copyToDevice(DeviceBuffer dst, LongBuffer src) {
-        copyIn(dst, MemoryUtil.memAddress(src), 8L * src.remaining());
+    public void copyToDevice(DeviceBuffer dst, Buffer src) {
+        copyIn(dst, MemoryUtil.memAddress(src), Device.bytesOf(src));
     }
 
     @Override
