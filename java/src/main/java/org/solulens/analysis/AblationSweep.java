@@ -58,15 +58,16 @@ public final class AblationSweep {
             }
         }
         List<PromptResult> out = new ArrayList<>();
-        Progress progress = Progress.start(ablation.label() + " " + s.method().label() + " sweep", prompts.size(), quiet);
-        for (Prompt prompt : prompts) {
-            ForwardResult clean = backend.run(prompt.tokens(), hooks);
-            boolean[] mask = s.selection().mask(clean, cfg.dMlp());
-            SweepResult result = backend.sweep(clean, new SweepRequest(ablation, s.method(), mask, s.cosine()));
-            SweepResult exact = s.method() == SweepMethod.ATTRIBUTION
-                    ? backend.sweep(clean, new SweepRequest(ablation, SweepMethod.EXACT, mask, false)) : null;
-            out.add(new PromptResult(prompt, clean, result, exact));
-            progress.step();
+        try (Progress progress = Progress.start(ablation.label() + " " + s.method().label() + " sweep", prompts.size(), quiet)) {
+            for (Prompt prompt : prompts) {
+                ForwardResult clean = backend.run(prompt.tokens(), hooks);
+                boolean[] mask = s.selection().mask(clean, cfg.dMlp());
+                SweepResult result = backend.sweep(clean, new SweepRequest(ablation, s.method(), mask, s.cosine()));
+                SweepResult exact = s.method() == SweepMethod.ATTRIBUTION
+                        ? backend.sweep(clean, new SweepRequest(ablation, SweepMethod.EXACT, mask, false)) : null;
+                out.add(new PromptResult(prompt, clean, result, exact));
+                progress.step();
+            }
         }
         return new Run(ablation, s, out);
     }

@@ -38,19 +38,20 @@ public final class DlaStudy {
         int n = model.config().dMlp();
         List<String> hooks = new SweepRequest(Ablation.zero(Ablation.Site.POST), SweepMethod.EXACT, null, false).requiredHooks(model.config());
         List<DlaResult> results = new ArrayList<>();
-        Progress progress = Progress.start("dla", prompts.size(), quiet);
-        for (int i = 0; i < prompts.size(); i++) {
-            if (prompts.get(i).tokens().length < 2) {
-                throw new IllegalArgumentException("prompt " + i + " has one token: DLA toward the next token needs at least 2");
+        try (Progress progress = Progress.start("dla", prompts.size(), quiet)) {
+            for (int i = 0; i < prompts.size(); i++) {
+                if (prompts.get(i).tokens().length < 2) {
+                    throw new IllegalArgumentException("prompt " + i + " has one token: DLA toward the next token needs at least 2");
+                }
+                ForwardResult clean = backend.run(prompts.get(i).tokens(), hooks);
+                DlaResult dla = backend.dla(clean, o.tlVariant());
+                Path dir = prompts.size() > 1 ? out.resolve(Integer.toString(i)) : out;
+                Files.createDirectories(dir);
+                Npy.writeFloat32(dir.resolve("mlp_dla.npy"), new int[] {dla.positions()}, dla.mlp());
+                Npy.writeFloat32(dir.resolve("neuron_dla.npy"), new int[] {dla.positions(), n}, dla.neuron());
+                results.add(dla);
+                progress.step();
             }
-            ForwardResult clean = backend.run(prompts.get(i).tokens(), hooks);
-            DlaResult dla = backend.dla(clean, o.tlVariant());
-            Path dir = prompts.size() > 1 ? out.resolve(Integer.toString(i)) : out;
-            Files.createDirectories(dir);
-            Npy.writeFloat32(dir.resolve("mlp_dla.npy"), new int[] {dla.positions()}, dla.mlp());
-            Npy.writeFloat32(dir.resolve("neuron_dla.npy"), new int[] {dla.positions(), n}, dla.neuron());
-            results.add(dla);
-            progress.step();
         }
         double[] all = results.stream().flatMapToDouble(r -> java.util.Arrays.stream(r.mlp())).toArray();
         double mean = Statistics.mean(all), sd = Math.sqrt(java.util.Arrays.stream(all).map(x -> (x - mean) * (x - mean)).sum() / all.length);

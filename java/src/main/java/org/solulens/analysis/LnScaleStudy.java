@@ -50,8 +50,8 @@ public final class LnScaleStudy {
         List<String> hooks = sites.stream().map(SITES::get).toList();
         List<Row> rows = new ArrayList<>();
         int total = families.values().stream().mapToInt(List::size).sum();
-        Progress progress = Progress.start("ln-scale", total, quiet);
-        try (PrintWriter positions = new PrintWriter(Files.newBufferedWriter(out.resolve("ln_scale_positions.csv")))) {
+        try (Progress progress = Progress.start("ln-scale", total, quiet);
+             PrintWriter positions = new PrintWriter(Files.newBufferedWriter(out.resolve("ln_scale_positions.csv")))) {
             positions.println("family,prompt,n_tokens,position,site,scale,inv_scale");
             for (Map.Entry<String, List<Prompt>> family : families.entrySet()) {
                 List<Prompt> prompts = family.getValue();

@@ -3,8 +3,11 @@ package org.solulens.analysis;
 import java.io.PrintStream;
 import java.util.Locale;
 
-/** A one-line progress bar on stderr for long runs; silent when quiet. */
-public final class Progress {
+/**
+ * A one-line progress bar on stderr for long runs; silent when quiet. Closing it ends an unfinished line, so that an
+ * error message that follows starts on a line of its own.
+ */
+public final class Progress implements AutoCloseable {
     private static final int WIDTH = 30;
     private final PrintStream out;
     private final String label;
@@ -24,10 +27,6 @@ public final class Progress {
         return p;
     }
 
-    public static Progress none() {
-        return new Progress(null, "", 1);
-    }
-
     public synchronized void step() {
         done = Math.min(total, done + 1);
         draw();
@@ -44,5 +43,12 @@ public final class Progress {
         double seconds = (System.nanoTime() - start) / 1e9;
         out.printf(Locale.ROOT, "\r%s [%s%s] %d/%d %.1fs", label, "=".repeat(filled), " ".repeat(WIDTH - filled), done, total, seconds);
         out.flush();
+    }
+
+    @Override
+    public synchronized void close() {
+        if (out != null && done < total) {
+            out.println();
+        }
     }
 }

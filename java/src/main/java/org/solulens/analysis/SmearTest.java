@@ -43,20 +43,21 @@ public final class SmearTest {
         int n = model.config().dMlp();
         List<String> hooks = new SweepRequest(Ablation.zero(Ablation.Site.MID), SweepMethod.EXACT, null, false).requiredHooks(model.config());
         List<Position> rows = new ArrayList<>();
-        Progress progress = Progress.start("smear", prompts.size(), quiet);
-        for (int i = 0; i < prompts.size(); i++) {
-            int[] tokens = prompts.get(i).tokens();
-            ForwardResult clean = backend.run(tokens, hooks);
-            double[] delta = backend.ablatePositions(clean, Ablation.zero(Ablation.Site.MID));
-            double[] mid = clean.get(Hooks.MLP_MID).data(), norm = clean.get(Hooks.MLP_LN_NORMALIZED).data();
-            for (int p = 0; p < tokens.length; p++) {
-                double midOutlier = outlier(mid, p * n, n), normOutlier = outlier(norm, p * n, n);
-                double d = p < delta.length ? delta[p] : 0;
-                double seedDelta = p < delta.length ? delta[p] / delta.length : 0;
-                rows.add(new Position(i, p, model.tokenText(tokens[p]), d, seedDelta, 1 / midOutlier, seedDelta / midOutlier,
-                        d / midOutlier, normOutlier / midOutlier));
+        try (Progress progress = Progress.start("smear", prompts.size(), quiet)) {
+            for (int i = 0; i < prompts.size(); i++) {
+                int[] tokens = prompts.get(i).tokens();
+                ForwardResult clean = backend.run(tokens, hooks);
+                double[] delta = backend.ablatePositions(clean, Ablation.zero(Ablation.Site.MID));
+                double[] mid = clean.get(Hooks.MLP_MID).data(), norm = clean.get(Hooks.MLP_LN_NORMALIZED).data();
+                for (int p = 0; p < tokens.length; p++) {
+                    double midOutlier = outlier(mid, p * n, n), normOutlier = outlier(norm, p * n, n);
+                    double d = p < delta.length ? delta[p] : 0;
+                    double seedDelta = p < delta.length ? delta[p] / delta.length : 0;
+                    rows.add(new Position(i, p, model.tokenText(tokens[p]), d, seedDelta, 1 / midOutlier, seedDelta / midOutlier,
+                            d / midOutlier, normOutlier / midOutlier));
+                }
+                progress.step();
             }
-            progress.step();
         }
         try (PrintWriter csv = new PrintWriter(Files.newBufferedWriter(out.resolve("smear.csv")))) {
             csv.println("prompt,position,token,ablation_delta_loss,seed_mean_loss_delta,inverse_outlier,seed_score,score,ln_ratio");
