@@ -32,7 +32,23 @@ public final class AblationSweep {
 
     public record Run(Ablation ablation, Settings settings, List<PromptResult> results) {}
 
+    /**
+     * Prompts are swept in batches of about this many predicting positions: a GPU backend runs a batch in one kernel
+     * launch, and the progress bar moves once a batch.
+     */
+    static final int BATCH_POSITIONS = 1024;
+
     private AblationSweep() {}
+
+    /** The end (exclusive) of the batch that starts at prompt {@code first}: at least one prompt. */
+    private static int batchEnd(List<Prompt> prompts, int first) {
+        int end = first, positions = 0;
+        while (end < prompts.size() && (end == first || positions + prompts.get(end).tokens().length - 1 <= BATCH_POSITIONS)) {
+            positions += prompts.get(end).tokens().length - 1;
+            end++;
+        }
+        return end;
+    }
 
     public static Run run(Backend backend, List<Prompt> prompts, Settings s, boolean quiet) {
         ModelConfig cfg = backend.model().config();
@@ -59,14 +75,23 @@ public final class AblationSweep {
         }
         List<PromptResult> out = new ArrayList<>();
         try (Progress progress = Progress.start(ablation.label() + " " + s.method().label() + " sweep", prompts.size(), quiet)) {
-            for (Prompt prompt : prompts) {
-                ForwardResult clean = backend.run(prompt.tokens(), hooks);
-                boolean[] mask = s.selection().mask(clean, cfg.dMlp());
-                SweepResult result = backend.sweep(clean, new SweepRequest(ablation, s.method(), mask, s.cosine()));
-                SweepResult exact = s.method() == SweepMethod.ATTRIBUTION
-                        ? backend.sweep(clean, new SweepRequest(ablation, SweepMethod.EXACT, mask, false)) : null;
-                out.add(new PromptResult(prompt, clean, result, exact));
-                progress.step();
+            for (int first = 0; first < prompts.size(); ) {
+                int last = batchEnd(prompts, first);
+                List<Prompt> batch = prompts.subList(first, last);
+                List<ForwardResult> cleans = backend.run(batch.stream().map(Prompt::tokens).toList(), hooks);
+                List<SweepRequest> requests = new ArrayList<>(), exactRequests = new ArrayList<>();
+                for (ForwardResult clean : cleans) {
+                    boolean[] mask = s.selection().mask(clean, cfg.dMlp());
+                    requests.add(new SweepRequest(ablation, s.method(), mask, s.cosine()));
+                    exactRequests.add(new SweepRequest(ablation, SweepMethod.EXACT, mask, false));
+                }
+                List<SweepResult> results = backend.sweep(cleans, requests);
+                List<SweepResult> exact = s.method() == SweepMethod.ATTRIBUTION ? backend.sweep(cleans, exactRequests) : null;
+                for (int i = 0; i < batch.size(); i++) {
+                    out.add(new PromptResult(batch.get(i), cleans.get(i), results.get(i), exact == null ? null : exact.get(i)));
+                    progress.step();
+                }
+                first = last;
             }
         }
         return new Run(ablation, s, out);

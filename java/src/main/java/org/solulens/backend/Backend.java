@@ -36,6 +36,21 @@ public interface Backend extends AutoCloseable {
      */
     SweepResult sweep(ForwardResult clean, SweepRequest request);
 
+    /**
+     * The sweeps of several prompts (request i for prompt i; results in input order). A GPU backend packs the positions
+     * of all prompts into one kernel launch when they share an ablation and device memory allows.
+     */
+    default List<SweepResult> sweep(List<ForwardResult> cleans, List<SweepRequest> requests) {
+        if (cleans.size() != requests.size()) {
+            throw new IllegalArgumentException(cleans.size() + " prompts but " + requests.size() + " sweep requests: give one request per prompt");
+        }
+        List<SweepResult> out = new ArrayList<>(cleans.size());
+        for (int i = 0; i < cleans.size(); i++) {
+            out.add(sweep(cleans.get(i), requests.get(i)));
+        }
+        return out;
+    }
+
     /** Direct logit attribution of the MLP and of every neuron toward each next token (needs the sweep's hooks). */
     DlaResult dla(ForwardResult clean, boolean tlVariant);
 

@@ -269,6 +269,22 @@ public final class GpuBackend implements Backend {
         return cpu.sweep(cpu.run(clean.tokens(), request.requiredHooks(model.config())), request);
     }
 
+    /** Exact sweeps of one ablation (without cosines) share device launches; anything else goes prompt by prompt. */
+    @Override
+    public List<SweepResult> sweep(List<ForwardResult> cleans, List<SweepRequest> requests) {
+        boolean batchable = cleans.size() == requests.size() && requests.stream().allMatch(r -> r.method() == org.solulens.backend.SweepMethod.EXACT
+                && !r.withCosine() && r.ablation().equals(requests.get(0).ablation()));
+        if (!batchable) {
+            return Backend.super.sweep(cleans, requests);
+        }
+        for (int i = 0; i < cleans.size(); i++) {
+            for (String hook : requests.get(i).requiredHooks(model.config())) {
+                cleans.get(i).get(hook);
+            }
+        }
+        return gpuSweep().run(cleans, requests);
+    }
+
     /**
      * The batched re-forward on the device (site post, zero/mean/value): per position, every ablation's resid_post
      * row, the final LayerNorm, the unembedding as one [d_mlp, d_model] x [d_model, d_vocab] product, the loss.

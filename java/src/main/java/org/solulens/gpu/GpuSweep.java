@@ -1,6 +1,8 @@
 package org.solulens.gpu;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.solulens.backend.ForwardResult;
 import org.solulens.backend.SweepRequest;
@@ -12,12 +14,16 @@ import org.solulens.model.ModelConfig;
 /**
  * The exact sweep on a device (cuda/sweep.cu). The host does the cheap algebra of each chunk of positions in
  * double ({@link SweepChunk}: Gram terms, the scalars α, γ, δ per pair); the device does the unembeddings (matrix
- * products with W_U) and the P·N·V exponentials, in one launch of sweep_forward per chunk. The model constants B
+ * products with W_U) and the P·N·V exponentials, in one launch of sweep_forward per chunk of positions (the
+ * positions of several prompts share a chunk). The model constants B
  * (d_mlp x d_vocab per direction kind) are computed on the device once and kept there.
  */
 final class GpuSweep implements AutoCloseable {
-    /** Positions per chunk at most: bounds the [positions, d_vocab] buffers and the [positions, d_mlp, 3] coefficients. */
-    static final int CHUNK_POSITIONS = 256;
+    /**
+     * Positions per chunk at most: bounds the device's [positions, d_vocab] buffers and [positions, d_mlp, 3]
+     * coefficients (12·d_vocab + 20·d_mlp bytes a position: 610 MB for 1024 positions of solu-1l) and the host's.
+     */
+    static final int CHUNK_POSITIONS = 1024;
 
     private final Device device;
     private final SweepConstants constants;
@@ -34,47 +40,111 @@ final class GpuSweep implements AutoCloseable {
     }
 
     SweepResult run(ForwardResult clean, SweepRequest req) {
-        int P = clean.tokens().length - 1, N = cfg.dMlp(), V = cfg.dVocab();
-        double[] delta = new double[Math.max(P, 0) * N];
-        int chunkPositions = chunkPositions();
-        for (int p0 = 0; p0 < P; p0 += chunkPositions) {
-            int p1 = Math.min(P, p0 + chunkPositions), rows = p1 - p0;
-            SweepChunk chunk = SweepChunk.of(constants, clean, req, p0, p1);
-            DeviceBuffer b = bMatrix(chunk.dirs);
-            float[] coef = new float[rows * N * 3];
-            float[] alpha0 = new float[rows], gamma0 = new float[rows];
-            int[] targets = new int[rows];
-            int[] selected = req.selected() == null ? null : new int[rows * N];
-            double[] cleanCoef = new double[3], pair = new double[3];
-            for (int q = 0; q < rows; q++) {
-                chunk.coefficients(q, -1, cleanCoef);
-                alpha0[q] = (float) cleanCoef[0];
-                gamma0[q] = (float) cleanCoef[1];
-                targets[q] = clean.tokens()[p0 + q + 1];
+        return run(List.of(clean), List.of(req)).get(0);
+    }
+
+    /** Positions [p0, p1) of prompt {@code prompt}: one piece of a chunk. */
+    private record Segment(int prompt, int p0, int p1) {
+        int rows() {
+            return p1 - p0;
+        }
+    }
+
+    /**
+     * Several prompts' sweeps (all with the same ablation), their positions packed one after another into chunks:
+     * one sweep_forward launch per chunk, so one in all while every position fits in a chunk.
+     */
+    List<SweepResult> run(List<ForwardResult> cleans, List<SweepRequest> requests) {
+        int N = cfg.dMlp();
+        double[][] deltas = new double[cleans.size()][];
+        int limit = chunkPositions(), filled = 0;
+        List<Segment> chunk = new ArrayList<>();
+        for (int i = 0; i < cleans.size(); i++) {
+            if (!requests.get(i).ablation().equals(requests.get(0).ablation())) {
+                throw new IllegalArgumentException("one device sweep takes one ablation; request " + i + " has another");
+            }
+            int P = Math.max(0, cleans.get(i).tokens().length - 1);
+            deltas[i] = new double[P * N];
+            for (int p0 = 0; p0 < P; ) {
+                int p1 = Math.min(P, p0 + limit - filled);
+                chunk.add(new Segment(i, p0, p1));
+                filled += p1 - p0;
+                p0 = p1;
+                if (filled == limit) {
+                    runChunk(chunk, cleans, requests, deltas);
+                    chunk.clear();
+                    filled = 0;
+                }
+            }
+        }
+        if (!chunk.isEmpty()) {
+            runChunk(chunk, cleans, requests, deltas);
+        }
+        List<SweepResult> out = new ArrayList<>();
+        for (int i = 0; i < cleans.size(); i++) {
+            out.add(new SweepResult(deltas[i].length / N, N, deltas[i], null));
+        }
+        return out;
+    }
+
+    private void runChunk(List<Segment> segments, List<ForwardResult> cleans, List<SweepRequest> requests, double[][] deltas) {
+        int N = cfg.dMlp(), V = cfg.dVocab(), D = cfg.dModel();
+        int rows = segments.stream().mapToInt(Segment::rows).sum();
+        boolean anyMask = segments.stream().anyMatch(s -> requests.get(s.prompt()).selected() != null);
+        float[] coef = new float[rows * N * 3];
+        float[] alpha0 = new float[rows], gamma0 = new float[rows];
+        int[] targets = new int[rows];
+        int[] selected = anyMask ? new int[rows * N] : null;
+        double[] rowsA = new double[rows * D], rowsA2 = null;
+        SweepConstants.Directions dirs = null;
+        double[] cleanCoef = new double[3], pair = new double[3];
+        int r0 = 0;
+        for (Segment seg : segments) {
+            ForwardResult clean = cleans.get(seg.prompt());
+            SweepRequest req = requests.get(seg.prompt());
+            SweepChunk piece = SweepChunk.of(constants, clean, req, seg.p0(), seg.p1());
+            dirs = piece.dirs;
+            System.arraycopy(piece.rowsA, 0, rowsA, r0 * D, seg.rows() * D);
+            if (piece.rowsA2 != null) {
+                rowsA2 = rowsA2 == null ? new double[rows * D] : rowsA2;
+                System.arraycopy(piece.rowsA2, 0, rowsA2, r0 * D, seg.rows() * D);
+            }
+            for (int q = 0; q < seg.rows(); q++) {
+                int row = r0 + q;
+                piece.coefficients(q, -1, cleanCoef);
+                alpha0[row] = (float) cleanCoef[0];
+                gamma0[row] = (float) cleanCoef[1];
+                targets[row] = clean.tokens()[seg.p0() + q + 1];
                 for (int n = 0; n < N; n++) {
-                    int i = q * N + n;
-                    chunk.coefficients(q, n, pair);
+                    int i = row * N + n;
+                    piece.coefficients(q, n, pair);
                     coef[3 * i] = (float) (pair[0] - cleanCoef[0]);      // differences taken in double
                     coef[3 * i + 1] = (float) (pair[1] - cleanCoef[1]);
                     coef[3 * i + 2] = (float) pair[2];
                     if (selected != null) {
-                        selected[i] = req.isSelected(p0 + q, n, N) ? 1 : 0;
+                        selected[i] = req.isSelected(seg.p0() + q, n, N) ? 1 : 0;
                     }
                 }
             }
-            try (DeviceBuffer a = unembed(chunk.rowsA, rows);
-                 DeviceBuffer a2 = chunk.rowsA2 == null ? null : unembed(chunk.rowsA2, rows);
-                 DeviceBuffer probs = device.allocateFloats((long) rows * V);
-                 DeviceBuffer gAlpha = upload(alpha0); DeviceBuffer gGamma = upload(gamma0);
-                 DeviceBuffer gCoef = upload(coef); DeviceBuffer gTargets = uploadInts(targets);
-                 DeviceBuffer gSelected = selected == null ? null : uploadInts(selected);
-                 DeviceBuffer out = device.allocateFloats((long) rows * N)) {
-                Kernels.sweepCleanProbs(device, probs, a, a2, beta, gAlpha, gGamma, rows, V);
-                Kernels.sweep(device, out, probs, a, a2, b, gCoef, gTargets, gSelected, rows, N, V);
-                System.arraycopy(device.download(out, 0, rows * N), 0, delta, p0 * N, rows * N);
+            r0 += seg.rows();
+        }
+        DeviceBuffer b = bMatrix(dirs);
+        try (DeviceBuffer a = unembed(rowsA, rows);
+             DeviceBuffer a2 = rowsA2 == null ? null : unembed(rowsA2, rows);
+             DeviceBuffer probs = device.allocateFloats((long) rows * V);
+             DeviceBuffer gAlpha = upload(alpha0); DeviceBuffer gGamma = upload(gamma0);
+             DeviceBuffer gCoef = upload(coef); DeviceBuffer gTargets = uploadInts(targets);
+             DeviceBuffer gSelected = selected == null ? null : uploadInts(selected);
+             DeviceBuffer out = device.allocateFloats((long) rows * N)) {
+            Kernels.sweepCleanProbs(device, probs, a, a2, beta, gAlpha, gGamma, rows, V);
+            Kernels.sweep(device, out, probs, a, a2, b, gCoef, gTargets, gSelected, rows, N, V);
+            double[] host = device.download(out, 0, rows * N);
+            r0 = 0;
+            for (Segment seg : segments) {
+                System.arraycopy(host, r0 * N, deltas[seg.prompt()], seg.p0() * N, seg.rows() * N);
+                r0 += seg.rows();
             }
         }
-        return new SweepResult(Math.max(P, 0), N, delta, null);
     }
 
     /** As many positions as fit in half the free device memory, at most CHUNK_POSITIONS, at least one. */

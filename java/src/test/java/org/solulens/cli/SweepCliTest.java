@@ -35,6 +35,33 @@ class SweepCliTest {
     }
 
     @Test
+    void severalPromptsOnTheEmulatorGiveTheCpuNumbersInOneFolderEach() throws IOException {
+        Path prompts = tmp.resolve("prompts.txt");
+        Files.writeString(prompts, PROMPT + "\nthe sun is hot\nin the beginning god created the heaven and the earth\n");
+        for (String device : List.of("cpu", "emulator")) {
+            CliRunner.Outcome o = run("sweep", "--prompts", prompts.toString(), "--select", "lowest:5%", "--device", device,
+                    "--out", tmp.resolve(device).toString(), "--quiet");
+            assertEquals(0, o.code(), o.err());
+        }
+        for (int p = 0; p < 3; p++) {
+            Npy.Array cpu = Npy.read(tmp.resolve("cpu").resolve(p + "/delta_loss.npy"));
+            Npy.Array emulated = Npy.read(tmp.resolve("emulator").resolve(p + "/delta_loss.npy"));
+            assertArrayEquals(cpu.shape(), emulated.shape(), "prompt " + p);
+            int selected = 0;
+            for (int i = 0; i < cpu.data().length; i++) {
+                float c = cpu.data()[i], e = emulated.data()[i];
+                assertEquals(Float.isNaN(c), Float.isNaN(e), "prompt " + p + " entry " + i + ": same selection");
+                if (!Float.isNaN(c)) {
+                    selected++;
+                    // the float32 kernel's bound against the float64 CPU (GpuSweepTest), plus float32 rounding of the file
+                    assertEquals(c, e, 2e-6 + 2e-4 * Math.abs(c), "prompt " + p + " entry " + i);
+                }
+            }
+            assertEquals(cpu.shape()[0] * 25, selected, "prompt " + p + ": 5% of 512 neurons, rounded down, is 25 a position");
+        }
+    }
+
+    @Test
     void deltaLossNpyMatchesTheLibrarySweepAndTheCsvHasOneRowPerPair() throws IOException {
         Path dir = tmp.resolve("s");
         CliRunner.Outcome o = run("sweep", "--prompt", PROMPT, "--site", "mid", "--out", dir.toString(), "--csv", "--quiet");

@@ -108,6 +108,48 @@ class GpuSweepTest {
 
     @ParameterizedTest
     @MethodSource("devices")
+    void severalPromptsShareOneLaunchAndMatchTheCpuPromptByPrompt(String kind) {
+        ModelConfig cfg = TestModels.config(16, 45, 2, 8, 12, 263, ActivationFunction.SOLU_LN);
+        SoluModel model = TestModels.random(cfg, 15);
+        CpuBackend cpu = new CpuBackend(model);
+        Random random = new Random(15);
+        List<int[]> prompts = List.of(TestModels.randomTokens(random, 7, 263), TestModels.randomTokens(random, 2, 263),
+                TestModels.randomTokens(random, 1, 263), TestModels.randomTokens(random, 10, 263));
+        boolean[] mask = new boolean[9 * 45];
+        for (int i = 0; i < mask.length; i += 7) {
+            mask[i] = true;
+        }
+        for (Ablation ablation : List.of(Ablation.zero(Ablation.Site.POST), Ablation.zero(Ablation.Site.MID))) {
+            List<SweepResult> expected = new java.util.ArrayList<>();
+            List<SweepRequest> requests = new java.util.ArrayList<>();
+            for (int[] tokens : prompts) {
+                requests.add(new SweepRequest(ablation, SweepMethod.EXACT, tokens.length == 10 ? mask : null, false));
+                expected.add(cpu.sweep(cpu.run(tokens, Hooks.available(cfg)), requests.get(requests.size() - 1)));
+            }
+            // plenty of memory: one launch for all 6 + 1 + 0 + 9 = 16 positions; then memory for 5 positions a chunk
+            // (GpuSweep uses half the free memory), so that chunks end inside prompts and span several: 4 launches
+            long perPosition = 4L * 263 * 3 + 4L * 45 * 5;
+            for (long free : new long[] {Long.MAX_VALUE, 2 * 5 * perPosition}) {
+                InstrumentedDevice device = new InstrumentedDevice(DeviceTesting.open(kind), free);
+                try (GpuBackend gpu = new GpuBackend(model, device)) {
+                    List<SweepResult> actual = gpu.sweep(gpu.run(prompts, Hooks.available(cfg)), requests);
+                    assertEquals(free == Long.MAX_VALUE ? 1 : 4, device.launches("sweep_forward"), "sweep_forward launches");
+                    for (int p = 0; p < prompts.size(); p++) {
+                        double[] e = expected.get(p).delta(), a = actual.get(p).delta();
+                        assertEquals(e.length, a.length, "prompt " + p);
+                        for (int i = 0; i < e.length; i++) {
+                            assertEquals(Double.isNaN(e[i]), Double.isNaN(a[i]), "prompt " + p + " pair " + i);
+                            assertTrue(Double.isNaN(e[i]) || Math.abs(e[i] - a[i]) <= tolerance(e[i]),
+                                    kind + " " + ablation.label() + " prompt " + p + " pair " + i + ": cpu " + e[i] + ", device " + a[i]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("devices")
     void dlaOnTheDeviceMatchesTheCpu(String kind) {
         ModelConfig cfg = TestModels.config(16, 45, 2, 8, 12, 101, ActivationFunction.SOLU_LN);
         SoluModel model = TestModels.random(cfg, 13);
