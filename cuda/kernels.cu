@@ -6,4 +6,5 @@
 #include "matmul.cu"
 #include "attention.cu"
 #include "cross_entropy.cu"
+#include "exp2.cu"
 #include "sweep.cu"

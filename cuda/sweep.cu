@@ -6,13 +6,26 @@
 // Working with d, not l', keeps float32 accurate: d is small where Δloss is small, and the clean terms cancel
 // exactly instead of in rounding.
 //
-// sweep_clean_probs: q[p] = softmax(α0 A[p] + γ0 A2[p] + β); one block per position.
+// sweep_clean_log2probs: log2 q[p] with q[p] = softmax(α0 A[p] + γ0 A2[p] + β); one block per position.
+// row_absmax: max_v |x[r, v]| per row (of A, A2 and B); one block per row. They bound |d| for every pair.
 // sweep_forward: one launch for every pair of a chunk of positions; grid (ceil(P / 4), ceil(N / 32)), 256 threads.
-//   A block owns POSITIONS positions x NEURONS neurons; it streams the vocabulary through shared memory in CHUNK-wide slices of q, A, A2, and each
-//   row of B it reads serves all its positions. Each warp owns NEURONS / 8 neurons, each lane a strided share of
-//   the slice, and keeps a running (max, sum) per (position, neuron) so exp never overflows; lanes then combine.
-//   Floor: P·N·V exponentials (H100: ~16 ex2 per SM per clock, ~4e12/s) and P·N·V·4 / POSITIONS bytes of B.
+//   A block owns POSITIONS positions x NEURONS neurons and streams the vocabulary through shared memory in
+//   CHUNK-wide slices of log2 q, A, A2. Each warp owns NEURONS / 8 neurons, each lane a strided share of the slice:
+//   each value of B a lane loads serves the 4 positions, and each log2 q, A, A2 it reads from shared memory serves
+//   its 4 neurons, so an element costs 0.25 global and 0.75 shared loads.
+//   Each element's term is 2^e with e = log2 q[v] + d[v] log2 e (the coefficients are scaled by log2 e once): two or
+//   three FMAs, one ex2, one add. No running maximum is needed when |d log2 e| ≤ shiftFreeLimit for every pair of the
+//   block, where |d| ≤ |dα| max|A[p]| + |dγ| max|A2[p]| + |δ| max|B[n]|: with the limit 64, e ≤ 64 cannot overflow,
+//   and the sum is at least 2^-64 (Σ q = 1), so the terms that underflow (< 2^-126) do not matter. A block with a pair
+//   past the limit keeps a running (max, sum) per pair instead (a compare and a branch more per element);
+//   shiftFreeLimit < 0 forces that everywhere.
+// sweep_forward_poly: the same, with one position in four computing its exponentials as a polynomial on the FMA
+//   units (poly_exp2, as FlashAttention-4 does) instead of on the special-function units.
+// Floor: P·N·V exponentials (H100: 16 ex2 per SM per clock, ~3.9e12/s; 1.0e11 for solu-1l at 1024 tokens: 26 ms).
+//   With a quarter of them on the FMA units (~13 instructions each), the issue rate (128 per SM per clock) and the
+//   ex2 rate balance near 20 elements per SM per clock (~20 ms).
 #include "common.cuh"
+#include "exp2.cuh"
 
 #define SWEEP_POSITIONS 4
 #define SWEEP_NEURONS 32
@@ -20,9 +33,14 @@
 #define SWEEP_CHUNK 256
 #define SWEEP_PER_WARP (SWEEP_NEURONS / (SWEEP_THREADS / 32))
 
-extern "C" __global__ void sweep_clean_probs(float* __restrict__ probs, const float* __restrict__ a, const float* __restrict__ a2,
-                                             const float* __restrict__ beta, const float* __restrict__ alpha0,
-                                             const float* __restrict__ gamma0, int rows, int vocab) {
+#define SWEEP_LOG2E 1.4426950408889634f
+#define SWEEP_LN2 0.6931471805599453f
+
+// Base-2 log-probabilities, so that the sweep can add them to its exponents: a probability small enough to vanish
+// in float32 (below 1e-38) still counts when an ablation raises its logit by 90 nats.
+extern "C" __global__ void sweep_clean_log2probs(float* __restrict__ log2probs, const float* __restrict__ a, const float* __restrict__ a2,
+                                                 const float* __restrict__ beta, const float* __restrict__ alpha0,
+                                                 const float* __restrict__ gamma0, int rows, int vocab) {
     __shared__ float scratch[32];
     int p = blockIdx.x;
     if (p >= rows) return;
@@ -35,25 +53,80 @@ extern "C" __global__ void sweep_clean_probs(float* __restrict__ probs, const fl
     float s = 0.0f;
     for (int v = threadIdx.x; v < vocab; v += blockDim.x) s += expf(al * ap[v] + (a2p ? ga * a2p[v] : 0.0f) + beta[v] - m);
     s = block_sum(s, scratch);
+    float log2s = log2f(s);
     for (int v = threadIdx.x; v < vocab; v += blockDim.x)
-        probs[(size_t)p * vocab + v] = expf(al * ap[v] + (a2p ? ga * a2p[v] : 0.0f) + beta[v] - m) / s;
+        log2probs[(size_t)p * vocab + v] = (al * ap[v] + (a2p ? ga * a2p[v] : 0.0f) + beta[v] - m) * SWEEP_LOG2E - log2s;
 }
 
-// Adds weight * exp(x) to the running pair (m, s) that stands for s * exp(m).
-__device__ __forceinline__ void lse_add(float& m, float& s, float x, float weight) {
-    if (x > m) {
-        s = s * expf(m - x) + weight;
-        m = x;
-    } else {
-        s += weight * expf(x - m);
+extern "C" __global__ void row_absmax(float* __restrict__ out, const float* __restrict__ x, int rows, int cols) {
+    __shared__ float scratch[32];
+    int r = blockIdx.x;
+    if (r >= rows) return;
+    float m = 0.0f;
+    for (int v = threadIdx.x; v < cols; v += blockDim.x) m = fmaxf(m, fabsf(x[(size_t)r * cols + v]));
+    m = block_max(m, scratch);
+    if (threadIdx.x == 0) out[r] = m;
+}
+
+// The whole vocabulary for one block, slice by slice: every element for each warp's neurons at the block's positions.
+// ONLINE keeps a running maximum m per pair (s stands for s·2^m); otherwise s is the plain sum of 2^e.
+template <bool HAS_A2, bool ONLINE, bool POLY>
+__device__ __forceinline__ void sweep_pass(float (&slq)[SWEEP_POSITIONS][SWEEP_CHUNK], float (&sa)[SWEEP_POSITIONS][SWEEP_CHUNK],
+                                           float (&sa2)[SWEEP_POSITIONS][SWEEP_CHUNK], const float* __restrict__ log2probs,
+                                           const float* __restrict__ a, const float* __restrict__ a2, const float* __restrict__ b,
+                                           int p0, int n0, int rows, int neurons, int vocab,
+                                           const float (&ca)[SWEEP_POSITIONS][SWEEP_PER_WARP], const float (&cg)[SWEEP_POSITIONS][SWEEP_PER_WARP],
+                                           const float (&cd)[SWEEP_POSITIONS][SWEEP_PER_WARP], float (&m)[SWEEP_POSITIONS][SWEEP_PER_WARP],
+                                           float (&s)[SWEEP_POSITIONS][SWEEP_PER_WARP]) {
+    int lane = threadIdx.x % 32;
+    for (int v0 = 0; v0 < vocab; v0 += SWEEP_CHUNK) {
+        __syncthreads();   // the previous slice is no longer read
+        SOLULENS_UNROLL
+        for (int t = 0; t < SWEEP_POSITIONS; t++) {
+            int p = p0 + t, v = v0 + threadIdx.x;
+            bool in = p < rows && v < vocab && threadIdx.x < SWEEP_CHUNK;
+            size_t i = (size_t)p * vocab + v;
+            slq[t][threadIdx.x] = in ? log2probs[i] : -INFINITY;
+            sa[t][threadIdx.x] = in ? a[i] : 0.0f;
+            sa2[t][threadIdx.x] = in && HAS_A2 ? a2[i] : 0.0f;
+        }
+        __syncthreads();
+        int width = min(SWEEP_CHUNK, vocab - v0);
+        for (int j = lane; j < width; j += 32) {
+            float bv[SWEEP_PER_WARP];
+            SOLULENS_UNROLL
+            for (int k = 0; k < SWEEP_PER_WARP; k++) bv[k] = n0 + k < neurons ? b[(size_t)(n0 + k) * vocab + v0 + j] : 0.0f;
+            SOLULENS_UNROLL
+            for (int t = 0; t < SWEEP_POSITIONS; t++) {
+                float lq = slq[t][j], x = sa[t][j], x2 = HAS_A2 ? sa2[t][j] : 0.0f;
+                SOLULENS_UNROLL
+                for (int k = 0; k < SWEEP_PER_WARP; k++) {
+                    // e = log2 q + d log2 e: the base-2 exponent of this element's term q·exp(d)
+                    float e = fmaf(cd[t][k], bv[k], fmaf(ca[t][k], x, lq));
+                    if (HAS_A2) e = fmaf(cg[t][k], x2, e);
+                    if (ONLINE) {
+                        if (e > m[t][k]) {
+                            s[t][k] = fmaf(s[t][k], hw_exp2(m[t][k] - e), 1.0f);
+                            m[t][k] = e;
+                        } else {
+                            s[t][k] += hw_exp2(e - m[t][k]);
+                        }
+                    } else {
+                        s[t][k] += POLY && t == 0 ? poly_exp2(e) : hw_exp2(e);
+                    }
+                }
+            }
+        }
     }
 }
 
-extern "C" __global__ void __launch_bounds__(SWEEP_THREADS)
-sweep_forward(float* __restrict__ delta, const float* __restrict__ probs, const float* __restrict__ a, const float* __restrict__ a2,
-              const float* __restrict__ b, const float* __restrict__ coef, const int* __restrict__ targets,
-              const int* __restrict__ selected, int rows, int neurons, int vocab) {
-    __shared__ float sq[SWEEP_POSITIONS][SWEEP_CHUNK];
+template <bool HAS_A2, bool POLY>
+__device__ __forceinline__ void sweep_block(float* __restrict__ delta, const float* __restrict__ log2probs, const float* __restrict__ a,
+                                            const float* __restrict__ a2, const float* __restrict__ b, const float* __restrict__ coef,
+                                            const int* __restrict__ targets, const int* __restrict__ selected,
+                                            const float* __restrict__ absA, const float* __restrict__ absA2, const float* __restrict__ absB,
+                                            float shiftFreeLimit, int rows, int neurons, int vocab) {
+    __shared__ float slq[SWEEP_POSITIONS][SWEEP_CHUNK];
     __shared__ float sa[SWEEP_POSITIONS][SWEEP_CHUNK];
     __shared__ float sa2[SWEEP_POSITIONS][SWEEP_CHUNK];
     int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
@@ -62,6 +135,7 @@ sweep_forward(float* __restrict__ delta, const float* __restrict__ probs, const 
     int p0 = blockIdx.x * SWEEP_POSITIONS, n0 = blockIdx.y * SWEEP_NEURONS + warp * SWEEP_PER_WARP;
     float ca[SWEEP_POSITIONS][SWEEP_PER_WARP], cg[SWEEP_POSITIONS][SWEEP_PER_WARP], cd[SWEEP_POSITIONS][SWEEP_PER_WARP];
     float m[SWEEP_POSITIONS][SWEEP_PER_WARP], s[SWEEP_POSITIONS][SWEEP_PER_WARP];
+    float bound = 0.0f;
     SOLULENS_UNROLL
     for (int t = 0; t < SWEEP_POSITIONS; t++) {
         SOLULENS_UNROLL
@@ -69,41 +143,26 @@ sweep_forward(float* __restrict__ delta, const float* __restrict__ probs, const 
             int p = p0 + t, n = n0 + k;
             bool valid = p < rows && n < neurons;
             size_t c = ((size_t)p * neurons + n) * 3;
-            ca[t][k] = valid ? coef[c] : 0.0f;
-            cg[t][k] = valid ? coef[c + 1] : 0.0f;
-            cd[t][k] = valid ? coef[c + 2] : 0.0f;
+            ca[t][k] = valid ? coef[c] * SWEEP_LOG2E : 0.0f;
+            cg[t][k] = valid ? coef[c + 1] * SWEEP_LOG2E : 0.0f;
+            cd[t][k] = valid ? coef[c + 2] * SWEEP_LOG2E : 0.0f;
+            if (valid) bound = fmaxf(bound, fabsf(ca[t][k]) * absA[p] + (HAS_A2 ? fabsf(cg[t][k]) * absA2[p] : 0.0f) + fabsf(cd[t][k]) * absB[n]);
             m[t][k] = -INFINITY;
             s[t][k] = 0.0f;
         }
     }
-    for (int v0 = 0; v0 < vocab; v0 += SWEEP_CHUNK) {
-        __syncthreads();   // the previous slice is no longer read
-        SOLULENS_UNROLL
-        for (int t = 0; t < SWEEP_POSITIONS; t++) {
-            int p = p0 + t, v = v0 + threadIdx.x;
-            bool in = p < rows && v < vocab && threadIdx.x < SWEEP_CHUNK;
-            size_t i = (size_t)p * vocab + v;
-            sq[t][threadIdx.x] = in ? probs[i] : 0.0f;
-            sa[t][threadIdx.x] = in ? a[i] : 0.0f;
-            sa2[t][threadIdx.x] = in && a2 != nullptr ? a2[i] : 0.0f;
-        }
-        __syncthreads();
-        int width = min(SWEEP_CHUNK, vocab - v0);
-        SOLULENS_UNROLL
-        for (int k = 0; k < SWEEP_PER_WARP; k++) {
-            int n = n0 + k;
-            if (n < neurons) {
-                const float* bn = b + (size_t)n * vocab + v0;
-                for (int j = lane; j < width; j += 32) {
-                    float bv = bn[j];
-                    SOLULENS_UNROLL
-                    for (int t = 0; t < SWEEP_POSITIONS; t++) {
-                        float d = ca[t][k] * sa[t][j] + cg[t][k] * sa2[t][j] + cd[t][k] * bv;
-                        lse_add(m[t][k], s[t][k], d, sq[t][j]);
-                    }
-                }
-            }
-        }
+    // One path for the whole block, so that its barriers stay uniform: shift-free unless some pair's bound is past
+    // the limit (a NaN bound also takes the running maximum).
+    __shared__ int anyPastLimit;
+    if (threadIdx.x == 0) anyPastLimit = 0;
+    __syncthreads();
+    if (lane == 0 && !(bound <= shiftFreeLimit)) atomicMax(&anyPastLimit, 1);
+    __syncthreads();
+    bool online = anyPastLimit != 0;
+    if (online) {
+        sweep_pass<HAS_A2, true, false>(slq, sa, sa2, log2probs, a, a2, b, p0, n0, rows, neurons, vocab, ca, cg, cd, m, s);
+    } else {
+        sweep_pass<HAS_A2, false, POLY>(slq, sa, sa2, log2probs, a, a2, b, p0, n0, rows, neurons, vocab, ca, cg, cd, m, s);
     }
     SOLULENS_UNROLL
     for (int t = 0; t < SWEEP_POSITIONS; t++) {
@@ -111,25 +170,50 @@ sweep_forward(float* __restrict__ delta, const float* __restrict__ probs, const 
         for (int k = 0; k < SWEEP_PER_WARP; k++) {
             float mt = m[t][k], st = s[t][k];
             for (int o = 16; o > 0; o >>= 1) {
-                float mo = __shfl_xor_sync(0xffffffffu, mt, o), so = __shfl_xor_sync(0xffffffffu, st, o);
-                float mx = fmaxf(mt, mo);
-                st = (mt == -INFINITY ? 0.0f : st * expf(mt - mx)) + (mo == -INFINITY ? 0.0f : so * expf(mo - mx));
-                mt = mx;
+                if (online) {
+                    float mo = __shfl_xor_sync(0xffffffffu, mt, o), so = __shfl_xor_sync(0xffffffffu, st, o);
+                    float mx = fmaxf(mt, mo);
+                    st = (mt == -INFINITY ? 0.0f : st * hw_exp2(mt - mx)) + (mo == -INFINITY ? 0.0f : so * hw_exp2(mo - mx));
+                    mt = mx;
+                } else {
+                    st += __shfl_xor_sync(0xffffffffu, st, o);
+                }
             }
             int p = p0 + t, n = n0 + k;
             if (lane == 0 && p < rows && n < neurons) {
-                size_t pair = (size_t)p * neurons + n;
-                int target = targets[p];
-                size_t i = (size_t)p * vocab + target;
-                float dt = ca[t][k] * a[i] + cg[t][k] * (a2 != nullptr ? a2[i] : 0.0f) + cd[t][k] * b[(size_t)n * vocab + target];
-                delta[pair] = (selected == nullptr || selected[pair]) ? mt + logf(st) - dt : NAN;
+                size_t pair = (size_t)p * neurons + n, c = pair * 3;
+                size_t i = (size_t)p * vocab + targets[p];
+                float dt = coef[c] * a[i] + (HAS_A2 ? coef[c + 1] * a2[i] : 0.0f) + coef[c + 2] * b[(size_t)n * vocab + targets[p]];
+                float logSum = (online ? mt + log2f(st) : log2f(st)) * SWEEP_LN2;
+                delta[pair] = (selected == nullptr || selected[pair]) ? logSum - dt : NAN;
             }
         }
     }
 }
 
-SOLULENS_KERNEL(sweep_clean_probs)
+// At most 128 registers a thread, so that two blocks (16 warps) share an SM: ptxas fits both variants without spills.
+#define SWEEP_KERNEL(name, poly)                                                                                                   \
+    extern "C" __global__ void __launch_bounds__(SWEEP_THREADS, 2)                                                                 \
+    name(float* __restrict__ delta, const float* __restrict__ log2probs, const float* __restrict__ a, const float* __restrict__ a2,     \
+         const float* __restrict__ b, const float* __restrict__ coef, const int* __restrict__ targets,                             \
+         const int* __restrict__ selected, const float* __restrict__ absA, const float* __restrict__ absA2,                        \
+         const float* __restrict__ absB, float shiftFreeLimit, int rows, int neurons, int vocab) {                                 \
+        if (a2 != nullptr) {                                                                                                       \
+            sweep_block<true, poly>(delta, log2probs, a, a2, b, coef, targets, selected, absA, absA2, absB, shiftFreeLimit, rows,      \
+                                    neurons, vocab);                                                                               \
+        } else {                                                                                                                   \
+            sweep_block<false, poly>(delta, log2probs, a, a2, b, coef, targets, selected, absA, absA2, absB, shiftFreeLimit, rows,     \
+                                     neurons, vocab);                                                                              \
+        }                                                                                                                          \
+    }
+
+SWEEP_KERNEL(sweep_forward, false)
+SWEEP_KERNEL(sweep_forward_poly, true)
+
+SOLULENS_KERNEL(sweep_clean_log2probs)
 SOLULENS_KERNEL(sweep_forward)
+SOLULENS_KERNEL(sweep_forward_poly)
+SOLULENS_KERNEL(row_absmax)
 
 // The batched re-forward baseline of the sweep (what the exact kernel is measured against): for one position,
 // every ablation's resid_post row, rows[n] = resid - c[n] * w_out[n], for the final LayerNorm, the unembedding

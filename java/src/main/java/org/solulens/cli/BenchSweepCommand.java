@@ -11,6 +11,8 @@ import org.solulens.backend.ForwardResult;
 import org.solulens.backend.SweepMethod;
 import org.solulens.backend.SweepRequest;
 import org.solulens.backend.SweepResult;
+import org.solulens.gpu.GpuBackend;
+import org.solulens.gpu.SweepKernel;
 import org.solulens.model.ActivationFunction;
 import org.solulens.model.RandomWeights;
 import org.solulens.model.ModelConfig;
@@ -23,7 +25,7 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "bench-sweep", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Time the exact sweep against the batched re-forward on the same random model, and check that they agree.",
-                "Prints both times and the speed-up. Shapes: small (d_model 64, d_mlp 256, d_vocab 559) and solu-1l (d_model 512, d_mlp 2048, d_vocab 48262)."})
+                "Prints both times and the speed-up (on a device, per sweep kernel variant, with the kernel's own time). Shapes: small (d_model 64, d_mlp 256, d_vocab 559) and solu-1l (d_model 512, d_mlp 2048, d_vocab 48262)."})
 final class BenchSweepCommand implements Callable<Integer> {
     @Option(names = "--shape", defaultValue = "small,solu-1l", split = ",", description = "small, solu-1l or both. Default: ${DEFAULT-VALUE}.")
     List<String> shapes;
@@ -42,15 +44,24 @@ final class BenchSweepCommand implements Callable<Integer> {
                     + "emulator (the same kernels on the CPU: for checking, not timing). Default: ${DEFAULT-VALUE}.")
     String device;
 
+    @Option(names = "--kernel", defaultValue = "ex2,poly,online", split = ",", paramLabel = "ex2|poly|online",
+            description = "On a device, the sweep kernel variants to time, each against the same re-forward: ex2 (the default kernel), "
+                    + "poly (a quarter of the exponentials as a polynomial on the FMA units), online (a running maximum for every pair). "
+                    + "Default: ${DEFAULT-VALUE}.")
+    List<String> kernels;
+
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        out.println("device: " + device + (device.equals("cpu") ? "" : " (on a device: site post only for the re-forward baseline)"));
-        out.printf(Locale.ROOT, "%-8s %6s %6s %6s %7s %12s %12s %12s %9s %12s%n", "shape", "d_model", "d_mlp", "vocab", "tokens",
-                "B (once), s", "exact, s", "reforward, s", "speed-up", "max |diff|");
+        boolean onDevice = !device.equals("cpu");
+        List<String> variants = onDevice ? kernels.stream().map(k -> SweepKernel.parse(k).name().toLowerCase(Locale.ROOT)).toList() : List.of("-");
+        out.println("device: " + device + (onDevice ? " (on a device: site post only for the re-forward baseline)" : ""));
+        out.println("exact, s: the whole sweep (host algebra, uploads, kernels, download); kernel, s: the sweep kernel alone (device synchronised around it)");
+        out.printf(Locale.ROOT, "%-8s %-7s %6s %6s %6s %7s %12s %10s %10s %12s %9s %12s%n", "shape", "kernel", "d_model", "d_mlp", "vocab", "tokens",
+                "B (once), s", "exact, s", "kernel, s", "reforward, s", "speed-up", "max |diff|");
         for (String shape : shapes) {
             ModelConfig cfg = switch (shape.trim()) {
                 case "small" -> new ModelConfig("small", 64, 256, 4, 16, 128, 559, ActivationFunction.SOLU_LN, Normalization.LN, 1e-5, 4, true);
@@ -62,26 +73,42 @@ final class BenchSweepCommand implements Callable<Integer> {
             int[] prompt = new Random(5).ints(Math.min(tokens, cfg.nCtx()), 0, cfg.dVocab()).toArray();
             try (Backend backend = org.solulens.backend.Backends.create(model, org.solulens.backend.Backends.Choice.parse(device))) {
                 Ablation ablation = Ablation.zero(Ablation.Site.parse(site));
-                ForwardResult clean = backend.run(prompt, new SweepRequest(ablation, SweepMethod.EXACT, null, false).requiredHooks(cfg));
+                SweepRequest exactRequest = new SweepRequest(ablation, SweepMethod.EXACT, null, false);
+                ForwardResult clean = backend.run(prompt, exactRequest.requiredHooks(cfg));
                 long t0 = System.nanoTime();
-                SweepResult exact = backend.sweep(clean, new SweepRequest(ablation, SweepMethod.EXACT, null, false));
-                double first = (System.nanoTime() - t0) / 1e9;   // includes the model constants B, made once
-                double best = Double.POSITIVE_INFINITY;
-                for (int r = 0; r < repeats; r++) {
-                    t0 = System.nanoTime();
-                    exact = backend.sweep(clean, new SweepRequest(ablation, SweepMethod.EXACT, null, false));
-                    best = Math.min(best, (System.nanoTime() - t0) / 1e9);
-                }
-                t0 = System.nanoTime();
                 SweepResult slow = backend.sweep(clean, new SweepRequest(ablation, SweepMethod.REFORWARD, null, false));
                 double reforward = (System.nanoTime() - t0) / 1e9;
-                double worst = 0;
-                for (int i = 0; i < exact.delta().length; i++) {
-                    worst = Math.max(worst, Math.abs(exact.delta()[i] - slow.delta()[i]));
+                boolean first = true;
+                for (String variant : variants) {
+                    GpuBackend gpu = backend instanceof GpuBackend g ? g : null;
+                    if (gpu != null) {
+                        gpu.useSweepKernel(SweepKernel.parse(variant));
+                    }
+                    t0 = System.nanoTime();
+                    SweepResult exact = backend.sweep(clean, exactRequest);
+                    double firstRun = (System.nanoTime() - t0) / 1e9;   // the first includes the model constants B, made once
+                    double best = Double.POSITIVE_INFINITY, bestKernel = Double.POSITIVE_INFINITY;
+                    for (int r = 0; r < repeats; r++) {
+                        if (gpu != null) {
+                            gpu.takeSweepKernelSeconds();
+                        }
+                        t0 = System.nanoTime();
+                        exact = backend.sweep(clean, exactRequest);
+                        best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+                        if (gpu != null) {
+                            bestKernel = Math.min(bestKernel, gpu.takeSweepKernelSeconds());
+                        }
+                    }
+                    double worst = 0;
+                    for (int i = 0; i < exact.delta().length; i++) {
+                        worst = Math.max(worst, Math.abs(exact.delta()[i] - slow.delta()[i]));
+                    }
+                    out.printf(Locale.ROOT, "%-8s %-7s %6d %6d %6d %7d %12s %10.4f %10s %12.3f %8.0fx %12.2e%n", shape, variant, cfg.dModel(), cfg.dMlp(),
+                            cfg.dVocab(), prompt.length, first ? String.format(Locale.ROOT, "%.3f", firstRun - best) : "-", best,
+                            gpu != null ? String.format(Locale.ROOT, "%.4f", bestKernel) : "-", reforward, reforward / best, worst);
+                    out.flush();
+                    first = false;
                 }
-                out.printf(Locale.ROOT, "%-8s %6d %6d %6d %7d %12.3f %12.4f %12.3f %8.0fx %12.2e%n", shape, cfg.dModel(), cfg.dMlp(), cfg.dVocab(),
-                        prompt.length, first - best, best, reforward, reforward / best, worst);
-                out.flush();
             }
         }
         return 0;

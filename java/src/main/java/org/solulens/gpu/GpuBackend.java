@@ -320,6 +320,16 @@ public final class GpuBackend implements Backend {
         return new SweepResult(Math.max(P, 0), N, delta, null);
     }
 
+    /** Which variant of the sweep kernel the exact sweep uses from now on (default {@link SweepKernel#EX2}). */
+    public void useSweepKernel(SweepKernel kernel) {
+        gpuSweep().use(kernel);
+    }
+
+    /** Seconds the sweep kernel itself ran since the last call: what bench-sweep reports beside the whole sweep. */
+    public double takeSweepKernelSeconds() {
+        return gpuSweep().takeKernelSeconds();
+    }
+
     private synchronized GpuSweep gpuSweep() {
         if (sweep == null) {
             sweep = new GpuSweep(device, new org.solulens.cpu.SweepConstants(model.config(), model.weights()), model.config(),

@@ -30,6 +30,10 @@ final class GpuSweep implements AutoCloseable {
     private final ModelConfig cfg;
     private final DeviceBuffer wU, beta;
     private final Map<SweepConstants.Directions, DeviceBuffer> bMatrices = new HashMap<>();
+    /** max_v |B[n, v]| per neuron, for each B: the kernel's bound on |d|. */
+    private final Map<SweepConstants.Directions, DeviceBuffer> bAbsMax = new HashMap<>();
+    private SweepKernel kernel = SweepKernel.EX2;
+    private double kernelSeconds;
 
     GpuSweep(Device device, SweepConstants constants, ModelConfig cfg, DeviceBuffer wU) {
         this.device = device;
@@ -128,16 +132,26 @@ final class GpuSweep implements AutoCloseable {
             }
             r0 += seg.rows();
         }
-        DeviceBuffer b = bMatrix(dirs);
+        DeviceBuffer b = bMatrix(dirs), absB = bAbsMax.get(dirs);
         try (DeviceBuffer a = unembed(rowsA, rows);
              DeviceBuffer a2 = rowsA2 == null ? null : unembed(rowsA2, rows);
-             DeviceBuffer probs = device.allocateFloats((long) rows * V);
+             DeviceBuffer absA = device.allocateFloats(rows);
+             DeviceBuffer absA2 = a2 == null ? null : device.allocateFloats(rows);
+             DeviceBuffer log2probs = device.allocateFloats((long) rows * V);
              DeviceBuffer gAlpha = upload(alpha0); DeviceBuffer gGamma = upload(gamma0);
              DeviceBuffer gCoef = upload(coef); DeviceBuffer gTargets = uploadInts(targets);
              DeviceBuffer gSelected = selected == null ? null : uploadInts(selected);
              DeviceBuffer out = device.allocateFloats((long) rows * N)) {
-            Kernels.sweepCleanProbs(device, probs, a, a2, beta, gAlpha, gGamma, rows, V);
-            Kernels.sweep(device, out, probs, a, a2, b, gCoef, gTargets, gSelected, rows, N, V);
+            Kernels.rowAbsMax(device, absA, a, rows, V);
+            if (a2 != null) {
+                Kernels.rowAbsMax(device, absA2, a2, rows, V);
+            }
+            Kernels.sweepCleanLog2Probs(device, log2probs, a, a2, beta, gAlpha, gGamma, rows, V);
+            device.synchronize();
+            long start = System.nanoTime();
+            Kernels.sweep(device, kernel, out, log2probs, a, a2, b, gCoef, gTargets, gSelected, absA, absA2, absB, rows, N, V);
+            device.synchronize();
+            kernelSeconds += (System.nanoTime() - start) / 1e9;
             double[] host = device.download(out, 0, rows * N);
             r0 = 0;
             for (Segment seg : segments) {
@@ -145,6 +159,18 @@ final class GpuSweep implements AutoCloseable {
                 r0 += seg.rows();
             }
         }
+    }
+
+    /** Which variant of the sweep kernel runs (default EX2). */
+    void use(SweepKernel k) {
+        kernel = k;
+    }
+
+    /** Seconds spent in the sweep kernel itself since the last call (device synchronised around each launch). */
+    double takeKernelSeconds() {
+        double t = kernelSeconds;
+        kernelSeconds = 0;
+        return t;
     }
 
     /** As many positions as fit in half the free device memory, at most CHUNK_POSITIONS, at least one. */
@@ -198,7 +224,13 @@ final class GpuSweep implements AutoCloseable {
 
     /** B = (centred rows ⊙ ln_final.w) · W_U on the device, once per direction kind. */
     private DeviceBuffer bMatrix(SweepConstants.Directions dirs) {
-        return bMatrices.computeIfAbsent(dirs, d -> unembed(d.centred, cfg.dMlp()));
+        return bMatrices.computeIfAbsent(dirs, d -> {
+            DeviceBuffer b = unembed(d.centred, cfg.dMlp());
+            DeviceBuffer abs = device.allocateFloats(cfg.dMlp());
+            Kernels.rowAbsMax(device, abs, b, cfg.dMlp(), cfg.dVocab());
+            bAbsMax.put(d, abs);
+            return b;
+        });
     }
 
     /** {@code (rows ⊙ ln_final.w) · W_U}, a new [count, d_vocab] device buffer. */
@@ -233,6 +265,8 @@ final class GpuSweep implements AutoCloseable {
     public void close() {
         bMatrices.values().forEach(DeviceBuffer::close);
         bMatrices.clear();
+        bAbsMax.values().forEach(DeviceBuffer::close);
+        bAbsMax.clear();
         beta.close();
     }
 }

@@ -20,6 +20,7 @@ public final class KernelArgs {
 
     private final List<Arg> args = new ArrayList<>();
 
+    /** The start of {@code buffer}; a null buffer passes a null pointer. */
     public KernelArgs ptr(DeviceBuffer buffer) {
         args.add(new Ptr(buffer, 0));
         return this;

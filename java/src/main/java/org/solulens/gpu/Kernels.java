@@ -84,35 +84,34 @@ public final class Kernels {
                 .ptr(q).ptr(k).ptr(v).ptr(promptStart).ptr(promptLength).ptr(scoreBase).i32(rows).i32(heads).i32(dHead).f32(attnScale));
     }
 
-    /** q[p] = softmax(α0[p] A[p] + γ0[p] A2[p] + β): the clean next-token distribution of each position. */
-    public static void sweepCleanProbs(Device d, DeviceBuffer probs, DeviceBuffer a, DeviceBuffer a2, DeviceBuffer beta,
-                                       DeviceBuffer alpha0, DeviceBuffer gamma0, int rows, int vocab) {
-        KernelArgs args = new KernelArgs().ptr(probs).ptr(a);
-        if (a2 == null) {
-            args.nullPtr();
-        } else {
-            args.ptr(a2);
-        }
-        d.launch("sweep_clean_probs", Dim3.of(rows), Dim3.of(ROW_THREADS), 0,
-                args.ptr(beta).ptr(alpha0).ptr(gamma0).i32(rows).i32(vocab));
+    /** log2 q[p] with q[p] = softmax(α0[p] A[p] + γ0[p] A2[p] + β): each position's clean next-token distribution. */
+    public static void sweepCleanLog2Probs(Device d, DeviceBuffer log2probs, DeviceBuffer a, DeviceBuffer a2, DeviceBuffer beta,
+                                           DeviceBuffer alpha0, DeviceBuffer gamma0, int rows, int vocab) {
+        d.launch("sweep_clean_log2probs", Dim3.of(rows), Dim3.of(ROW_THREADS), 0,
+                new KernelArgs().ptr(log2probs).ptr(a).ptr(a2).ptr(beta).ptr(alpha0).ptr(gamma0).i32(rows).i32(vocab));
     }
 
-    /** Every (position, neuron) pair of a chunk in one launch; selected null: all pairs. See cuda/sweep.cu. */
-    public static void sweep(Device d, DeviceBuffer delta, DeviceBuffer probs, DeviceBuffer a, DeviceBuffer a2, DeviceBuffer b,
-                             DeviceBuffer coef, DeviceBuffer targets, DeviceBuffer selected, int rows, int neurons, int vocab) {
-        KernelArgs args = new KernelArgs().ptr(delta).ptr(probs).ptr(a);
-        if (a2 == null) {
-            args.nullPtr();
-        } else {
-            args.ptr(a2);
-        }
-        args.ptr(b).ptr(coef).ptr(targets);
-        if (selected == null) {
-            args.nullPtr();
-        } else {
-            args.ptr(selected);
-        }
-        d.launch("sweep_forward", Dim3.of((rows + SWEEP_POSITIONS - 1) / SWEEP_POSITIONS, (neurons + SWEEP_NEURONS - 1) / SWEEP_NEURONS),
+    /** out[i] = 2^x[i], on the special-function units or (poly) as the sweep kernel's polynomial: see cuda/exp2.cuh. */
+    public static void exp2(Device d, DeviceBuffer out, DeviceBuffer x, int count, boolean poly) {
+        d.launch("exp2_forward", Dim3.of(blocksFor(count)), Dim3.of(ELEMENT_THREADS), 0,
+                new KernelArgs().ptr(out).ptr(x).i32(count).i32(poly ? 1 : 0));
+    }
+
+    /** out[r] = max over columns of |x[r, c]|: the bounds that let the sweep kernel skip its running maximum. */
+    public static void rowAbsMax(Device d, DeviceBuffer out, DeviceBuffer x, int rows, int cols) {
+        d.launch("row_absmax", Dim3.of(rows), Dim3.of(ROW_THREADS), 0, new KernelArgs().ptr(out).ptr(x).i32(rows).i32(cols));
+    }
+
+    /**
+     * Every (position, neuron) pair of a chunk in one launch; a2, absA2 null at site post; selected null: all pairs.
+     * absA, absA2, absB: {@link #rowAbsMax} of A, A2 and B. See cuda/sweep.cu.
+     */
+    public static void sweep(Device d, SweepKernel kernel, DeviceBuffer delta, DeviceBuffer log2probs, DeviceBuffer a, DeviceBuffer a2,
+                             DeviceBuffer b, DeviceBuffer coef, DeviceBuffer targets, DeviceBuffer selected, DeviceBuffer absA,
+                             DeviceBuffer absA2, DeviceBuffer absB, int rows, int neurons, int vocab) {
+        KernelArgs args = new KernelArgs().ptr(delta).ptr(log2probs).ptr(a).ptr(a2).ptr(b).ptr(coef).ptr(targets).ptr(selected)
+                .ptr(absA).ptr(absA2).ptr(absB).f32(kernel.shiftFreeLimit);
+        d.launch(kernel.function, Dim3.of((rows + SWEEP_POSITIONS - 1) / SWEEP_POSITIONS, (neurons + SWEEP_NEURONS - 1) / SWEEP_NEURONS),
                 Dim3.of(SWEEP_THREADS), 0, args.i32(rows).i32(neurons).i32(vocab));
     }
 

@@ -59,14 +59,61 @@ class GpuSweepTest {
                     new Ablation(Ablation.Site.POST, Ablation.Kind.MEAN, means(cleanCpu, Hooks.MLP_POST, 45)),
                     new Ablation(Ablation.Site.POST, Ablation.Kind.PAPER, null))) {
                 SweepResult expected = cpu.sweep(cleanCpu, new SweepRequest(ablation, SweepMethod.EXACT, null, false));
-                SweepResult actual = gpu.sweep(cleanGpu, new SweepRequest(ablation, SweepMethod.EXACT, null, false));
+                for (SweepKernel kernel : SweepKernel.values()) {
+                    gpu.useSweepKernel(kernel);
+                    SweepResult actual = gpu.sweep(cleanGpu, new SweepRequest(ablation, SweepMethod.EXACT, null, false));
+                    double largest = 0;
+                    for (int i = 0; i < expected.delta().length; i++) {
+                        double e = expected.delta()[i], a = actual.delta()[i];
+                        assertTrue(Math.abs(e - a) <= tolerance(e),
+                                kind + " " + kernel + " " + ablation.label() + " pair " + i + ": cpu " + e + ", device " + a);
+                        largest = Math.max(largest, Math.abs(e));
+                    }
+                    assertTrue(largest > 1e-3, "the ablations must change the loss");
+                }
+            }
+        }
+    }
+
+    /**
+     * Logits 150 times larger than usual: the clean distribution has probabilities far below float32's smallest
+     * (which the kernel's first version multiplied as zeros: it returned -Infinity here), and ablations move logits by
+     * more than 64 in base 2, so the kernel's bounds send these blocks to the running maximum. Every variant must stay
+     * within the project's bound.
+     */
+    @ParameterizedTest
+    @MethodSource("devices")
+    void hugeLogitsAndLogitChangesStayAccurateOnEveryKernel(String kind) {
+        ModelConfig cfg = TestModels.config(16, 45, 2, 8, 12, 263, ActivationFunction.SOLU_LN);
+        SoluModel random = TestModels.random(cfg, 16);
+        org.solulens.model.SoluWeights w = random.weights();
+        float[] wU = new float[w.wU.size()];
+        for (int i = 0; i < wU.length; i++) {
+            wU[i] = 150 * w.wU.get(i);
+        }
+        SoluModel model = TestModels.withTensor(random, org.solulens.model.Tensor.of(w.wU.name(), w.wU.shape(), wU));
+        CpuBackend cpu = new CpuBackend(model);
+        int[] tokens = TestModels.randomTokens(new Random(16), 9, cfg.dVocab());
+        ForwardResult cleanCpu = cpu.run(tokens, Hooks.available(cfg));
+        try (GpuBackend gpu = new GpuBackend(model, DeviceTesting.open(kind))) {
+            ForwardResult cleanGpu = gpu.run(tokens, Hooks.available(cfg));
+            for (Ablation ablation : List.of(Ablation.zero(Ablation.Site.POST), Ablation.zero(Ablation.Site.MID))) {
+                SweepResult expected = cpu.sweep(cleanCpu, new SweepRequest(ablation, SweepMethod.EXACT, null, false));
                 double largest = 0;
-                for (int i = 0; i < expected.delta().length; i++) {
-                    double e = expected.delta()[i], a = actual.delta()[i];
-                    assertTrue(Math.abs(e - a) <= tolerance(e), kind + " " + ablation.label() + " pair " + i + ": cpu " + e + ", device " + a);
+                for (double e : expected.delta()) {
                     largest = Math.max(largest, Math.abs(e));
                 }
-                assertTrue(largest > 1e-3, "the ablations must change the loss");
+                // Δ ≤ max_v d - d_t, so some |d| is above Δ / 2 = 44.4 nats = 64 in base 2: past the shift-free limit
+                assertTrue(largest > 88.8, ablation.label() + ": some ablation must change the loss by more than 88.8 nats, not " + largest);
+                for (SweepKernel kernel : SweepKernel.values()) {
+                    gpu.useSweepKernel(kernel);
+                    SweepResult actual = gpu.sweep(cleanGpu, new SweepRequest(ablation, SweepMethod.EXACT, null, false));
+                    for (int i = 0; i < expected.delta().length; i++) {
+                        double e = expected.delta()[i], a = actual.delta()[i];
+                        assertTrue(Math.abs(e - a) <= tolerance(e),
+                                kind + " " + kernel + " " + ablation.label() + " pair " + i + ": cpu " + e + ", device " + a);
+                    }
+                }
             }
         }
     }

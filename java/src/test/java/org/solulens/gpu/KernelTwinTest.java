@@ -52,6 +52,50 @@ class KernelTwinTest {
         }
     }
 
+    /**
+     * The sweep kernel's two exponentials over the exponents it feeds them (|x| ≤ 64): the polynomial's bound is its
+     * fit's 2.4e-7 in float32; the special-function unit's ex2.approx is documented at about 2^-22 (2.4e-7) relative.
+     */
+    @ParameterizedTest
+    @MethodSource("devices")
+    void bothExp2sMatchTheirTwinWithinTheirStatedRelativeError(String kind) {
+        int n = 20011;
+        double[] x = new double[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) (-64 + 128.0 * i / (n - 1) + 1e-3 * RNG.nextGaussian());   // also near integers and halves
+        }
+        double[] expected = new double[n];
+        for (int i = 0; i < n; i++) {
+            expected[i] = Math.pow(2, x[i]);
+        }
+        try (Device d = DeviceTesting.open(kind); DeviceTesting.Buffers b = new DeviceTesting.Buffers()) {
+            DeviceBuffer in = b.add(DeviceTesting.upload(d, x));
+            for (boolean poly : new boolean[] {false, true}) {
+                DeviceBuffer out = b.add(DeviceTesting.poisoned(d, n));
+                Kernels.exp2(d, out, in, n, poly);
+                assertClose(expected, DeviceTesting.download(d, out, n), 0, poly ? 2.5e-7 : 3e-7, (poly ? "poly" : "hardware") + " exp2");
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("devices")
+    void rowAbsMaxMatchesItsTwin(String kind) {
+        int rows = 3, cols = 1031;
+        double[] x = gaussian(rows * cols, 2.0);
+        x[cols + 17] = -40;   // the largest magnitude of row 1 is negative
+        try (Device d = DeviceTesting.open(kind); DeviceTesting.Buffers b = new DeviceTesting.Buffers()) {
+            DeviceBuffer out = b.add(DeviceTesting.poisoned(d, rows));
+            Kernels.rowAbsMax(d, out, b.add(DeviceTesting.upload(d, x)), rows, cols);
+            double[] expected = new double[rows];
+            for (int i = 0; i < x.length; i++) {
+                expected[i / cols] = Math.max(expected[i / cols], Math.abs(x[i]));
+            }
+            assertClose(expected, DeviceTesting.download(d, out, rows), 0, 0, "row_absmax");
+            assertEquals(40, expected[1], 0);
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("devices")
     void layerNormMatchesItsTwinIncludingATinyVarianceRow(String kind) {

@@ -25,6 +25,14 @@ public final class TestModels {
         return new SoluModel(cfg, RandomWeights.of(cfg, seed), null, "random test model (seed " + seed + ")");
     }
 
+    /** The same model with one tensor replaced (by name). */
+    public static SoluModel withTensor(SoluModel model, org.solulens.model.Tensor replacement) {
+        Map<String, org.solulens.model.Tensor> tensors = model.weights().byName();
+        SoluWeights weights = SoluWeights.from(model.config(),
+                name -> name.equals(replacement.name()) ? replacement : tensors.get(name));
+        return new SoluModel(model.config(), weights, model.tokenizer(), model.description() + " with " + replacement.name() + " replaced");
+    }
+
     /** The TransformerLens cfg.to_dict() subset a model folder needs. */
     public static Map<String, Object> configJson(ModelConfig cfg) {
         Map<String, Object> m = new LinkedHashMap<>();
