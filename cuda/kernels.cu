@@ -4,6 +4,7 @@
 #include "layernorm.cu"
 #include "activation.cu"
 #include "matmul.cu"
+#include "matmul_split.cu"
 #include "attention.cu"
 #include "cross_entropy.cu"
 #include "exp2.cu"

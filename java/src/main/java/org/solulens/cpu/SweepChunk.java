@@ -26,6 +26,40 @@ public final class SweepChunk {
     public final SweepConstants.Directions dirs;
     private final Coefficients coefficients;
 
+    /**
+     * The chunk's two kinds of matrix product, P·N·D multiply-adds each: in double on the CPU ({@link #cpuProducts}), or
+     * on a device, where they would otherwise cost more than the sweep kernel.
+     */
+    public interface Products {
+        /** {@code out[q, n] = x[q] · dirs.centred[n]} for {@code rows} rows of width d_model. */
+        double[] crossDots(double[] x, int rows, SweepConstants.Directions dirs);
+
+        /** {@code x · W_out}: {@code rows} rows of width d_mlp times W_out [d_mlp, d_model]. */
+        double[] timesWout(double[] x, int rows);
+    }
+
+    /** The products in double on the CPU. */
+    public static Products cpuProducts(SweepConstants k) {
+        int D = k.cfg.dModel(), N = k.cfg.dMlp();
+        return new Products() {
+            @Override
+            public double[] crossDots(double[] x, int rows, SweepConstants.Directions dirs) {
+                double[] out = new double[rows * N];
+                IntStream.range(0, rows).parallel().forEach(q -> {
+                    for (int j = 0; j < N; j++) {
+                        out[q * N + j] = SweepConstants.dot(x, q * D, dirs.centred, j * D, D);
+                    }
+                });
+                return out;
+            }
+
+            @Override
+            public double[] timesWout(double[] x, int rows) {
+                return MatMul.multiply(x, rows, N, k.w.wOut, 0, D, null, 0);
+            }
+        };
+    }
+
     /** Fills {α, γ, δ} for ablating neuron n at position p0 + q; n < 0 gives the clean position's. */
     @FunctionalInterface
     interface Coefficients {
@@ -47,10 +81,14 @@ public final class SweepChunk {
     }
 
     public static SweepChunk of(SweepConstants k, ForwardResult clean, SweepRequest req, int p0, int p1) {
-        return req.ablation().site() == Ablation.Site.MID ? mid(k, clean, req, p0, p1) : post(k, clean, req, p0, p1);
+        return of(k, clean, req, p0, p1, cpuProducts(k));
     }
 
-    private static SweepChunk post(SweepConstants k, ForwardResult clean, SweepRequest req, int p0, int p1) {
+    public static SweepChunk of(SweepConstants k, ForwardResult clean, SweepRequest req, int p0, int p1, Products products) {
+        return req.ablation().site() == Ablation.Site.MID ? mid(k, clean, req, p0, p1, products) : post(k, clean, req, p0, p1, products);
+    }
+
+    private static SweepChunk post(SweepConstants k, ForwardResult clean, SweepRequest req, int p0, int p1, Products products) {
         int D = k.cfg.dModel(), N = k.cfg.dMlp(), rows = p1 - p0;
         boolean paper = req.ablation().kind() == Ablation.Kind.PAPER;
         SweepConstants.Directions dirs = paper ? k.zRows() : k.outRows();
@@ -61,7 +99,7 @@ public final class SweepChunk {
         for (int q = 0; q < rows; q++) {
             yy[q] = SweepConstants.centre(yBar, q * D, D);
         }
-        double[] g = crossDots(yBar, rows, dirs.centred, N, D);
+        double[] g = products.crossDots(yBar, rows, dirs);
         double eps = k.cfg.eps();
         return new SweepChunk(p0, p1, yBar, null, dirs, (q, n, out) -> {
             double c = n < 0 ? 0 : paper ? act[(p0 + q) * N + n] : act[(p0 + q) * N + n] - req.ablation().replacement(n);
@@ -73,7 +111,7 @@ public final class SweepChunk {
         });
     }
 
-    private static SweepChunk mid(SweepConstants k, ForwardResult clean, SweepRequest req, int p0, int p1) {
+    private static SweepChunk mid(SweepConstants k, ForwardResult clean, SweepRequest req, int p0, int p1, Products products) {
         int D = k.cfg.dModel(), N = k.cfg.dMlp(), rows = p1 - p0;
         SweepConstants.Directions dirs = k.zRows();
         double[] midAct = clean.get(Hooks.MLP_MID).data();
@@ -96,14 +134,14 @@ public final class SweepChunk {
                 gm[q * N + j] = k.mlpGain(j) * mBar[q * N + j];
             }
         }
-        double[] m = MatMul.multiply(gm, rows, N, k.w.wOut, 0, D, null, 0);   // M = (g ⊙ m̄) W_out
+        double[] m = products.timesWout(gm, rows);   // M = (g ⊙ m̄) W_out
         double[] rr = new double[rows], mmD = new double[rows], rm = new double[rows];
         for (int q = 0; q < rows; q++) {
             rr[q] = SweepConstants.centre(r, q * D, D);
             mmD[q] = SweepConstants.centre(m, q * D, D);
             rm[q] = SweepConstants.dot(r, q * D, m, q * D, D);
         }
-        double[] rz = crossDots(r, rows, dirs.centred, N, D), mz = crossDots(m, rows, dirs.centred, N, D);
+        double[] rz = products.crossDots(r, rows, dirs), mz = products.crossDots(m, rows, dirs);
         double eps = k.cfg.eps();
         return new SweepChunk(p0, p1, r, m, dirs, (q, n, out) -> {
             double d = n < 0 ? 0 : midAct[(p0 + q) * N + n] - req.ablation().replacement(n);
@@ -117,16 +155,5 @@ public final class SweepChunk {
             out[1] = a * inv;
             out[2] = -a * d * inv;
         });
-    }
-
-    /** {@code out[q, n] = x[q] · dirs[n]} for rows of width d. */
-    private static double[] crossDots(double[] x, int rows, double[] dirs, int n, int d) {
-        double[] out = new double[rows * n];
-        IntStream.range(0, rows).parallel().forEach(q -> {
-            for (int j = 0; j < n; j++) {
-                out[q * n + j] = SweepConstants.dot(x, q * d, dirs, j * d, d);
-            }
-        });
-        return out;
     }
 }

@@ -333,7 +333,7 @@ public final class GpuBackend implements Backend {
     private synchronized GpuSweep gpuSweep() {
         if (sweep == null) {
             sweep = new GpuSweep(device, new org.solulens.cpu.SweepConstants(model.config(), model.weights()), model.config(),
-                    weights.get(model.weights().wU.name()));
+                    weights.get(model.weights().wU.name()), weights.get(model.weights().wOut.name()));
         }
         return sweep;
     }

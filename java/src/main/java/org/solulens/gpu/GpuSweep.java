@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 import org.solulens.backend.ForwardResult;
 import org.solulens.backend.SweepRequest;
 import org.solulens.backend.SweepResult;
@@ -28,18 +29,22 @@ final class GpuSweep implements AutoCloseable {
     private final Device device;
     private final SweepConstants constants;
     private final ModelConfig cfg;
-    private final DeviceBuffer wU, beta;
+    private final DeviceBuffer wU, wOut, beta;
+    /** Each direction kind's centred rows, transposed to [d_model, d_mlp], for the cross dot products. */
+    private final Map<SweepConstants.Directions, Split> directionsT = new HashMap<>();
+    private final SweepChunk.Products products = new DeviceProducts();
     private final Map<SweepConstants.Directions, DeviceBuffer> bMatrices = new HashMap<>();
     /** max_v |B[n, v]| per neuron, for each B: the kernel's bound on |d|. */
     private final Map<SweepConstants.Directions, DeviceBuffer> bAbsMax = new HashMap<>();
     private SweepKernel kernel = SweepKernel.EX2;
     private double kernelSeconds;
 
-    GpuSweep(Device device, SweepConstants constants, ModelConfig cfg, DeviceBuffer wU) {
+    GpuSweep(Device device, SweepConstants constants, ModelConfig cfg, DeviceBuffer wU, DeviceBuffer wOut) {
         this.device = device;
         this.constants = constants;
         this.cfg = cfg;
         this.wU = wU;
+        this.wOut = wOut;
         this.beta = upload(constants.beta);
     }
 
@@ -101,20 +106,21 @@ final class GpuSweep implements AutoCloseable {
         int[] selected = anyMask ? new int[rows * N] : null;
         double[] rowsA = new double[rows * D], rowsA2 = null;
         SweepConstants.Directions dirs = null;
-        double[] cleanCoef = new double[3], pair = new double[3];
         int r0 = 0;
         for (Segment seg : segments) {
             ForwardResult clean = cleans.get(seg.prompt());
             SweepRequest req = requests.get(seg.prompt());
-            SweepChunk piece = SweepChunk.of(constants, clean, req, seg.p0(), seg.p1());
+            SweepChunk piece = SweepChunk.of(constants, clean, req, seg.p0(), seg.p1(), products);
             dirs = piece.dirs;
             System.arraycopy(piece.rowsA, 0, rowsA, r0 * D, seg.rows() * D);
             if (piece.rowsA2 != null) {
                 rowsA2 = rowsA2 == null ? new double[rows * D] : rowsA2;
                 System.arraycopy(piece.rowsA2, 0, rowsA2, r0 * D, seg.rows() * D);
             }
-            for (int q = 0; q < seg.rows(); q++) {
-                int row = r0 + q;
+            int first = r0;
+            IntStream.range(0, seg.rows()).parallel().forEach(q -> {
+                int row = first + q;
+                double[] cleanCoef = new double[3], pair = new double[3];
                 piece.coefficients(q, -1, cleanCoef);
                 alpha0[row] = (float) cleanCoef[0];
                 gamma0[row] = (float) cleanCoef[1];
@@ -129,7 +135,7 @@ final class GpuSweep implements AutoCloseable {
                         selected[i] = req.isSelected(seg.p0() + q, n, N) ? 1 : 0;
                     }
                 }
-            }
+            });
             r0 += seg.rows();
         }
         DeviceBuffer b = bMatrix(dirs), absB = bAbsMax.get(dirs);
@@ -158,6 +164,62 @@ final class GpuSweep implements AutoCloseable {
                 System.arraycopy(host, r0 * N, deltas[seg.prompt()], seg.p0() * N, seg.rows() * N);
                 r0 += seg.rows();
             }
+        }
+    }
+
+    /** A double array on the device as two float32 parts, hi + lo (see cuda/matmul_split.cu). */
+    private record Split(DeviceBuffer hi, DeviceBuffer lo) implements AutoCloseable {
+        @Override
+        public void close() {
+            hi.close();
+            lo.close();
+        }
+    }
+
+    private Split uploadSplit(double[] values) {
+        float[] hi = new float[values.length], lo = new float[values.length];
+        for (int i = 0; i < values.length; i++) {
+            hi[i] = (float) values[i];
+            lo[i] = (float) (values[i] - hi[i]);
+        }
+        return new Split(upload(hi), upload(lo));
+    }
+
+    /** {@code x · y} ([m, k] times [k, n], y given split or as float32 y) accumulated in double on the device. */
+    private double[] productInDouble(double[] x, int m, int k, Split ySplit, DeviceBuffer yFloat, int n) {
+        try (Split in = uploadSplit(x); DeviceBuffer hi = device.allocateFloats((long) m * n); DeviceBuffer lo = device.allocateFloats((long) m * n)) {
+            Kernels.matmulSplit(device, hi, lo, in.hi(), in.lo(), ySplit != null ? ySplit.hi() : yFloat, ySplit != null ? ySplit.lo() : null, m, n, k);
+            double[] out = device.download(hi, 0, m * n), low = device.download(lo, 0, m * n);
+            for (int i = 0; i < out.length; i++) {
+                out[i] += low[i];
+            }
+            return out;
+        }
+    }
+
+    /**
+     * The chunk algebra's matrix products on the device, accumulated in double from inputs that keep their double
+     * values (cuda/matmul_split.cu): the Gram terms they feed are differences that float32 would spoil.
+     */
+    private final class DeviceProducts implements SweepChunk.Products {
+        @Override
+        public double[] crossDots(double[] x, int rows, SweepConstants.Directions dirs) {
+            int D = cfg.dModel(), N = cfg.dMlp();
+            Split t = directionsT.computeIfAbsent(dirs, d -> {
+                double[] transposed = new double[D * N];
+                for (int n = 0; n < N; n++) {
+                    for (int i = 0; i < D; i++) {
+                        transposed[i * N + n] = d.centred[n * D + i];
+                    }
+                }
+                return uploadSplit(transposed);
+            });
+            return productInDouble(x, rows, D, t, null, N);
+        }
+
+        @Override
+        public double[] timesWout(double[] x, int rows) {
+            return productInDouble(x, rows, cfg.dMlp(), null, wOut, cfg.dModel());
         }
     }
 
@@ -233,7 +295,7 @@ final class GpuSweep implements AutoCloseable {
         });
     }
 
-    /** {@code (rows ⊙ ln_final.w) · W_U}, a new [count, d_vocab] device buffer. */
+    /** {@code (rows ⊙ ln_final.w) · W_U}, accumulated in double, into a new float32 [count, d_vocab] device buffer. */
     private DeviceBuffer unembed(double[] rows, int count) {
         int D = cfg.dModel(), V = cfg.dVocab();
         double[] scaled = new double[count * D];
@@ -243,8 +305,8 @@ final class GpuSweep implements AutoCloseable {
             }
         }
         DeviceBuffer out = device.allocateFloats((long) count * V);
-        try (DeviceBuffer in = upload(scaled)) {
-            Kernels.matmul(device, out, 0, in, 0, wU, 0, null, 0, count, V, D, D, V, V);
+        try (Split in = uploadSplit(scaled)) {
+            Kernels.matmulSplit(device, out, null, in.hi(), in.lo(), wU, null, count, V, D);
         }
         return out;
     }
@@ -267,6 +329,8 @@ final class GpuSweep implements AutoCloseable {
         bMatrices.clear();
         bAbsMax.values().forEach(DeviceBuffer::close);
         bAbsMax.clear();
+        directionsT.values().forEach(Split::close);
+        directionsT.clear();
         beta.close();
     }
 }

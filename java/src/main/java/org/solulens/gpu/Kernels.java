@@ -71,6 +71,16 @@ public final class Kernels {
                 args.i32(m).i32(n).i32(k).i32(lda).i32(ldb).i32(ldc));
     }
 
+    /**
+     * {@code C = A B} accumulated in double, each operand given as float32 parts (hi + lo; a null lo is zero), C
+     * returned as hi and, when cLo is not null, lo parts. Row-major, packed. See cuda/matmul_split.cu.
+     */
+    public static void matmulSplit(Device d, DeviceBuffer cHi, DeviceBuffer cLo, DeviceBuffer aHi, DeviceBuffer aLo, DeviceBuffer bHi,
+                                   DeviceBuffer bLo, int m, int n, int k) {
+        d.launch("matmul_split_forward", Dim3.of((n + 31) / 32, (m + 31) / 32), Dim3.of(32, 8), 0,
+                new KernelArgs().ptr(cHi).ptr(cLo).ptr(aHi).ptr(aLo).ptr(bHi).ptr(bLo).i32(m).i32(n).i32(k));
+    }
+
     /** {@code c[r, col] += bias[col]} over an m x n block with leading dimension ldc. */
     public static void biasAdd(Device d, DeviceBuffer c, long cOffset, DeviceBuffer bias, long biasOffset, int m, int n, int ldc) {
         d.launch("bias_add_forward", Dim3.of(blocksFor((long) m * n)), Dim3.of(ELEMENT_THREADS), 0,

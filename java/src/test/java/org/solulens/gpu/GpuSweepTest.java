@@ -118,6 +118,31 @@ class GpuSweepTest {
         }
     }
 
+    /**
+     * On the trained demo model one neuron (361) dominates many positions, and ablating it at site mid rescales the
+     * whole MLP output: with the unembeddings and Gram products accumulated in float32 its errors were twice the bound.
+     */
+    @ParameterizedTest
+    @MethodSource("devices")
+    void theTrainedDemoModelStaysWithinTheBoundAtBothSites(String kind) {
+        try (SoluModel model = org.solulens.model.DemoModel.load(); GpuBackend gpu = new GpuBackend(model, DeviceTesting.open(kind))) {
+            CpuBackend cpu = new CpuBackend(model);
+            List<int[]> prompts = List.of(model.tokenize("the class had to answer every question on the test by the end of the hour", true),
+                    model.tokenize("the children play in the snow near the old house", true));
+            for (Ablation ablation : List.of(Ablation.zero(Ablation.Site.MID), Ablation.zero(Ablation.Site.POST))) {
+                SweepRequest request = new SweepRequest(ablation, SweepMethod.EXACT, null, false);
+                List<SweepResult> actual = gpu.sweep(gpu.run(prompts, Hooks.available(model.config())), List.of(request, request));
+                for (int p = 0; p < prompts.size(); p++) {
+                    SweepResult expected = cpu.sweep(cpu.run(prompts.get(p), Hooks.available(model.config())), request);
+                    for (int i = 0; i < expected.delta().length; i++) {
+                        double e = expected.delta()[i], a = actual.get(p).delta()[i];
+                        assertTrue(Math.abs(e - a) <= tolerance(e), kind + " " + ablation.label() + " prompt " + p + " pair " + i + ": cpu " + e + ", device " + a);
+                    }
+                }
+            }
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("devices")
     void theBatchedReforwardBaselineOnTheDeviceAgreesWithTheExactSweep(String kind) {

@@ -78,6 +78,49 @@ class KernelTwinTest {
         }
     }
 
+    /** Double operands split into float32 parts, products accumulated in double: C within ~1e-13 of the double product. */
+    @ParameterizedTest
+    @MethodSource("devices")
+    void splitMatmulKeepsDoublePrecision(String kind) {
+        int m = 5, k = 77, n = 41;
+        double[] a = new double[m * k], b = new double[k * n];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = RNG.nextGaussian();   // not float-representable: the lo part matters
+        }
+        for (int i = 0; i < b.length; i++) {
+            b[i] = RNG.nextGaussian();
+        }
+        double[] expected = new double[m * n];
+        double largest = 0;
+        for (int r = 0; r < m; r++) {
+            for (int c = 0; c < n; c++) {
+                for (int i = 0; i < k; i++) {
+                    expected[r * n + c] += a[r * k + i] * b[i * n + c];
+                }
+                largest = Math.max(largest, Math.abs(expected[r * n + c]));
+            }
+        }
+        try (Device d = DeviceTesting.open(kind); DeviceTesting.Buffers bufs = new DeviceTesting.Buffers()) {
+            DeviceBuffer[] as = split(d, bufs, a), bs = split(d, bufs, b);
+            DeviceBuffer hi = bufs.add(DeviceTesting.poisoned(d, m * n)), lo = bufs.add(DeviceTesting.poisoned(d, m * n));
+            Kernels.matmulSplit(d, hi, lo, as[0], as[1], bs[0], bs[1], m, n, k);
+            double[] h = d.download(hi, 0, m * n), l = d.download(lo, 0, m * n);
+            for (int i = 0; i < m * n; i++) {
+                assertEquals(expected[i], h[i] + l[i], 1e-13 * largest, "C[" + i + "]");
+                assertEquals((float) expected[i], (float) h[i], Math.ulp((float) expected[i]), "hi part of C[" + i + "]");
+            }
+        }
+    }
+
+    private static DeviceBuffer[] split(Device d, DeviceTesting.Buffers bufs, double[] x) {
+        double[] hi = new double[x.length], lo = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            hi[i] = (float) x[i];
+            lo[i] = (float) (x[i] - hi[i]);
+        }
+        return new DeviceBuffer[] {bufs.add(DeviceTesting.upload(d, hi)), bufs.add(DeviceTesting.upload(d, lo))};
+    }
+
     @ParameterizedTest
     @MethodSource("devices")
     void rowAbsMaxMatchesItsTwin(String kind) {
