@@ -19,7 +19,8 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "selftest", mixinStandardHelpOptions = true,
         description = {"Check that the CUDA kernels work here, on a GPU or on the emulator.",
-                "Each kernel against its CPU twin on random inputs, then the forward pass on the device against the CPU backend.",
+                "Each kernel against its CPU twin on random inputs, then the forward pass and the exact sweep (every kernel variant) on the device "
+                        + "against the CPU backend.",
                 "Prints a pass/fail table with errors and times; exit code 1 if any check fails."})
 final class SelftestCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "auto", paramLabel = "cuda|emulator|auto",
@@ -48,17 +49,19 @@ final class SelftestCommand implements Callable<Integer> {
         }
         try (SoluModel demo = DemoModel.load()) {
             checks.addAll(new SelfTest(open(kind)).forward(demo, 1, 17, 64));
+            checks.addAll(new SelfTest(open(kind)).sweep(demo, 9));
         }
         if (model != null) {
             try (SoluModel m = ModelFolder.load(model)) {
                 checks.addAll(new SelfTest(open(kind)).forward(m, 1, 64));
             }
         }
-        out.println("error: the largest |device - cpu| / max(1, |cpu|) over all elements; ms: time on the device");
-        out.printf("%-36s %12s %10s %10s  %s%n", "check", "error", "tolerance", "ms", "result");
+        out.println("error: the largest |device - cpu| / max(1, |cpu|) over all elements (sweeps: / (2e-6 + 1e-4 |cpu|), the project's bound);"
+                + " ms: time on the device");
+        out.printf("%-40s %12s %10s %10s  %s%n", "check", "error", "tolerance", "ms", "result");
         int failed = 0;
         for (SelfTest.Check c : checks) {
-            out.printf(Locale.ROOT, "%-36s %12.3e %10.0e %10.2f  %s%n", c.name(), c.maxError(), c.tolerance(), c.millis(), c.passed() ? "pass" : "FAIL");
+            out.printf(Locale.ROOT, "%-40s %12.3e %10.1e %10.2f  %s%n", c.name(), c.maxError(), c.tolerance(), c.millis(), c.passed() ? "pass" : "FAIL");
             failed += c.passed() ? 0 : 1;
         }
         out.println(failed == 0 ? "all " + checks.size() + " checks passed on " + name : failed + " of " + checks.size() + " checks FAILED on " + name);

@@ -4,13 +4,17 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import org.solulens.backend.Ablation;
 import org.solulens.backend.ForwardResult;
 import org.solulens.backend.Hooks;
+import org.solulens.backend.SweepMethod;
+import org.solulens.backend.SweepRequest;
 import org.solulens.cpu.CpuBackend;
 import org.solulens.cpu.CrossEntropy;
 import org.solulens.cpu.LayerNorm;
 import org.solulens.cpu.MatMul;
 import org.solulens.cpu.MlpActivation;
+import org.solulens.model.ModelConfig;
 import org.solulens.model.SoluModel;
 import org.solulens.model.Tensor;
 
@@ -37,7 +41,7 @@ public final class SelfTest {
 
     public List<Check> kernels() {
         try {
-            return List.of(layerNorm(), solu(), gelu(), matmul(), crossEntropy());
+            return List.of(layerNorm(), solu(), gelu(), matmul(), matmulSplit(), crossEntropy(), exp2(false), exp2(true));
         } finally {
             buffers.forEach(DeviceBuffer::close);
             buffers.clear();
@@ -58,6 +62,38 @@ public final class SelfTest {
                 ForwardResult c = cpu.run(tokens, List.of(Hooks.LOGITS, Hooks.LOSS));
                 out.add(new Check("forward, " + n + " tokens: logits", maxDiff(c.get(Hooks.LOGITS).data(), g.get(Hooks.LOGITS).data()), 1e-4, ms));
                 out.add(new Check("forward, " + n + " tokens: loss", maxDiff(c.loss(), g.loss()), 1e-5, ms));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The model's exact sweep on the device, with every variant of the sweep kernel, against the float64 CPU sweep at
+     * both sites (mid only for models with the MLP LayerNorm); error: the largest |device - cpu| / (2e-6 + 1e-4 |cpu|).
+     */
+    public List<Check> sweep(SoluModel model, int length) {
+        List<Check> out = new ArrayList<>();
+        ModelConfig cfg = model.config();
+        int[] tokens = rng.ints(Math.min(length, cfg.nCtx()), 0, cfg.dVocab()).toArray();
+        List<Ablation.Site> sites = cfg.actFn().hasMlpLayerNorm() ? List.of(Ablation.Site.POST, Ablation.Site.MID) : List.of(Ablation.Site.POST);
+        try (GpuBackend gpu = new GpuBackend(model, device)) {
+            CpuBackend cpu = new CpuBackend(model);
+            for (SweepKernel kernel : SweepKernel.values()) {
+                gpu.useSweepKernel(kernel);
+                double worst = 0, ms = 0;
+                for (Ablation.Site site : sites) {
+                    SweepRequest request = new SweepRequest(Ablation.zero(site), SweepMethod.EXACT, null, false);
+                    double[] expected = cpu.sweep(cpu.run(tokens, request.requiredHooks(cfg)), request).delta();
+                    ForwardResult clean = gpu.run(tokens, request.requiredHooks(cfg));
+                    long t0 = System.nanoTime();
+                    double[] actual = gpu.sweep(clean, request).delta();
+                    ms += (System.nanoTime() - t0) / 1e6;
+                    for (int i = 0; i < expected.length; i++) {
+                        double e = Math.abs(expected[i] - actual[i]) / (2e-6 + 1e-4 * Math.abs(expected[i]));
+                        worst = Double.isNaN(e) ? Double.NaN : Math.max(worst, e);
+                    }
+                }
+                out.add(new Check("sweep " + kernel.name().toLowerCase(java.util.Locale.ROOT) + ", " + tokens.length + " tokens (/ bound)", worst, 1, ms));
             }
         }
         return out;
@@ -99,6 +135,46 @@ public final class SelfTest {
         DeviceBuffer out = poisoned(m * n);
         double ms = timed(() -> Kernels.matmul(device, out, 0, upload(a), 0, upload(b), 0, upload(bias), 0, m, n, k, k, n, n));
         return new Check("matmul_forward (or cuBLAS)", maxDiff(c, download(out, m * n)), 1e-4, ms);
+    }
+
+    private Check matmulSplit() {
+        int m = 9, n = 70, k = 131;
+        double[] a = new double[m * k], b = gaussian(k * n, 1);
+        for (int i = 0; i < a.length; i++) {
+            a[i] = rng.nextGaussian();   // a double operand, uploaded as two float parts
+        }
+        double[] c = MatMul.multiply(a, m, k, tensor(b), 0, n, null, 0);
+        double[] aHi = new double[a.length], aLo = new double[a.length];
+        for (int i = 0; i < a.length; i++) {
+            aHi[i] = (float) a[i];
+            aLo[i] = (float) (a[i] - aHi[i]);
+        }
+        DeviceBuffer hi = poisoned(m * n), lo = poisoned(m * n);
+        double ms = timed(() -> Kernels.matmulSplit(device, hi, lo, upload(aHi), upload(aLo), upload(b), null, m, n, k));
+        double[] h = download(hi, m * n), l = download(lo, m * n);
+        for (int i = 0; i < h.length; i++) {
+            h[i] += l[i];
+        }
+        return new Check("matmul_split_forward", maxDiff(c, h), 1e-12, ms);
+    }
+
+    /** 2^x over the exponents the sweep kernel uses, |x| ≤ 64; relative error. */
+    private Check exp2(boolean poly) {
+        int n = 4099;
+        double[] x = new double[n], expected = new double[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) (128 * rng.nextDouble() - 64);
+            expected[i] = Math.pow(2, x[i]);
+        }
+        DeviceBuffer out = poisoned(n);
+        double ms = timed(() -> Kernels.exp2(device, out, upload(x), n, poly));
+        double[] actual = download(out, n);
+        double worst = 0;
+        for (int i = 0; i < n; i++) {
+            double e = Math.abs(actual[i] / expected[i] - 1);
+            worst = Double.isNaN(e) ? Double.NaN : Math.max(worst, e);
+        }
+        return new Check(poly ? "exp2_forward, polynomial (relative)" : "exp2_forward, ex2.approx (relative)", worst, poly ? 2.5e-7 : 3e-7, ms);
     }
 
     private Check crossEntropy() {

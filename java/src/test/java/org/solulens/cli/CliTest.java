@@ -138,7 +138,7 @@ class CliTest {
     void selftestChecksEveryKernelAndTheForwardPassOnTheEmulator() {
         CliRunner.Outcome o = run("selftest", "--device", "emulator");
         assertEquals(0, o.code(), o.out() + o.err());
-        assertTrue(o.out().contains("all 11 checks passed on emulator"), o.out());
+        assertTrue(o.out().contains("all 17 checks passed on emulator"), o.out());
         assertTrue(o.out().contains("layernorm_forward") && o.out().contains("forward, 64 tokens: loss"), o.out());
         if (org.solulens.gpu.CudaDevice.unavailableReason() != null) {
             CliRunner.Outcome cuda = run("selftest", "--device", "cuda");
