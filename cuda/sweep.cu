@@ -22,8 +22,10 @@
 // sweep_forward_poly: the same, with one position in four computing its exponentials as a polynomial on the FMA
 //   units (poly_exp2, as FlashAttention-4 does) instead of on the special-function units.
 // Floor: P·N·V exponentials (H100: 16 ex2 per SM per clock, ~3.9e12/s; 1.0e11 for solu-1l at 1024 tokens: 26 ms).
-//   With a quarter of them on the FMA units (~13 instructions each), the issue rate (128 per SM per clock) and the
-//   ex2 rate balance near 20 elements per SM per clock (~20 ms).
+//   An element issues ~4.75 instructions (3 FP32, the ex2, 0.75 loads) against the 8 a clock's 128 issue slots allow
+//   per ex2, so sweep_forward is bound by the ex2 rate. A polynomial element issues ~15.75 (11 more): with a quarter
+//   of them polynomial the issue rate binds at ~17 elements per SM per clock (~23 ms); the balance, ~19 (~20 ms),
+//   is at a sixth. benchmarks/NOTES.md keeps the prediction and what a GPU measured.
 #include "common.cuh"
 #include "exp2.cuh"
 
