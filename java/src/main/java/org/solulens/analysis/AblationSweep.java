@@ -79,14 +79,13 @@ public final class AblationSweep {
                 int last = batchEnd(prompts, first);
                 List<Prompt> batch = prompts.subList(first, last);
                 List<ForwardResult> cleans = backend.run(batch.stream().map(Prompt::tokens).toList(), hooks);
-                List<SweepRequest> requests = new ArrayList<>(), exactRequests = new ArrayList<>();
+                List<SweepRequest> requests = new ArrayList<>();
                 for (ForwardResult clean : cleans) {
-                    boolean[] mask = s.selection().mask(clean, cfg.dMlp());
-                    requests.add(new SweepRequest(ablation, s.method(), mask, s.cosine()));
-                    exactRequests.add(new SweepRequest(ablation, SweepMethod.EXACT, mask, false));
+                    requests.add(new SweepRequest(ablation, s.method(), s.selection().mask(clean, cfg.dMlp()), s.cosine()));
                 }
                 List<SweepResult> results = backend.sweep(cleans, requests);
-                List<SweepResult> exact = s.method() == SweepMethod.ATTRIBUTION ? backend.sweep(cleans, exactRequests) : null;
+                List<SweepResult> exact = s.method() != SweepMethod.ATTRIBUTION ? null
+                        : backend.sweep(cleans, requests.stream().map(r -> new SweepRequest(ablation, SweepMethod.EXACT, r.selected(), false)).toList());
                 for (int i = 0; i < batch.size(); i++) {
                     out.add(new PromptResult(batch.get(i), cleans.get(i), results.get(i), exact == null ? null : exact.get(i)));
                     progress.step();

@@ -13,11 +13,11 @@ import org.solulens.cpu.SweepConstants;
 import org.solulens.model.ModelConfig;
 
 /**
- * The exact sweep on a device (cuda/sweep.cu). The host does the cheap algebra of each chunk of positions in
- * double ({@link SweepChunk}: Gram terms, the scalars α, γ, δ per pair); the device does the unembeddings (matrix
- * products with W_U) and the P·N·V exponentials, in one launch of sweep_forward per chunk of positions (the
- * positions of several prompts share a chunk). The model constants B
- * (d_mlp x d_vocab per direction kind) are computed on the device once and kept there.
+ * The exact sweep on a device (cuda/sweep.cu). The host does the per-pair algebra of each chunk of positions in
+ * double ({@link SweepChunk}: the scalars α, γ, δ per pair); the device does the matrix products that algebra needs
+ * (Gram terms, accumulated in double), the unembeddings (products with W_U, accumulated in double) and the P·N·V
+ * exponentials, in one launch of sweep_forward per chunk of positions (the positions of several prompts share a
+ * chunk). The model constants B (d_mlp x d_vocab per direction kind) are computed on the device once and kept there.
  */
 final class GpuSweep implements AutoCloseable {
     /**
