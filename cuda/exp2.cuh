@@ -2,7 +2,7 @@
 // units (FlashAttention-4's way of moving exponentials off the special-function units, which do 16 a clock per SM).
 #pragma once
 
-// 2^x on the special-function unit (one MUFU.EX2; relative error about 2^-22). The emulator has no such unit.
+// 2^x on the special-function unit (one MUFU.EX2, an approximation with a relative error of a few ulp). The emulator has no such unit.
 __device__ __forceinline__ float hw_exp2(float x) {
 #ifdef __CUDA_ARCH__
     float y;

@@ -54,7 +54,9 @@ class KernelTwinTest {
 
     /**
      * The sweep kernel's two exponentials over the exponents it feeds them (|x| ≤ 64): the polynomial's bound is its
-     * fit's 2.4e-7 in float32; the special-function unit's ex2.approx is documented at about 2^-22 (2.4e-7) relative.
+     * fit's 2.4e-7 in float32; the special-function unit's ex2.approx is an approximation of a few ulp, held here to
+     * 2^-21 (4.8e-7, 8 ulp): a relative error of every term moves the sweep's Δloss by at most as much, a quarter of
+     * its 2e-6 bound.
      */
     @ParameterizedTest
     @MethodSource("devices")
@@ -73,7 +75,7 @@ class KernelTwinTest {
             for (boolean poly : new boolean[] {false, true}) {
                 DeviceBuffer out = b.add(DeviceTesting.poisoned(d, n));
                 Kernels.exp2(d, out, in, n, poly);
-                assertClose(expected, DeviceTesting.download(d, out, n), 0, poly ? 2.5e-7 : 3e-7, (poly ? "poly" : "hardware") + " exp2");
+                assertClose(expected, DeviceTesting.download(d, out, n), 0, poly ? 2.5e-7 : 4.8e-7, (poly ? "poly" : "hardware") + " exp2");
             }
         }
     }
