@@ -12,7 +12,7 @@
 //   A block owns POSITIONS positions x NEURONS neurons and streams the vocabulary through shared memory in
 //   CHUNK-wide slices of log2 q, A, A2. Each warp owns NEURONS / 8 neurons, each lane a strided share of the slice:
 //   each value of B a lane loads serves the 4 positions, and each log2 q, A, A2 it reads from shared memory serves
-//   its 4 neurons, so an element costs 0.25 global and 0.75 shared loads.
+//   its 4 neurons, so an element costs 0.25 global loads and 0.5 (site post, no A2) or 0.75 shared loads.
 //   Each element's term is 2^e with e = log2 q[v] + d[v] log2 e (the coefficients are scaled by log2 e once): two or
 //   three FMAs, one ex2, one add. No running maximum is needed when |d log2 e| ≤ shiftFreeLimit for every pair of the
 //   block, where |d| ≤ |dα| max|A[p]| + |dγ| max|A2[p]| + |δ| max|B[n]|: with the limit 64, e ≤ 64 cannot overflow,

@@ -57,7 +57,8 @@ final class BenchSweepCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         boolean onDevice = !device.equals("cpu");
-        List<String> variants = onDevice ? kernels.stream().map(k -> SweepKernel.parse(k).name().toLowerCase(Locale.ROOT)).toList() : List.of("-");
+        // on the CPU there is one exact sweep; on a device, one row per sweep-kernel variant (null: the CPU's)
+        List<SweepKernel> variants = onDevice ? kernels.stream().map(SweepKernel::parse).toList() : java.util.Collections.singletonList(null);
         out.println("device: " + device + (onDevice ? " (on a device: site post only for the re-forward baseline)" : ""));
         out.println("exact, s: the whole sweep (host algebra, uploads, kernels, download); kernel, s: the sweep kernel alone (device synchronised around it)");
         out.printf(Locale.ROOT, "%-8s %-7s %6s %6s %6s %7s %12s %10s %10s %12s %9s %12s%n", "shape", "kernel", "d_model", "d_mlp", "vocab", "tokens",
@@ -78,11 +79,11 @@ final class BenchSweepCommand implements Callable<Integer> {
                 long t0 = System.nanoTime();
                 SweepResult slow = backend.sweep(clean, new SweepRequest(ablation, SweepMethod.REFORWARD, null, false));
                 double reforward = (System.nanoTime() - t0) / 1e9;
+                GpuBackend gpu = backend instanceof GpuBackend g ? g : null;
                 boolean first = true;
-                for (String variant : variants) {
-                    GpuBackend gpu = backend instanceof GpuBackend g ? g : null;
+                for (SweepKernel variant : variants) {
                     if (gpu != null) {
-                        gpu.useSweepKernel(SweepKernel.parse(variant));
+                        gpu.useSweepKernel(variant);
                     }
                     t0 = System.nanoTime();
                     SweepResult exact = backend.sweep(clean, exactRequest);
@@ -103,7 +104,8 @@ final class BenchSweepCommand implements Callable<Integer> {
                     for (int i = 0; i < exact.delta().length; i++) {
                         worst = Math.max(worst, Math.abs(exact.delta()[i] - slow.delta()[i]));
                     }
-                    out.printf(Locale.ROOT, "%-8s %-7s %6d %6d %6d %7d %12s %10.4f %10s %12.3f %8.0fx %12.2e%n", shape, variant, cfg.dModel(), cfg.dMlp(),
+                    out.printf(Locale.ROOT, "%-8s %-7s %6d %6d %6d %7d %12s %10.4f %10s %12.3f %8.0fx %12.2e%n", shape,
+                            variant == null ? "-" : variant.name().toLowerCase(Locale.ROOT), cfg.dModel(), cfg.dMlp(),
                             cfg.dVocab(), prompt.length, first ? String.format(Locale.ROOT, "%.3f", firstRun - best) : "-", best,
                             gpu != null ? String.format(Locale.ROOT, "%.4f", bestKernel) : "-", reforward, reforward / best, worst);
                     out.flush();

@@ -177,12 +177,8 @@ final class GpuSweep implements AutoCloseable {
     }
 
     private Split uploadSplit(double[] values) {
-        float[] hi = new float[values.length], lo = new float[values.length];
-        for (int i = 0; i < values.length; i++) {
-            hi[i] = (float) values[i];
-            lo[i] = (float) (values[i] - hi[i]);
-        }
-        return new Split(upload(hi), upload(lo));
+        float[][] parts = Kernels.splitHiLo(values);
+        return new Split(upload(parts[0]), upload(parts[1]));
     }
 
     /** {@code x · y} ([m, k] times [k, n], y given split or as float32 y) accumulated in double on the device. */

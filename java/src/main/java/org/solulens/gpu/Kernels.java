@@ -71,6 +71,16 @@ public final class Kernels {
                 args.i32(m).i32(n).i32(k).i32(lda).i32(ldb).i32(ldc));
     }
 
+    /** {@code values} as the two float32 parts {hi, lo} that {@link #matmulSplit} takes: hi + lo equals each value to ~1e-14. */
+    static float[][] splitHiLo(double[] values) {
+        float[] hi = new float[values.length], lo = new float[values.length];
+        for (int i = 0; i < values.length; i++) {
+            hi[i] = (float) values[i];
+            lo[i] = (float) (values[i] - hi[i]);
+        }
+        return new float[][] {hi, lo};
+    }
+
     /**
      * {@code C = A B} accumulated in double, each operand given as float32 parts (hi + lo; a null lo is zero), C
      * returned as hi and, when cLo is not null, lo parts. Row-major, packed. See cuda/matmul_split.cu.

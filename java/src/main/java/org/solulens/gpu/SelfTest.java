@@ -144,13 +144,12 @@ public final class SelfTest {
             a[i] = rng.nextGaussian();   // a double operand, uploaded as two float parts
         }
         double[] c = MatMul.multiply(a, m, k, tensor(b), 0, n, null, 0);
-        double[] aHi = new double[a.length], aLo = new double[a.length];
-        for (int i = 0; i < a.length; i++) {
-            aHi[i] = (float) a[i];
-            aLo[i] = (float) (a[i] - aHi[i]);
-        }
+        float[][] parts = Kernels.splitHiLo(a);
+        DeviceBuffer aHi = device.upload(parts[0]), aLo = device.upload(parts[1]);
+        buffers.add(aHi);
+        buffers.add(aLo);
         DeviceBuffer hi = poisoned(m * n), lo = poisoned(m * n);
-        double ms = timed(() -> Kernels.matmulSplit(device, hi, lo, upload(aHi), upload(aLo), upload(b), null, m, n, k));
+        double ms = timed(() -> Kernels.matmulSplit(device, hi, lo, aHi, aLo, upload(b), null, m, n, k));
         double[] h = download(hi, m * n), l = download(lo, m * n);
         for (int i = 0; i < h.length; i++) {
             h[i] += l[i];

@@ -115,12 +115,8 @@ class KernelTwinTest {
     }
 
     private static DeviceBuffer[] split(Device d, DeviceTesting.Buffers bufs, double[] x) {
-        double[] hi = new double[x.length], lo = new double[x.length];
-        for (int i = 0; i < x.length; i++) {
-            hi[i] = (float) x[i];
-            lo[i] = (float) (x[i] - hi[i]);
-        }
-        return new DeviceBuffer[] {bufs.add(DeviceTesting.upload(d, hi)), bufs.add(DeviceTesting.upload(d, lo))};
+        float[][] parts = Kernels.splitHiLo(x);
+        return new DeviceBuffer[] {bufs.add(d.upload(parts[0])), bufs.add(d.upload(parts[1]))};
     }
 
     @ParameterizedTest
