@@ -21,21 +21,22 @@ public final class DirectLogitAttribution {
         for (int n = 0; n < N; n++) {
             SweepConstants.centre(outRows, n * D, D);   // the final LayerNorm removes each component's mean
         }
-        double[] mlp = new double[Math.max(P, 0)], neuron = new double[Math.max(P, 0) * N];
-        java.util.stream.IntStream.range(0, Math.max(P, 0)).parallel().forEach(p -> {
+        int rows = Math.max(P, 0);
+        double[] mlp = new double[rows], u = new double[rows * D];   // u[p] = ln_final.w ⊙ W_U[:, t_p] / σ_p
+        for (int p = 0; p < rows; p++) {
             int t = clean.tokens()[p + 1];
-            double[] u = new double[D];   // ln_final.w ⊙ W_U[:, t] / σ_p
             for (int d = 0; d < D; d++) {
                 double gain = tlVariant || w.lnFinalW == null ? 1 : w.lnFinalW.get(d);
-                u[d] = gain * w.wU.get(d * V + t) / scale[p];
+                u[p * D + d] = gain * w.wU.get(d * V + t) / scale[p];
             }
             double[] x = java.util.Arrays.copyOfRange(mlpOut, p * D, (p + 1) * D);
             SweepConstants.centre(x, 0, D);
-            mlp[p] = SweepConstants.dot(x, 0, u, 0, D);
-            for (int n = 0; n < N; n++) {
-                neuron[p * N + n] = post[p * N + n] * SweepConstants.dot(outRows, n * D, u, 0, D);
-            }
-        });
+            mlp[p] = SweepConstants.dot(x, 0, u, p * D, D);
+        }
+        double[] neuron = MatMul.multiplyTransposed(u, rows, outRows, N, D);   // [P, N]: W̄_out[n] · u[p]
+        for (int i = 0; i < neuron.length; i++) {
+            neuron[i] *= post[i];
+        }
         return new DlaResult(Math.max(P, 0), N, mlp, neuron, tlVariant);
     }
 }

@@ -1,60 +1,61 @@
 package org.solulens.cpu;
 
-import java.nio.FloatBuffer;
-import java.util.stream.IntStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.solulens.model.Tensor;
 
 /**
- * {@code out[r, c] = sum_k x[r, k] * w[k, c] (+ bias[c])} with a float32 weight matrix, accumulated in double.
- * The product is cut into (row chunk, column block) tiles run on the common fork-join pool, so every core
- * works; inside a tile each weight-row segment is copied once into a small float array and reused by
- * every row of the chunk (the weights may be a memory-mapped file: read once per chunk, not once per row).
+ * Where the CPU's matrix products go: OpenBLAS when its native library loads here, else the pure-Java loops,
+ * said once in the log. {@code -Dsolulens.blas=java} forces the Java loops (for comparisons and benchmarks).
  */
 public final class MatMul {
-    /** Below this many multiply-adds a product runs on the calling thread (forking costs more than it saves). */
-    private static final long PARALLEL_THRESHOLD = 1L << 18;
-    private static final int COLUMN_BLOCK = 256;
-    private static final int ROW_CHUNK = 64;
+    private static final Logger log = LoggerFactory.getLogger(MatMul.class);
+    private static volatile MatrixProduct current;
 
     private MatMul() {}
 
-    /**
-     * @param w a [inner, cols] row-major matrix starting at flat index {@code wOffset} of {@code weight}
-     * @param bias {@code cols} values starting at {@code biasOffset}, or null
-     */
-    public static double[] multiply(double[] x, int rows, int inner, Tensor w, int wOffset, int cols,
-                                    Tensor bias, int biasOffset) {
-        double[] out = new double[rows * cols];
-        int colBlocks = (cols + COLUMN_BLOCK - 1) / COLUMN_BLOCK;
-        int rowChunks = (rows + ROW_CHUNK - 1) / ROW_CHUNK;
-        FloatBuffer weights = w.buffer();
-        IntStream tiles = IntStream.range(0, rowChunks * colBlocks);
-        if ((long) rows * inner * cols >= PARALLEL_THRESHOLD) {
-            tiles = tiles.parallel();
+    /** The implementation in use, chosen on first call. */
+    public static MatrixProduct current() {
+        MatrixProduct m = current;
+        if (m == null) {
+            synchronized (MatMul.class) {
+                if (current == null) {
+                    current = choose();
+                }
+                m = current;
+            }
         }
-        tiles.forEach(tile -> {
-            int r0 = (tile / colBlocks) * ROW_CHUNK, r1 = Math.min(rows, r0 + ROW_CHUNK);
-            int c0 = (tile % colBlocks) * COLUMN_BLOCK, c1 = Math.min(cols, c0 + COLUMN_BLOCK);
-            int width = c1 - c0;
-            float[] segment = new float[width];
-            for (int k = 0; k < inner; k++) {
-                weights.get(wOffset + k * cols + c0, segment, 0, width);
-                for (int r = r0; r < r1; r++) {
-                    double xv = x[r * inner + k];
-                    int o = r * cols + c0;
-                    for (int c = 0; c < width; c++) {
-                        out[o + c] += xv * segment[c];
-                    }
-                }
-            }
-            if (bias != null) {
-                for (int r = r0; r < r1; r++) {
-                    for (int c = c0; c < c1; c++) {
-                        out[r * cols + c] += bias.get(biasOffset + c);
-                    }
-                }
-            }
-        });
-        return out;
+        return m;
+    }
+
+    private static MatrixProduct choose() {
+        if ("java".equalsIgnoreCase(System.getProperty("solulens.blas", ""))) {
+            log.info("matrix products: pure Java (-Dsolulens.blas=java)");
+            return new JavaMatrixProduct();
+        }
+        try {
+            MatrixProduct blas = OpenBlasMatrixProduct.load();
+            log.debug("matrix products: {}", blas.name());
+            return blas;
+        } catch (LinkageError | RuntimeException e) {
+            log.info("matrix products: pure Java, ~20x slower than a BLAS (OpenBLAS cannot load on {} {}: {})",
+                    System.getProperty("os.name"), System.getProperty("os.arch"), e.toString());
+            return new JavaMatrixProduct();
+        }
+    }
+
+    /** See {@link MatrixProduct#multiply(double[], int, int, Tensor, int, int, Tensor, int)}. */
+    public static double[] multiply(double[] x, int rows, int inner, Tensor w, int wOffset, int cols, Tensor bias, int biasOffset) {
+        return current().multiply(x, rows, inner, w, wOffset, cols, bias, biasOffset);
+    }
+
+    /** See {@link MatrixProduct#multiply(double[], int, int, double[], int)}. */
+    public static double[] multiply(double[] x, int rows, int inner, double[] w, int cols) {
+        return current().multiply(x, rows, inner, w, cols);
+    }
+
+    /** See {@link MatrixProduct#multiplyTransposed(double[], int, double[], int, int)}. */
+    public static double[] multiplyTransposed(double[] a, int rows, double[] b, int cols, int inner) {
+        return current().multiplyTransposed(a, rows, b, cols, inner);
     }
 }

@@ -47,7 +47,7 @@ public final class ReforwardSweep {
                 }
                 double[] mlpOut;
                 if (paper) {
-                    mlpOut = multiplyDouble(act, rows, N, paperRows, D);
+                    mlpOut = MatMul.multiply(act, rows, N, paperRows, D);
                     addRowVector(mlpOut, rows, paperBias);
                 } else {
                     double[] post = mid ? mlpLayerNorm(k, act, rows) : act;
@@ -107,19 +107,6 @@ public final class ReforwardSweep {
 
     private static double[] logits(SweepConstants k, double[] x, int rows) {
         return MatMul.multiply(x, rows, k.cfg.dModel(), k.w.wU, 0, k.cfg.dVocab(), k.w.bU, 0);
-    }
-
-    private static double[] multiplyDouble(double[] x, int rows, int inner, double[] w, int cols) {
-        double[] out = new double[rows * cols];
-        java.util.stream.IntStream.range(0, rows).parallel().forEach(r -> {
-            for (int j = 0; j < inner; j++) {
-                double xv = x[r * inner + j];
-                for (int c = 0; c < cols; c++) {
-                    out[r * cols + c] += xv * w[j * cols + c];
-                }
-            }
-        });
-        return out;
     }
 
     private static void addRowVector(double[] m, int rows, double[] v) {

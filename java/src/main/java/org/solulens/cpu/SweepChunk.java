@@ -1,7 +1,6 @@
 package org.solulens.cpu;
 
 import java.util.Arrays;
-import java.util.stream.IntStream;
 import org.solulens.backend.Ablation;
 import org.solulens.backend.ForwardResult;
 import org.solulens.backend.Hooks;
@@ -44,13 +43,7 @@ public final class SweepChunk {
         return new Products() {
             @Override
             public double[] crossDots(double[] x, int rows, SweepConstants.Directions dirs) {
-                double[] out = new double[rows * N];
-                IntStream.range(0, rows).parallel().forEach(q -> {
-                    for (int j = 0; j < N; j++) {
-                        out[q * N + j] = SweepConstants.dot(x, q * D, dirs.centred, j * D, D);
-                    }
-                });
-                return out;
+                return MatMul.multiplyTransposed(x, rows, dirs.centred, N, D);
             }
 
             @Override

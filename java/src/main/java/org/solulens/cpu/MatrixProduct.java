@@ -1,0 +1,29 @@
+package org.solulens.cpu;
+
+import org.solulens.model.Tensor;
+
+/**
+ * The CPU's matrix products, every one accumulated in double (the CPU backend is the float64 reference the
+ * other backends are checked against). {@link MatMul} picks the implementation: OpenBLAS where its native
+ * library loads, else the pure-Java loops, which also serve as the tests' oracle.
+ */
+public interface MatrixProduct {
+    /**
+     * {@code out[r, c] = sum_k x[r, k] * w[k, c] (+ bias[c])}.
+     *
+     * @param x [rows, inner], row-major
+     * @param w a [inner, cols] row-major float32 matrix starting at flat index {@code wOffset} of the tensor
+     * @param bias {@code cols} values starting at {@code biasOffset}, or null
+     * @return [rows, cols], row-major
+     */
+    double[] multiply(double[] x, int rows, int inner, Tensor w, int wOffset, int cols, Tensor bias, int biasOffset);
+
+    /** {@code out[r, c] = sum_k x[r, k] * w[k, c]} with x [rows, inner] and w [inner, cols], both double. */
+    double[] multiply(double[] x, int rows, int inner, double[] w, int cols);
+
+    /** {@code out[r, c] = a[r] · b[c]}: the rows of a [rows, inner] against the rows of b [cols, inner]. */
+    double[] multiplyTransposed(double[] a, int rows, double[] b, int cols, int inner);
+
+    /** What computes the products, for logs and benchmark labels. */
+    String name();
+}

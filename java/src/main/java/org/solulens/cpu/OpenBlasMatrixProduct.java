@@ -1,0 +1,138 @@
+package org.solulens.cpu;
+
+import static org.bytedeco.openblas.global.openblas_nolapack.CblasNoTrans;
+import static org.bytedeco.openblas.global.openblas_nolapack.CblasRowMajor;
+import static org.bytedeco.openblas.global.openblas_nolapack.CblasTrans;
+import static org.bytedeco.openblas.global.openblas_nolapack.cblas_dgemm;
+
+import java.lang.ref.Reference;
+import java.nio.FloatBuffer;
+import java.util.Map;
+import java.util.WeakHashMap;
+import java.util.concurrent.ForkJoinPool;
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.openblas.global.openblas_nolapack;
+import org.solulens.model.Tensor;
+
+/**
+ * The matrix products as OpenBLAS {@code cblas_dgemm} calls (the JavaCPP preset, which bundles the native
+ * library for linux-x86_64). Float32 weight tensors are widened to double once, off the heap, and kept while
+ * the tensor lives: {@code dgemm} needs both operands in double, and widening W_U (d_model x d_vocab) on every
+ * call would cost as much as a small product. The double copy is freed when its tensor is garbage-collected.
+ */
+public final class OpenBlasMatrixProduct implements MatrixProduct {
+    /** Below this many multiply-adds the JNI call and copies cost more than the Java loop. */
+    private static final long BLAS_THRESHOLD = 1L << 15;
+    /** Rows of x per dgemm call are bounded so that the off-heap copies of x and out stay under 64 MB. */
+    private static final long CHUNK_DOUBLES = 1L << 23;
+
+    private final Map<Tensor, DoublePointer> widened = new WeakHashMap<>();
+    private final JavaMatrixProduct small = new JavaMatrixProduct();
+    private final int threads;
+
+    private OpenBlasMatrixProduct(int threads) {
+        this.threads = threads;
+    }
+
+    /**
+     * Loads the native library and sets its thread count to the CPU backend's (the common fork-join pool's
+     * parallelism plus the calling thread), unless {@code OPENBLAS_NUM_THREADS} says otherwise.
+     *
+     * @throws LinkageError or a runtime exception when the native library cannot load here
+     */
+    static OpenBlasMatrixProduct load() {
+        Loader.load(openblas_nolapack.class);
+        int threads;
+        String fromEnv = System.getenv("OPENBLAS_NUM_THREADS");
+        if (fromEnv != null && !fromEnv.isBlank()) {
+            threads = -1;   // OpenBLAS read it when it loaded
+        } else {
+            threads = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), ForkJoinPool.getCommonPoolParallelism() + 1));
+            Pointer setThreads = Loader.addressof("openblas_set_num_threads");
+            if (setThreads != null && !setThreads.isNull()) {
+                org.lwjgl.system.JNI.invokeV(threads, setThreads.address());
+            }
+        }
+        return new OpenBlasMatrixProduct(threads);
+    }
+
+    @Override
+    public String name() {
+        return "OpenBLAS dgemm (" + (threads < 0 ? "OPENBLAS_NUM_THREADS=" + System.getenv("OPENBLAS_NUM_THREADS") : threads + " threads") + ")";
+    }
+
+    @Override
+    public double[] multiply(double[] x, int rows, int inner, Tensor w, int wOffset, int cols, Tensor bias, int biasOffset) {
+        if ((long) rows * inner * cols < BLAS_THRESHOLD) {
+            return small.multiply(x, rows, inner, w, wOffset, cols, bias, biasOffset);
+        }
+        double[] out = new double[Math.multiplyExact(rows, cols)];
+        DoublePointer owner = widened(w);
+        DoublePointer weights = new DoublePointer(owner).position(wOffset);   // a view: its position is this call's own
+        int chunk = (int) Math.max(1, Math.min(rows, CHUNK_DOUBLES / Math.max(inner, cols)));
+        try (DoublePointer xs = new DoublePointer((long) chunk * inner);
+             DoublePointer outs = new DoublePointer((long) chunk * cols)) {
+            for (int r0 = 0; r0 < rows; r0 += chunk) {
+                int n = Math.min(chunk, rows - r0);
+                xs.position(0).put(x, r0 * inner, n * inner);
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, cols, inner, 1.0, xs, inner, weights, cols, 0.0, outs, cols);
+                outs.position(0).get(out, r0 * cols, n * cols);
+            }
+        } finally {
+            Reference.reachabilityFence(owner);   // the widened copy is freed only with its tensor
+        }
+        if (bias != null) {
+            for (int r = 0; r < rows; r++) {
+                for (int c = 0; c < cols; c++) {
+                    out[r * cols + c] += bias.get(biasOffset + c);
+                }
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public double[] multiply(double[] x, int rows, int inner, double[] w, int cols) {
+        if ((long) rows * inner * cols < BLAS_THRESHOLD) {
+            return small.multiply(x, rows, inner, w, cols);
+        }
+        double[] out = new double[Math.multiplyExact(rows, cols)];
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, cols, inner, 1.0, x, inner, w, cols, 0.0, out, cols);
+        return out;
+    }
+
+    @Override
+    public double[] multiplyTransposed(double[] a, int rows, double[] b, int cols, int inner) {
+        if ((long) rows * inner * cols < BLAS_THRESHOLD) {
+            return small.multiplyTransposed(a, rows, b, cols, inner);
+        }
+        double[] out = new double[Math.multiplyExact(rows, cols)];
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, cols, inner, 1.0, a, inner, b, inner, 0.0, out, cols);
+        return out;
+    }
+
+    /** The tensor's values in double, off the heap; made on first use. */
+    private synchronized DoublePointer widened(Tensor w) {
+        DoublePointer d = widened.get(w);
+        if (d == null) {
+            FloatBuffer values = w.buffer();
+            int n = values.remaining();
+            d = new DoublePointer(n);
+            double[] block = new double[Math.min(n, 1 << 16)];
+            float[] floats = new float[block.length];
+            for (int i = 0; i < n; i += block.length) {
+                int len = Math.min(block.length, n - i);
+                values.get(floats, 0, len);
+                for (int j = 0; j < len; j++) {
+                    block[j] = floats[j];
+                }
+                d.position(i).put(block, 0, len);
+            }
+            d.position(0);
+            widened.put(w, d);
+        }
+        return d;
+    }
+}
