@@ -38,6 +38,10 @@ final class RunCommand implements Callable<Integer> {
             description = "Hooks to write with --cache-out (comma-separated). Default: all.")
     List<String> hooks;
 
+    @Option(names = "--repeat", paramLabel = "N", defaultValue = "0",
+            description = "Time the forward pass: run each prompt N more times after the first (which warms up the JIT) and print the best and median time of one pass. The table is printed once.")
+    int repeat;
+
     @Spec
     CommandSpec spec;
 
@@ -49,11 +53,17 @@ final class RunCommand implements Callable<Integer> {
             List<String> wanted = cacheOut == null ? List.of(Hooks.LOGITS, Hooks.LOSS)
                     : hooks == null ? Hooks.available(model.config()) : withLogits(hooks);
             Hooks.select(model.config(), wanted);
+            if (repeat < 0) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--repeat must be 0 or more, got " + repeat);
+            }
             out.println("model: " + model.description() + "   backend: " + backend.name());
             for (int i = 0; i < prompts.size(); i++) {
                 Prompt prompt = prompts.get(i);
                 ForwardResult result = backend.run(prompt.tokens(), wanted);
                 printTable(out, model, i, prompt, result);
+                if (repeat > 0) {
+                    printTiming(out, backend, prompt, wanted);
+                }
                 if (cacheOut != null) {
                     Path dir = prompts.size() == 1 ? cacheOut : cacheOut.resolve(Integer.toString(i));
                     CacheWriter.write(dir, model, backend.name(), onlyRequested(result), prompt.text());
@@ -62,6 +72,18 @@ final class RunCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    private void printTiming(PrintWriter out, Backend backend, Prompt prompt, List<String> wanted) {
+        double[] seconds = new double[repeat];
+        for (int r = 0; r < repeat; r++) {
+            long t0 = System.nanoTime();
+            backend.run(prompt.tokens(), wanted);
+            seconds[r] = (System.nanoTime() - t0) / 1e9;
+        }
+        java.util.Arrays.sort(seconds);
+        out.printf(java.util.Locale.ROOT, "forward pass: best %.4f s, median %.4f s over %d runs (%d tokens, backend %s)%n",
+                seconds[0], seconds[repeat / 2], repeat, prompt.tokens().length, backend.name());
     }
 
     /** The table needs logits; keep them out of the written cache unless they were asked for. */

@@ -41,6 +41,15 @@ public final class JavaMatrixProduct implements MatrixProduct {
     }
 
     @Override
+    public void multiply(double[] x, int rows, int inner, Tensor w, int cols, RowBlockSink sink) {
+        for (int r0 = 0; r0 < rows; r0 += ROW_CHUNK) {
+            int n = Math.min(ROW_CHUNK, rows - r0);
+            double[] part = multiply(java.util.Arrays.copyOfRange(x, r0 * inner, (r0 + n) * inner), n, inner, w, 0, cols, null, 0);
+            sink.accept(r0, n, java.nio.DoubleBuffer.wrap(part));
+        }
+    }
+
+    @Override
     public double[] multiply(double[] x, int rows, int inner, double[] w, int cols) {
         return tiled(rows, inner, cols, (k, c0, segment, width, scratch) -> System.arraycopy(w, k * cols + c0, segment, 0, width), x);
     }

@@ -49,6 +49,11 @@ public final class MatMul {
         return current().multiply(x, rows, inner, w, wOffset, cols, bias, biasOffset);
     }
 
+    /** See {@link MatrixProduct#multiply(double[], int, int, Tensor, int, MatrixProduct.RowBlockSink)}. */
+    public static void multiply(double[] x, int rows, int inner, Tensor w, int cols, MatrixProduct.RowBlockSink sink) {
+        current().multiply(x, rows, inner, w, cols, sink);
+    }
+
     /** See {@link MatrixProduct#multiply(double[], int, int, double[], int)}. */
     public static double[] multiply(double[] x, int rows, int inner, double[] w, int cols) {
         return current().multiply(x, rows, inner, w, cols);

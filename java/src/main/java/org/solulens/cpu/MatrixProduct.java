@@ -18,6 +18,20 @@ public interface MatrixProduct {
      */
     double[] multiply(double[] x, int rows, int inner, Tensor w, int wOffset, int cols, Tensor bias, int biasOffset);
 
+    /**
+     * As {@link #multiply(double[], int, int, Tensor, int, int, Tensor, int)} without offset or bias, but the result
+     * is handed to {@code sink} a block of rows at a time instead of returned whole: for products too large to hold
+     * in double (the sweep's B, d_mlp x d_vocab, is kept in float32).
+     */
+    void multiply(double[] x, int rows, int inner, Tensor w, int cols, RowBlockSink sink);
+
+    /** Receives consecutive blocks of a product's rows. */
+    @FunctionalInterface
+    interface RowBlockSink {
+        /** Rows {@code first .. first + count} of the product, row-major, at {@code values}' positions 0 .. count·cols. */
+        void accept(int first, int count, java.nio.DoubleBuffer values);
+    }
+
     /** {@code out[r, c] = sum_k x[r, k] * w[k, c]} with x [rows, inner] and w [inner, cols], both double. */
     double[] multiply(double[] x, int rows, int inner, double[] w, int cols);
 

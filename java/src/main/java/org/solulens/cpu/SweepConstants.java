@@ -11,9 +11,6 @@ import org.solulens.model.SoluWeights;
  * the paper ablation; g = mlp.ln.w). Each B is d_mlp x d_vocab floats, made on first use.
  */
 public final class SweepConstants {
-    /** Rows of B computed per matrix product, so the double intermediate stays small. */
-    private static final int B_ROW_CHUNK = 64;
-
     final ModelConfig cfg;
     final SoluWeights w;
     /** ln_final.w (ones for LNPre). */
@@ -108,25 +105,22 @@ public final class SweepConstants {
         return new Directions(raw, centred, norm2);
     }
 
-    /** {@code B[n, v] = (ū_n ⊙ g_f) · W_U[:, v]} in float32 (N x V), made once per direction kind. */
+    /** {@code B[n, v] = (ū_n ⊙ g_f) · W_U[:, v]} in float32 (N x V), accumulated in double; made once per direction kind. */
     synchronized float[] bMatrix(Directions dirs) {
         if (dirs.b == null) {
             int n = cfg.dMlp(), v = cfg.dVocab();
             float[] b = new float[Math.multiplyExact(n, v)];
             double[] bAbsMax = new double[n];
-            for (int j0 = 0; j0 < n; j0 += B_ROW_CHUNK) {
-                int rows = Math.min(B_ROW_CHUNK, n - j0);
-                double[] part = unembed(dirs.centred, j0, rows);
-                for (int r = 0; r < rows; r++) {
-                    double m = 0;
+            MatMul.multiply(scaledByFinalGain(dirs.centred, 0, n), n, cfg.dModel(), w.wU, v, (first, count, values) ->
+                java.util.stream.IntStream.range(0, count).parallel().forEach(r -> {
+                    float m = 0;
                     for (int c = 0; c < v; c++) {
-                        float x = (float) part[r * v + c];
-                        b[(j0 + r) * v + c] = x;
+                        float x = (float) values.get(r * v + c);
+                        b[(first + r) * v + c] = x;
                         m = Math.max(m, Math.abs(x));
                     }
-                    bAbsMax[j0 + r] = m;
-                }
-            }
+                    bAbsMax[first + r] = m;
+                }));
             dirs.bAbsMax = bAbsMax;
             dirs.b = b;
         }
@@ -140,6 +134,10 @@ public final class SweepConstants {
 
     /** {@code (rows[i] ⊙ g_f) · W_U} for {@code count} rows of width d_model starting at row {@code first}. */
     double[] unembed(double[] rows, int first, int count) {
+        return MatMul.multiply(scaledByFinalGain(rows, first, count), count, cfg.dModel(), w.wU, 0, cfg.dVocab(), null, 0);
+    }
+
+    private double[] scaledByFinalGain(double[] rows, int first, int count) {
         int d = cfg.dModel();
         double[] scaled = new double[count * d];
         for (int r = 0; r < count; r++) {
@@ -147,7 +145,7 @@ public final class SweepConstants {
                 scaled[r * d + i] = rows[(first + r) * d + i] * gFinal[i];
             }
         }
-        return MatMul.multiply(scaled, count, d, w.wU, 0, cfg.dVocab(), null, 0);
+        return scaled;
     }
 
     /** Subtracts the mean of {@code x[o .. o+n)} in place and returns the sum of squares left. */

@@ -45,6 +45,27 @@ class MatrixProductTest {
         assertClose(JAVA.multiply(x, rows, inner, w, 0, cols, null, 0), BLAS.multiply(x, rows, inner, w, 0, cols, null, 0), absSum(x, rows, inner) * 4);
     }
 
+    @Test
+    void rowBlocksHandedToASinkAreTheWholeProduct() {
+        // 40 rows of 300,000 columns: 1.2e7 doubles, so OpenBLAS hands them over in two blocks of 27 and 13
+        Random rng = new Random(5);
+        int rows = 40, inner = 8, cols = 300_000;
+        double[] x = gaussian(rng, rows * inner);
+        Tensor w = Tensor.of("w", new int[] {inner * cols}, floats(rng, inner * cols));
+        double[] expected = JAVA.multiply(x, rows, inner, w, 0, cols, null, 0);
+        for (MatrixProduct product : new MatrixProduct[] {JAVA, BLAS}) {
+            double[] streamed = new double[rows * cols];
+            int[] rowsSeen = new int[1];
+            product.multiply(x, rows, inner, w, cols, (first, count, values) -> {
+                assertEquals(rowsSeen[0], first, product.name() + ": blocks arrive in order");
+                values.get(0, streamed, first * cols, count * cols);
+                rowsSeen[0] += count;
+            });
+            assertEquals(rows, rowsSeen[0]);
+            assertClose(expected, streamed, absSum(x, rows, inner) * 4);
+        }
+    }
+
     @ParameterizedTest(name = "{0} x {1} x {2}")
     @CsvSource({"3,5,7", "64,512,300", "17,129,1000"})
     void doubleProductsMatchTheJavaLoops(int rows, int inner, int cols) {

@@ -1,0 +1,306 @@
+#!/usr/bin/env python3
+"""SoluLens against PyTorch, side by side, on the same weights and tokens.
+
+For each prompt length it times
+  - one forward pass: PyTorch (float32) and SoluLens (`solulens run --repeat`: in-process best time, and the
+    whole process with JVM start and model load);
+  - every neuron ablated at every position: the loop TransformerLens users write (one forward per neuron with
+    `hook_post[:, :, n] = 0`), plain and batched by neurons, both extrapolated from a sample of neurons; and
+    SoluLens's exact sweep (`solulens sweep`, the whole process);
+and checks that the numbers agree (logits' loss and Δloss on the sampled neurons), then prints one table.
+
+The PyTorch model is TransformerLens's `HookedTransformer` when that package is importable; otherwise a plain
+PyTorch one-layer SoLU model with the same computation and hook semantics, checked first against the outputs
+TransformerLens computed (java/src/test/resources/tl-reference). Both run in float32, as users run them.
+
+Usage (Debian: apt-get install python3-torch libopenblas0-pthread; use the python that has torch):
+  /usr/bin/python3 benchmarks/compare_pytorch.py                 # random solu-1l-shaped model, 64/256/1024 tokens
+  /usr/bin/python3 benchmarks/compare_pytorch.py --model DIR --lengths 64 --sample 16
+The SoluLens jar must be built first (mvn -B -q package -DskipTests).
+"""
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+try:
+    import torch
+except ImportError:
+    sys.exit("compare_pytorch.py: PyTorch is not importable from " + sys.executable
+             + " (Debian: apt-get install python3-torch libopenblas0-pthread, then run it with /usr/bin/python3)")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SOLULENS = os.path.join(ROOT, "solulens")
+TL_REFERENCE = os.path.join(ROOT, "java", "src", "test", "resources", "tl-reference", "solu1l-random-small")
+SOLU_1L = dict(d_model=512, d_mlp=2048, n_heads=8, d_head=64, n_ctx=1024, d_vocab=48262)
+# TransformerLens computes in float32: its Δloss and SoluLens's float64 agree to a few 1e-6 (the goal: 1e-5).
+AGREEMENT = 1e-5
+
+DTYPES = {"F32": np.float32, "F16": np.float16, "BF16": None, "F64": np.float64, "BOOL": np.bool_}
+
+
+# ---------------------------------------------------------------- model folders (safetensors + config.json)
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        n = int.from_bytes(f.read(8), "little")
+        header = json.loads(f.read(n))
+        data = f.read()
+    out = {}
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        begin, end = entry["data_offsets"]
+        dtype = DTYPES.get(entry["dtype"])
+        if dtype is None:   # bfloat16: the upper half of a float32
+            raw = np.frombuffer(data[begin:end], dtype=np.uint16).astype(np.uint32) << 16
+            arr = raw.view(np.float32)
+        else:
+            arr = np.frombuffer(data[begin:end], dtype=dtype)
+        out[name] = arr.reshape(entry["shape"])
+    return out
+
+
+def write_safetensors(path, tensors):
+    header, offset, blobs = {}, 0, []
+    for name, arr in tensors.items():
+        arr = np.ascontiguousarray(arr, dtype=np.float32)
+        header[name] = {"dtype": "F32", "shape": list(arr.shape), "data_offsets": [offset, offset + arr.nbytes]}
+        offset += arr.nbytes
+        blobs.append(arr.tobytes())
+    raw = json.dumps(header).encode()
+    raw += b" " * (-len(raw) % 8)
+    with open(path, "wb") as f:
+        f.write(len(raw).to_bytes(8, "little"))
+        f.write(raw)
+        for b in blobs:
+            f.write(b)
+
+
+def make_random_model(folder, seed=3):
+    """A solu-1l-shaped model with random weights, scaled as SoluLens's RandomWeights (logits of order 1)."""
+    s = SOLU_1L
+    d, n, h, dh, v = s["d_model"], s["d_mlp"], s["n_heads"], s["d_head"], s["d_vocab"]
+    rng = np.random.default_rng(seed)
+    g = lambda std, mean, *shape: (mean + std * rng.standard_normal(shape, dtype=np.float32)).astype(np.float32)
+    t = {"embed.W_E": g(1.0, 0, v, d), "pos_embed.W_pos": g(0.5, 0, s["n_ctx"], d)}
+    for ln in ("blocks.0.ln1", "blocks.0.ln2", "ln_final"):
+        t[ln + ".w"], t[ln + ".b"] = g(0.1, 1.0, d), g(0.05, 0, d)
+    for m in "QKV":
+        t["blocks.0.attn.W_" + m], t["blocks.0.attn.b_" + m] = g(d ** -0.5, 0, h, d, dh), g(0.05, 0, h, dh)
+    t["blocks.0.attn.W_O"], t["blocks.0.attn.b_O"] = g((h * dh) ** -0.5, 0, h, dh, d), g(0.05, 0, d)
+    t["blocks.0.mlp.W_in"], t["blocks.0.mlp.b_in"] = g(2 * d ** -0.5, 0, d, n), g(0.1, 0, n)
+    t["blocks.0.mlp.ln.w"], t["blocks.0.mlp.ln.b"] = g(0.1, 1.0, n), g(0.05, 0, n)
+    t["blocks.0.mlp.W_out"], t["blocks.0.mlp.b_out"] = g(n ** -0.5, 0, n, d), g(0.05, 0, d)
+    t["unembed.W_U"], t["unembed.b_U"] = g(d ** -0.5, 0, d, v), g(0.1, 0, v)
+    os.makedirs(folder, exist_ok=True)
+    write_safetensors(os.path.join(folder, "model.safetensors"), t)
+    cfg = dict(s, n_layers=1, act_fn="solu_ln", normalization_type="LN", eps=1e-5,
+               positional_embedding_type="standard", model_name="random solu-1l shape (compare_pytorch.py)")
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=1)
+
+
+# ---------------------------------------------------------------- the PyTorch model
+
+class PlainSolu1L:
+    """TransformerLens's one-layer SoLU model in plain PyTorch: same equations, same hook points (mid, post)."""
+
+    def __init__(self, folder):
+        with open(os.path.join(folder, "config.json")) as f:
+            self.cfg = json.load(f)
+        if self.cfg.get("act_fn") != "solu_ln" or self.cfg.get("n_layers", 1) != 1:
+            raise SystemExit("compare_pytorch.py: the plain model covers one-layer solu_ln models only")
+        self.eps = float(self.cfg.get("eps", 1e-5))
+        dh = self.cfg["d_head"]
+        scale = self.cfg.get("attn_scale", -1)
+        self.attn_scale = dh ** 0.5 if scale is None or scale < 0 else scale
+        self.w = {k: torch.from_numpy(np.array(v, dtype=np.float32))
+                  for k, v in read_safetensors(os.path.join(folder, "model.safetensors")).items()
+                  if not k.endswith((".mask", ".IGNORE"))}
+        if "unembed.b_U" not in self.w:
+            self.w["unembed.b_U"] = torch.zeros(self.cfg["d_vocab"])
+
+    def layer_norm(self, x, prefix):
+        x = x - x.mean(-1, keepdim=True)
+        scale = (x.pow(2).mean(-1, keepdim=True) + self.eps).sqrt()
+        return x / scale * self.w[prefix + ".w"] + self.w[prefix + ".b"]
+
+    @torch.no_grad()
+    def forward(self, tokens, hook_post=None, hook_mid=None):
+        """tokens [batch, P] -> per-position loss [batch, P-1] (and logits); hooks edit activations in place."""
+        w, P = self.w, tokens.shape[1]
+        resid = w["embed.W_E"][tokens] + w["pos_embed.W_pos"][:P]
+        x = self.layer_norm(resid, "blocks.0.ln1")
+        q = torch.einsum("bpd,hde->bphe", x, w["blocks.0.attn.W_Q"]) + w["blocks.0.attn.b_Q"]
+        k = torch.einsum("bpd,hde->bphe", x, w["blocks.0.attn.W_K"]) + w["blocks.0.attn.b_K"]
+        v = torch.einsum("bpd,hde->bphe", x, w["blocks.0.attn.W_V"]) + w["blocks.0.attn.b_V"]
+        scores = torch.einsum("bqhe,bkhe->bhqk", q, k) / self.attn_scale
+        mask = torch.triu(torch.ones(P, P, dtype=torch.bool), 1)
+        pattern = scores.masked_fill(mask, float("-inf")).softmax(-1)
+        z = torch.einsum("bhqk,bkhe->bqhe", pattern, v)
+        resid = resid + torch.einsum("bqhe,hed->bqd", z, w["blocks.0.attn.W_O"]) + w["blocks.0.attn.b_O"]
+        pre = self.layer_norm(resid, "blocks.0.ln2") @ w["blocks.0.mlp.W_in"] + w["blocks.0.mlp.b_in"]
+        mid = pre * pre.softmax(-1)
+        if hook_mid is not None:
+            hook_mid(mid)
+        post = self.layer_norm(mid, "blocks.0.mlp.ln")
+        if hook_post is not None:
+            hook_post(post)
+        resid = resid + post @ w["blocks.0.mlp.W_out"] + w["blocks.0.mlp.b_out"]
+        logits = self.layer_norm(resid, "ln_final") @ w["unembed.W_U"] + w["unembed.b_U"]
+        logp = logits.log_softmax(-1)
+        loss = -logp[:, :-1].gather(-1, tokens[:, 1:, None])[..., 0]
+        return loss, logits
+
+
+def check_against_transformerlens(model_cls):
+    """The plain model must reproduce TransformerLens's own outputs before any time is compared."""
+    model = model_cls(TL_REFERENCE)
+    worst = 0.0
+    for k in sorted(os.listdir(os.path.join(TL_REFERENCE, "ref"))):
+        ref = os.path.join(TL_REFERENCE, "ref", k)
+        with open(os.path.join(ref, "tokens.json")) as f:
+            tokens = torch.tensor([json.load(f)])
+        loss, logits = model.forward(tokens)
+        worst = max(worst, float(np.abs(loss[0].numpy() - np.load(os.path.join(ref, "loss.npy"))).max()))
+        worst = max(worst, float(np.abs(logits[0].numpy() - np.load(os.path.join(ref, "logits.npy"))).max()) / 10)
+        for name, hook in (("sweep_post_zero.npy", "post"), ("sweep_mid_zero.npy", "mid")):
+            expected = np.load(os.path.join(ref, name))
+            for n in (0, 7, expected.shape[1] - 1):
+                def zero(act, n=n):
+                    act[:, :, n] = 0
+                ablated, _ = model.forward(tokens, **{"hook_" + hook: zero})
+                worst = max(worst, float(np.abs((ablated - loss)[0].numpy() - expected[:, n]).max()))
+    if worst > AGREEMENT:
+        raise SystemExit(f"compare_pytorch.py: the plain PyTorch model differs from TransformerLens by {worst:.2e}")
+    return worst
+
+
+# ---------------------------------------------------------------- timing
+
+def blas_in_use():
+    torch.ones(64, 64) @ torch.ones(64, 64)
+    with open("/proc/self/maps") as f:
+        libs = sorted({line.split()[-1] for line in f if "blas" in line.lower() or "mkl" in line.lower()})
+    return ", ".join(os.path.basename(x) for x in libs) or "none found in /proc/self/maps"
+
+
+def best_of(fn, repeats):
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def torch_sweep_sample(model, tokens, neurons, batch):
+    """Δloss [P-1, len(neurons)] from one forward per neuron (batch 1) or per `batch` neurons; and the seconds."""
+    clean, _ = model.forward(tokens)
+    out = np.zeros((tokens.shape[1] - 1, len(neurons)))
+    t0 = time.perf_counter()
+    for i in range(0, len(neurons), batch):
+        chunk = neurons[i:i + batch]
+
+        def zero(post, chunk=chunk):
+            for j, n in enumerate(chunk):
+                post[j, :, n] = 0
+        loss, _ = model.forward(tokens.expand(len(chunk), -1), hook_post=zero)
+        out[:, i:i + len(chunk)] = (loss - clean).T.numpy()
+    return out, time.perf_counter() - t0
+
+
+def run_solulens(args, cmd):
+    t0 = time.perf_counter()
+    p = subprocess.run([SOLULENS] + cmd, capture_output=True, text=True)
+    elapsed = time.perf_counter() - t0
+    if p.returncode != 0:
+        raise SystemExit("solulens " + " ".join(cmd[:1]) + " failed:\n" + p.stdout[-2000:] + p.stderr[-2000:])
+    return p.stdout + p.stderr, elapsed
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--model", help="a SoluLens model folder (config.json + model.safetensors); default: a random "
+                                    "solu-1l-shaped model made in a temporary folder")
+    ap.add_argument("--lengths", default="64,256,1024", help="prompt lengths in tokens (default 64,256,1024)")
+    ap.add_argument("--sample", type=int, default=8, help="neurons timed in PyTorch's loops, then extrapolated")
+    ap.add_argument("--batch-rows", type=int, default=4096, help="positions per batched PyTorch forward")
+    ap.add_argument("--repeats", type=int, default=3, help="forward passes timed (best is reported)")
+    ap.add_argument("--threads", type=int, default=os.cpu_count(), help="threads for PyTorch (default: all cores)")
+    args = ap.parse_args()
+    if not os.path.exists(os.path.join(ROOT, "java", "target", "solulens.jar")):
+        raise SystemExit("compare_pytorch.py: build SoluLens first: mvn -B -q package -DskipTests")
+    torch.set_num_threads(args.threads)
+    blas = blas_in_use()
+    if "libblas.so" in blas and "openblas" not in blas.lower():
+        raise SystemExit(f"compare_pytorch.py: PyTorch runs the reference BLAS ({blas}); install OpenBLAS "
+                         "(Debian: libopenblas0-pthread) so that the comparison is fair")
+    tl_diff = check_against_transformerlens(PlainSolu1L)
+    work = tempfile.mkdtemp(prefix="solulens-compare-")
+    try:
+        folder = args.model
+        if folder is None:
+            folder = os.path.join(work, "model")
+            make_random_model(folder)
+        model = PlainSolu1L(folder)
+        N, V = model.cfg["d_mlp"], model.cfg["d_vocab"]
+        rng = np.random.default_rng(7)
+        neurons = sorted(rng.choice(N, size=min(args.sample, N), replace=False).tolist())
+        rows = []
+        print(f"PyTorch {torch.__version__} ({args.threads} threads, BLAS: {blas}); plain model vs TransformerLens's "
+              f"reference outputs: {tl_diff:.1e}", flush=True)
+        for length in [int(x) for x in args.lengths.split(",")]:
+            ids = rng.integers(0, V, size=length)
+            tokens = torch.tensor(ids[None, :])
+            id_list = ",".join(str(int(t)) for t in ids)
+            forward = best_of(lambda: model.forward(tokens), args.repeats)
+            plain, t_plain = torch_sweep_sample(model, tokens, neurons, 1)
+            batch = max(1, min(len(neurons), args.batch_rows // length))
+            batched, t_batched = torch_sweep_sample(model, tokens, neurons, batch)
+            out_run, run_process = run_solulens(args, ["run", "--model", folder, "--tokens", id_list, "--device", "cpu",
+                                                       "--repeat", str(args.repeats)])
+            run_inproc = float(out_run.split("forward pass: best ")[1].split(" s")[0])
+            sweep_dir = os.path.join(work, f"sweep{length}")
+            _, sweep_process = run_solulens(args, ["sweep", "--model", folder, "--tokens", id_list, "--device", "cpu",
+                                                   "--site", "post", "--ablation", "zero", "--out", sweep_dir, "--quiet"])
+            delta = np.load(os.path.join(sweep_dir, "delta_loss.npy"))
+            diff = max(float(np.abs(delta[:, neurons] - plain).max()), float(np.abs(plain - batched).max()))
+            loss_java = float(out_run.split("mean loss ")[1].split()[0])
+            loss_torch = float(model.forward(tokens)[0].mean())
+            rows.append(dict(length=length, forward=forward, run_inproc=run_inproc, run_process=run_process,
+                             plain=t_plain * N / len(neurons), batched=t_batched * N / len(neurons),
+                             sweep=sweep_process, diff=diff, loss_diff=abs(loss_java - loss_torch)))
+            r = rows[-1]
+            print(f"  {length} tokens: torch forward {forward:.3f} s, solulens forward {run_inproc:.3f} s "
+                  f"(process {run_process:.1f} s); torch loop {r['plain']:.0f} s / batched {r['batched']:.0f} s, "
+                  f"solulens sweep {sweep_process:.1f} s; max |Δ| difference {diff:.1e}", flush=True)
+        print()
+        print("| tokens | PyTorch forward | SoluLens forward (in process; whole process) | ratio "
+              "| PyTorch per-neuron loop (plain; batched) | SoluLens sweep, whole process | speed-up (plain; batched) "
+              "| max Δloss difference |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        for r in rows:
+            print(f"| {r['length']} | {r['forward']:.3f} s | {r['run_inproc']:.3f} s; {r['run_process']:.1f} s "
+                  f"| {r['run_inproc'] / r['forward']:.2f}x | {r['plain']:.0f} s; {r['batched']:.0f} s "
+                  f"| {r['sweep']:.1f} s | {r['plain'] / r['sweep']:.0f}x; {r['batched'] / r['sweep']:.0f}x "
+                  f"| {r['diff']:.1e} |")
+        print()
+        print(f"PyTorch loops: {len(neurons)} of {N} neurons timed and extrapolated; ratio = SoluLens / PyTorch "
+              f"(forward), PyTorch / SoluLens (sweep). Numbers agree when every difference is below {AGREEMENT:g}.")
+        if max(r["diff"] for r in rows) > AGREEMENT:
+            raise SystemExit("compare_pytorch.py: SoluLens and PyTorch disagree beyond " + str(AGREEMENT))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
