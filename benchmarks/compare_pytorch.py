@@ -161,6 +161,41 @@ class PlainSolu1L:
         return loss, logits
 
 
+class TransformerLensSolu1L:
+    """The same interface over TransformerLens's own HookedTransformer, for machines where it is installed."""
+
+    def __init__(self, folder):
+        import transformer_lens
+        with open(os.path.join(folder, "config.json")) as f:
+            self.cfg = json.load(f)
+        keys = ("n_layers", "d_model", "d_mlp", "n_heads", "d_head", "n_ctx", "d_vocab", "act_fn", "eps",
+                "normalization_type", "positional_embedding_type")
+        cfg = transformer_lens.HookedTransformerConfig(**{k: self.cfg[k] for k in keys if k in self.cfg})
+        self.model = transformer_lens.HookedTransformer(cfg)
+        state = {k: torch.from_numpy(np.array(v, dtype=np.float32))
+                 for k, v in read_safetensors(os.path.join(folder, "model.safetensors")).items()
+                 if not k.endswith((".mask", ".IGNORE"))}
+        self.model.load_state_dict(state, strict=False)
+        self.model.eval()
+
+    @torch.no_grad()
+    def forward(self, tokens, hook_post=None, hook_mid=None):
+        hooks = [(name, lambda act, hook, fn=fn: fn(act) or act) for name, fn in
+                 (("blocks.0.mlp.hook_post", hook_post), ("blocks.0.mlp.hook_mid", hook_mid)) if fn is not None]
+        logits = self.model.run_with_hooks(tokens, return_type="logits", fwd_hooks=hooks)
+        logp = logits.log_softmax(-1)
+        return -logp[:, :-1].gather(-1, tokens[:, 1:, None])[..., 0], logits
+
+
+def pytorch_model_class():
+    """TransformerLens's HookedTransformer where it is importable, else the plain model."""
+    try:
+        import transformer_lens  # noqa: F401
+        return TransformerLensSolu1L, "TransformerLens " + getattr(transformer_lens, "__version__", "")
+    except ImportError:
+        return PlainSolu1L, "plain PyTorch (TransformerLens is not installed)"
+
+
 def check_against_transformerlens(model_cls):
     """The plain model must reproduce TransformerLens's own outputs before any time is compared."""
     model = model_cls(TL_REFERENCE)
@@ -190,7 +225,7 @@ def blas_in_use():
     torch.ones(64, 64) @ torch.ones(64, 64)
     with open("/proc/self/maps") as f:
         libs = sorted({line.split()[-1] for line in f if "blas" in line.lower() or "mkl" in line.lower()})
-    return ", ".join(os.path.basename(x) for x in libs) or "none found in /proc/self/maps"
+    return ", ".join("/".join(x.split("/")[-2:]) for x in libs) or "none found in /proc/self/maps"
 
 
 def best_of(fn, repeats):
@@ -234,30 +269,34 @@ def main():
     ap.add_argument("--lengths", default="64,256,1024", help="prompt lengths in tokens (default 64,256,1024)")
     ap.add_argument("--sample", type=int, default=8, help="neurons timed in PyTorch's loops, then extrapolated")
     ap.add_argument("--batch-rows", type=int, default=4096, help="positions per batched PyTorch forward")
-    ap.add_argument("--repeats", type=int, default=3, help="forward passes timed (best is reported)")
+    ap.add_argument("--repeats", type=int, default=3, help="PyTorch forward passes timed (the best is reported)")
+    ap.add_argument("--java-repeats", type=int, default=10,
+                    help="SoluLens forward passes timed in one process after a first, warming one (the best is reported; "
+                         "the JIT needs a few passes to settle)")
     ap.add_argument("--threads", type=int, default=os.cpu_count(), help="threads for PyTorch (default: all cores)")
     args = ap.parse_args()
     if not os.path.exists(os.path.join(ROOT, "java", "target", "solulens.jar")):
         raise SystemExit("compare_pytorch.py: build SoluLens first: mvn -B -q package -DskipTests")
     torch.set_num_threads(args.threads)
     blas = blas_in_use()
-    if "libblas.so" in blas and "openblas" not in blas.lower():
+    if "openblas" not in blas.lower() and "mkl" not in blas.lower():
         raise SystemExit(f"compare_pytorch.py: PyTorch runs the reference BLAS ({blas}); install OpenBLAS "
                          "(Debian: libopenblas0-pthread) so that the comparison is fair")
-    tl_diff = check_against_transformerlens(PlainSolu1L)
+    model_cls, model_label = pytorch_model_class()
+    tl_diff = check_against_transformerlens(model_cls)
     work = tempfile.mkdtemp(prefix="solulens-compare-")
     try:
         folder = args.model
         if folder is None:
             folder = os.path.join(work, "model")
             make_random_model(folder)
-        model = PlainSolu1L(folder)
+        model = model_cls(folder)
         N, V = model.cfg["d_mlp"], model.cfg["d_vocab"]
         rng = np.random.default_rng(7)
         neurons = sorted(rng.choice(N, size=min(args.sample, N), replace=False).tolist())
         rows = []
-        print(f"PyTorch {torch.__version__} ({args.threads} threads, BLAS: {blas}); plain model vs TransformerLens's "
-              f"reference outputs: {tl_diff:.1e}", flush=True)
+        print(f"PyTorch {torch.__version__} ({args.threads} threads, BLAS: {blas}); model: {model_label}; against "
+              f"TransformerLens's reference outputs: {tl_diff:.1e}", flush=True)
         for length in [int(x) for x in args.lengths.split(",")]:
             ids = rng.integers(0, V, size=length)
             tokens = torch.tensor(ids[None, :])
@@ -266,9 +305,10 @@ def main():
             plain, t_plain = torch_sweep_sample(model, tokens, neurons, 1)
             batch = max(1, min(len(neurons), args.batch_rows // length))
             batched, t_batched = torch_sweep_sample(model, tokens, neurons, batch)
-            out_run, run_process = run_solulens(args, ["run", "--model", folder, "--tokens", id_list, "--device", "cpu",
-                                                       "--repeat", str(args.repeats)])
+            out_run, _ = run_solulens(args, ["run", "--model", folder, "--tokens", id_list, "--device", "cpu",
+                                                       "--repeat", str(args.java_repeats)])
             run_inproc = float(out_run.split("forward pass: best ")[1].split(" s")[0])
+            _, run_process = run_solulens(args, ["run", "--model", folder, "--tokens", id_list, "--device", "cpu"])
             sweep_dir = os.path.join(work, f"sweep{length}")
             _, sweep_process = run_solulens(args, ["sweep", "--model", folder, "--tokens", id_list, "--device", "cpu",
                                                    "--site", "post", "--ablation", "zero", "--out", sweep_dir, "--quiet"])

@@ -15,8 +15,8 @@ import org.openjdk.jmh.runner.options.TimeValue;
 
 /**
  * The benchmark jar's entry point: every kernel on every device that can run here, then one table of time, rate,
- * floor and time/floor. The floors come from the reference benchmarks of the same run on the same device (copy:
- * bandwidth, matmul: FLOP rate, exp: exponentials per second), taking each device's best shape.
+ * floor and time/floor. The floors come from the reference benchmarks of the same run on the same device and shape
+ * (copy: bandwidth, matmul: FLOP rate, exp: exponentials per second).
  */
 public final class Benchmarks {
     static final String USAGE = String.join("\n",
@@ -109,11 +109,14 @@ public final class Benchmarks {
         return List.of(args[i].split(","));
     }
 
-    /** Reference rates per device: the best over its shapes of the copy, matmul and exp benchmarks. */
+    /**
+     * Reference rates per device and shape ("device/shape"): the copy, matmul and exp benchmarks of that shape, so that
+     * a kernel whose data fits in cache is held to the copy rate of data of its size.
+     */
     static Map<String, double[]> referenceRates(List<Row> rows) {
         Map<String, double[]> rates = new LinkedHashMap<>();
         for (Row r : rows) {
-            double[] rate = rates.computeIfAbsent(r.device(), d -> new double[3]);
+            double[] rate = rates.computeIfAbsent(r.device() + "/" + r.shape(), d -> new double[3]);
             Work w = Work.of(r.kernel(), r.device().equals("cpu"), Shape.parse(r.shape()));
             switch (r.kernel()) {
                 case "copy" -> rate[0] = Math.max(rate[0], w.bytes() / r.seconds());
@@ -135,13 +138,13 @@ public final class Benchmarks {
         System.out.println("| --- | --- | --- | --- | --- | --- | --- |");
         for (Row r : rows) {
             Work w = Work.of(r.kernel(), r.device().equals("cpu"), Shape.parse(r.shape()));
-            double[] rate = rates.get(r.device());
+            double[] rate = rates.get(r.device() + "/" + r.shape());
             double floor = w.floorSeconds(rate[0], rate[1], rate[2]);
             System.out.printf(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %.2f |%n", r.kernel(), r.device(), r.shape(),
                     seconds(r.seconds()), w.rate(r.seconds()), seconds(floor), r.seconds() / floor);
         }
         System.out.println();
-        System.out.println("floor: the work (bytes, FLOP, exponentials: Work.java) at the best copy, matmul and exp rates measured on that device in this run");
+        System.out.println("floor: the work (bytes, FLOP, exponentials: Work.java) at the copy, matmul and exp rates measured on that device at that shape in this run");
     }
 
     private static String seconds(double s) {

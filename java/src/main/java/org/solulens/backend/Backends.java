@@ -71,7 +71,7 @@ public final class Backends {
     /** One line per backend saying whether it can run here, for {@code info}. */
     public static List<String> availability() {
         List<String> lines = new ArrayList<>();
-        lines.add("cpu: available (pure Java, float64 accumulation; the reference)");
+        lines.add("cpu: available (float64 accumulation, the reference; matrix products: " + org.solulens.cpu.MatMul.current().name() + ")");
         String cuda = CudaDevice.unavailableReason();
         lines.add(cuda == null ? "cuda: available" : "cuda: not available: " + cuda);
         String emulator = EmulatedDevice.unavailableReason();

@@ -12,6 +12,9 @@ public final class CausalAttention {
     /** q, k, v, z: [P, H, d]; scores, pattern: [H, P, P]; out: [P, D]. */
     public record Result(double[] q, double[] k, double[] v, double[] scores, double[] pattern, double[] z, double[] out) {}
 
+    /** Below this many multiply-adds the rows run on the calling thread. */
+    private static final long PARALLEL_THRESHOLD = 1L << 18;
+
     private CausalAttention() {}
 
     public static Result forward(double[] x, int positions, int dModel, int nHeads, int dHead, double attnScale,
@@ -52,35 +55,40 @@ public final class CausalAttention {
         double[] scores = new double[nHeads * positions * positions];
         double[] pattern = new double[scores.length];
         double[] z = new double[positions * nHeads * dHead];
-        for (int h = 0; h < nHeads; h++) {
-            for (int i = 0; i < positions; i++) {
-                int row = (h * positions + i) * positions;
-                double max = Double.NEGATIVE_INFINITY;
-                for (int j = 0; j < positions; j++) {
-                    if (j > i) {
-                        scores[row + j] = Double.NEGATIVE_INFINITY;
-                        continue;
-                    }
-                    double dot = 0;
-                    for (int e = 0; e < dHead; e++) {
-                        dot += q[(i * nHeads + h) * dHead + e] * k[(j * nHeads + h) * dHead + e];
-                    }
-                    scores[row + j] = dot / attnScale;
-                    max = Math.max(max, scores[row + j]);
+        // every (head, query row) is independent: rows in parallel once there is enough work to share
+        java.util.stream.IntStream rows = java.util.stream.IntStream.range(0, nHeads * positions);
+        if ((long) nHeads * positions * positions * dHead >= PARALLEL_THRESHOLD) {
+            rows = rows.parallel();
+        }
+        rows.forEach(hi -> {
+            int h = hi / positions, i = hi % positions;
+            int row = (h * positions + i) * positions;
+            double max = Double.NEGATIVE_INFINITY;
+            for (int j = 0; j < positions; j++) {
+                if (j > i) {
+                    scores[row + j] = Double.NEGATIVE_INFINITY;
+                    continue;
                 }
-                double sum = 0;
-                for (int j = 0; j <= i; j++) {
-                    sum += Math.exp(scores[row + j] - max);
+                double dot = 0;
+                for (int e = 0; e < dHead; e++) {
+                    dot += q[(i * nHeads + h) * dHead + e] * k[(j * nHeads + h) * dHead + e];
                 }
-                for (int j = 0; j <= i; j++) {
-                    double p = Math.exp(scores[row + j] - max) / sum;
-                    pattern[row + j] = p;
-                    for (int e = 0; e < dHead; e++) {
-                        z[(i * nHeads + h) * dHead + e] += p * v[(j * nHeads + h) * dHead + e];
-                    }
+                scores[row + j] = dot / attnScale;
+                max = Math.max(max, scores[row + j]);
+            }
+            double sum = 0;
+            for (int j = 0; j <= i; j++) {
+                pattern[row + j] = Math.exp(scores[row + j] - max);
+                sum += pattern[row + j];
+            }
+            for (int j = 0; j <= i; j++) {
+                double p = pattern[row + j] / sum;
+                pattern[row + j] = p;
+                for (int e = 0; e < dHead; e++) {
+                    z[(i * nHeads + h) * dHead + e] += p * v[(j * nHeads + h) * dHead + e];
                 }
             }
-        }
+        });
         return new Result(null, null, null, scores, pattern, z, null);
     }
 

@@ -2,13 +2,18 @@ package org.solulens.cpu;
 
 /** Per-token next-token cross-entropy: {@code loss[p] = logsumexp(logits[p]) - logits[p, tokens[p+1]]}. */
 public final class CrossEntropy {
+    /** Below this many exponentials the rows run on the calling thread. */
+    private static final long PARALLEL_THRESHOLD = 1L << 16;
+
     private CrossEntropy() {}
 
     public static double[] nextTokenLoss(double[] logits, int[] tokens, int vocab) {
-        double[] loss = new double[tokens.length - 1];
-        for (int p = 0; p + 1 < tokens.length; p++) {
-            loss[p] = logSumExp(logits, p * vocab, vocab) - logits[p * vocab + tokens[p + 1]];
+        double[] loss = new double[Math.max(tokens.length - 1, 0)];
+        java.util.stream.IntStream rows = java.util.stream.IntStream.range(0, loss.length);
+        if ((long) loss.length * vocab >= PARALLEL_THRESHOLD) {
+            rows = rows.parallel();
         }
+        rows.forEach(p -> loss[p] = logSumExp(logits, p * vocab, vocab) - logits[p * vocab + tokens[p + 1]]);
         return loss;
     }
 
@@ -18,10 +23,6 @@ public final class CrossEntropy {
         for (int i = 0; i < n; i++) {
             max = Math.max(max, x[offset + i]);
         }
-        double sum = 0;
-        for (int i = 0; i < n; i++) {
-            sum += Math.exp(x[offset + i] - max);
-        }
-        return max + Math.log(sum);
+        return max + Math.log(ExpSum.best().sumExp(x, offset, n, max));
     }
 }

@@ -14,6 +14,9 @@ public interface ExpSum {
     double sum(double alpha, double[] a, double gamma, double[] a2, int ao, double delta, float[] b, int bo, double[] beta,
                int v, double shift);
 
+    /** {@code Σ_i exp(x[offset + i] - shift)} for i < n: the softmax sums of the loss. */
+    double sumExp(double[] x, int offset, int n, double shift);
+
     String name();
 
     /** The vector implementation when the module is there (and -Dsolulens.scalar is not set), else the scalar one. */
@@ -33,6 +36,15 @@ public interface ExpSum {
                     l += gamma * a2[ao + i];
                 }
                 s += Math.exp(l);
+            }
+            return s;
+        }
+
+        @Override
+        public double sumExp(double[] x, int offset, int n, double shift) {
+            double s = 0;
+            for (int i = 0; i < n; i++) {
+                s += Math.exp(x[offset + i] - shift);
             }
             return s;
         }

@@ -46,6 +46,20 @@ final class VectorExpSum implements ExpSum {
     }
 
     @Override
+    public double sumExp(double[] x, int offset, int n, double shift) {
+        int lanes = D.length(), i = 0;
+        DoubleVector acc = DoubleVector.zero(D);
+        for (; i + lanes <= n; i += lanes) {
+            acc = acc.add(DoubleVector.fromArray(D, x, offset + i).sub(shift).lanewise(VectorOperators.EXP));
+        }
+        double s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            s += Math.exp(x[offset + i] - shift);
+        }
+        return s;
+    }
+
+    @Override
     public String name() {
         return "vector exp (" + D + ")";
     }

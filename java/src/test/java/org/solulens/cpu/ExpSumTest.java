@@ -34,4 +34,19 @@ class ExpSumTest {
             }
         }
     }
+
+    @Test
+    void vectorAndScalarSoftmaxSumsAgreeAtAnyOffsetAndLength() {
+        Random rng = new Random(43);
+        double[] x = new double[5000];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = 4 * rng.nextGaussian();
+        }
+        for (int n : new int[] {1, 7, 8, 9, 1000, 4093}) {
+            for (int offset : new int[] {0, 3, 900}) {
+                double s = ExpSum.SCALAR.sumExp(x, offset, n, 2.5);
+                assertEquals(s, new VectorExpSum().sumExp(x, offset, n, 2.5), 1e-14 * s, "n = " + n + ", offset " + offset);
+            }
+        }
+    }
 }

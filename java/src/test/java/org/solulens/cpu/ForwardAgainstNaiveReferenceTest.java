@@ -31,6 +31,8 @@ class ForwardAgainstNaiveReferenceTest {
                 Arguments.of(8, 16, 2, 4, 12, 23, ActivationFunction.SOLU_LN, 1L),
                 Arguments.of(12, 40, 3, 4, 9, 17, ActivationFunction.SOLU_LN, 2L),
                 Arguments.of(16, 8, 4, 2, 20, 50, ActivationFunction.SOLU_LN, 3L),
+                // long enough (4 heads x 160² x 16 multiply-adds) that attention and the loss run their rows in parallel
+                Arguments.of(16, 64, 4, 16, 160, 600, ActivationFunction.SOLU_LN, 8L),
                 Arguments.of(10, 24, 1, 10, 7, 31, ActivationFunction.SOLU, 4L),
                 Arguments.of(8, 16, 2, 4, 10, 19, ActivationFunction.GELU, 5L),
                 Arguments.of(8, 16, 2, 4, 10, 19, ActivationFunction.GELU_NEW, 6L),
