@@ -81,7 +81,7 @@ final class RunCommand implements Callable<Integer> {
             backend.run(prompt.tokens(), wanted);
             seconds[r] = (System.nanoTime() - t0) / 1e9;
         }
-        java.util.Arrays.sort(seconds);
+        Arrays.sort(seconds);
         out.printf(java.util.Locale.ROOT, "forward pass: best %.4f s, median %.4f s over %d runs (%d tokens, backend %s)%n",
                 seconds[0], seconds[repeat / 2], repeat, prompt.tokens().length, backend.name());
     }
@@ -120,24 +120,29 @@ final class RunCommand implements Callable<Integer> {
     }
 
     private static String topK(SoluModel model, double[] logits, int offset, int vocab) {
-        Integer[] ids = new Integer[vocab];
-        Arrays.setAll(ids, i -> i);
-        double max = Double.NEGATIVE_INFINITY;
+        // the K largest in one pass (ties: the lower id first), instead of sorting the whole vocabulary per position
+        int k = Math.min(TOP_K, vocab);
+        int[] ids = new int[k];
+        int filled = 0;
         for (int i = 0; i < vocab; i++) {
-            max = Math.max(max, logits[offset + i]);
+            double x = logits[offset + i];
+            if (filled == k && x <= logits[offset + ids[k - 1]]) {
+                continue;
+            }
+            int at = filled < k ? filled++ : k - 1;
+            while (at > 0 && x > logits[offset + ids[at - 1]]) {
+                ids[at] = ids[at - 1];
+                at--;
+            }
+            ids[at] = i;
         }
-        double sum = 0;
-        for (int i = 0; i < vocab; i++) {
-            sum += Math.exp(logits[offset + i] - max);
-        }
-        Arrays.sort(ids, (a, b) -> Double.compare(logits[offset + b], logits[offset + a]));
+        double logSum = org.solulens.cpu.CrossEntropy.logSumExp(logits, offset, vocab);
         StringBuilder sb = new StringBuilder();
-        for (int k = 0; k < Math.min(TOP_K, vocab); k++) {
-            int id = ids[k];
-            if (k > 0) {
+        for (int r = 0; r < k; r++) {
+            if (r > 0) {
                 sb.append(", ");
             }
-            sb.append(show(model, id)).append(' ').append(String.format("%.3f", Math.exp(logits[offset + id] - max) / sum));
+            sb.append(show(model, ids[r])).append(' ').append(String.format("%.3f", Math.exp(logits[offset + ids[r]] - logSum)));
         }
         return sb.toString();
     }

@@ -57,8 +57,14 @@ public final class OpenBlasMatrixProduct implements MatrixProduct {
         } else {
             threads = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), ForkJoinPool.getCommonPoolParallelism() + 1));
             Pointer setThreads = Loader.addressof("openblas_set_num_threads");
-            if (setThreads != null && !setThreads.isNull()) {
+            try {
+                if (setThreads == null || setThreads.isNull()) {
+                    throw new UnsatisfiedLinkError("openblas_set_num_threads not found");
+                }
+                // the preset binds no openblas_set_num_threads; LWJGL calls the C function by its address
                 org.lwjgl.system.JNI.invokeV(threads, setThreads.address());
+            } catch (LinkageError | RuntimeException e) {
+                threads = 0;   // OpenBLAS keeps its own default (one thread per core)
             }
         }
         return new OpenBlasMatrixProduct(threads);
@@ -66,7 +72,9 @@ public final class OpenBlasMatrixProduct implements MatrixProduct {
 
     @Override
     public String name() {
-        return "OpenBLAS dgemm (" + (threads < 0 ? "OPENBLAS_NUM_THREADS=" + System.getenv("OPENBLAS_NUM_THREADS") : threads + " threads") + ")";
+        String t = threads < 0 ? "OPENBLAS_NUM_THREADS=" + System.getenv("OPENBLAS_NUM_THREADS")
+                : threads == 0 ? "OpenBLAS's default threads" : threads + " threads";
+        return "OpenBLAS dgemm (" + t + ")";
     }
 
     @Override

@@ -103,8 +103,14 @@ class MatrixProductTest {
     }
 
     @Test
-    void openBlasIsWhatTheCpuBackendUsesHere() {
-        assertTrue(MatMul.current().name().startsWith("OpenBLAS"), MatMul.current().name());
+    void openBlasIsWhatTheCpuBackendUsesHereWithItsThreadCount() {
+        String name = MatMul.current().name();
+        assertTrue(name.startsWith("OpenBLAS"), name);
+        if (System.getenv("OPENBLAS_NUM_THREADS") == null) {
+            int expected = Math.min(Runtime.getRuntime().availableProcessors(),
+                    java.util.concurrent.ForkJoinPool.getCommonPoolParallelism() + 1);
+            assertTrue(name.contains("(" + expected + " threads)"), name);
+        }
     }
 
     private static void assertClose(double[] expected, double[] actual, double scale) {
