@@ -267,10 +267,10 @@ def main():
     ap.add_argument("--model", help="a SoluLens model folder (config.json + model.safetensors); default: a random "
                                     "solu-1l-shaped model made in a temporary folder")
     ap.add_argument("--lengths", default="64,256,1024", help="prompt lengths in tokens (default 64,256,1024)")
-    ap.add_argument("--sample", type=int, default=8, help="neurons timed in PyTorch's loops, then extrapolated")
+    ap.add_argument("--sample", type=int, default=16, help="neurons timed in PyTorch's loops, then extrapolated")
     ap.add_argument("--batch-rows", type=int, default=4096, help="positions per batched PyTorch forward")
     ap.add_argument("--repeats", type=int, default=3, help="PyTorch forward passes timed (the best is reported)")
-    ap.add_argument("--java-repeats", type=int, default=10,
+    ap.add_argument("--java-repeats", type=int, default=30,
                     help="SoluLens forward passes timed in one process after a first, warming one (the best is reported; "
                          "the JIT needs a few passes to settle)")
     ap.add_argument("--threads", type=int, default=os.cpu_count(), help="threads for PyTorch (default: all cores)")

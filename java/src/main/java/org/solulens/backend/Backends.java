@@ -17,7 +17,7 @@ public final class Backends {
 
     /** What a user may ask for with {@code --device}. */
     public enum Choice {
-        /** The pure-Java backend (float64; the reference). */
+        /** The CPU backend (float64, matrix products through OpenBLAS; the reference). */
         CPU,
         /** The CUDA kernels on a real GPU. */
         CUDA,

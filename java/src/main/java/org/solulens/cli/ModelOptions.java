@@ -16,7 +16,7 @@ final class ModelOptions {
     Path model;
 
     @Option(names = "--device", paramLabel = "cpu|cuda|emulator|auto", defaultValue = "auto",
-            description = "Where to run: cpu (pure Java, float64), cuda (the kernels on an NVIDIA GPU), emulator (the same kernels on the CPU; slow), or auto (cuda when it can run, else cpu). Default: ${DEFAULT-VALUE}.")
+            description = "Where to run: cpu (float64; OpenBLAS for the matrix products), cuda (the kernels on an NVIDIA GPU), emulator (the same kernels on the CPU; slow), or auto (cuda when it can run, else cpu). Default: ${DEFAULT-VALUE}.")
     String device;
 
     SoluModel loadModel() throws IOException {

@@ -17,7 +17,7 @@ import org.solulens.model.SoluModel;
 import org.solulens.model.SoluWeights;
 
 /**
- * The pure-Java forward pass, in double with float32 weights: the reference every other backend is
+ * The CPU forward pass, in double with float32 weights (matrix products through {@link MatMul}): the reference every other backend is
  * checked against. It reads like DESIGN.md's equations, one line per TransformerLens hook.
  */
 public final class CpuBackend implements Backend {

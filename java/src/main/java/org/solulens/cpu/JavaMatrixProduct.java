@@ -30,14 +30,7 @@ public final class JavaMatrixProduct implements MatrixProduct {
                 segment[c] = scratch[c];
             }
         }, x);
-        if (bias != null) {
-            for (int r = 0; r < rows; r++) {
-                for (int c = 0; c < cols; c++) {
-                    out[r * cols + c] += bias.get(biasOffset + c);
-                }
-            }
-        }
-        return out;
+        return MatrixProduct.addBias(out, rows, cols, bias, biasOffset);
     }
 
     @Override

@@ -40,4 +40,16 @@ public interface MatrixProduct {
 
     /** What computes the products, for logs and benchmark labels. */
     String name();
+
+    /** Adds {@code bias[biasOffset + c]} to every row's column c (nothing when bias is null); returns out. */
+    static double[] addBias(double[] out, int rows, int cols, Tensor bias, int biasOffset) {
+        if (bias != null) {
+            for (int r = 0; r < rows; r++) {
+                for (int c = 0; c < cols; c++) {
+                    out[r * cols + c] += bias.get(biasOffset + c);
+                }
+            }
+        }
+        return out;
+    }
 }

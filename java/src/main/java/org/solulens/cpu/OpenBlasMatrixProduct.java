@@ -110,14 +110,7 @@ public final class OpenBlasMatrixProduct implements MatrixProduct {
         }
         double[] out = new double[Math.multiplyExact(rows, cols)];
         multiply(x, rows, inner, w, wOffset, cols, (first, count, values) -> values.get(out, first * cols, count * cols));
-        if (bias != null) {
-            for (int r = 0; r < rows; r++) {
-                for (int c = 0; c < cols; c++) {
-                    out[r * cols + c] += bias.get(biasOffset + c);
-                }
-            }
-        }
-        return out;
+        return MatrixProduct.addBias(out, rows, cols, bias, biasOffset);
     }
 
     @Override
