@@ -87,18 +87,21 @@ public record ModelConfig(
         requireFalse(root, "post_embedding_ln", "post-embedding LayerNorm is not supported");
         int dVocab = requiredInt(root, "d_vocab");
         JsonNode out = root.get("d_vocab_out");
-        if (out != null && !out.isNull() && out.asInt() != -1 && out.asInt() != dVocab) {
-            throw new IllegalArgumentException("d_vocab_out " + out.asInt() + " differs from d_vocab " + dVocab + "; not supported");
+        if (out != null && !out.isNull()) {
+            int dVocabOut = requiredInt(root, "d_vocab_out");
+            if (dVocabOut != -1 && dVocabOut != dVocab) {
+                throw new IllegalArgumentException("d_vocab_out " + dVocabOut + " differs from d_vocab " + dVocab + "; not supported");
+            }
         }
         int dHead = requiredInt(root, "d_head");
-        boolean useAttnScale = !root.has("use_attn_scale") || root.get("use_attn_scale").asBoolean(true);
         double attnScale = 1.0;
-        if (useAttnScale) {
+        if (optionalBoolean(root, "use_attn_scale", true)) {
             // TransformerLens writes -1 for "not set" (its __post_init__ then uses sqrt(d_head))
-            JsonNode scale = root.get("attn_scale");
-            attnScale = scale != null && scale.isNumber() && scale.asDouble() > 0 ? scale.asDouble() : Math.sqrt(dHead);
+            attnScale = optionalNumber(root, "attn_scale", -1);
+            if (attnScale == -1) {
+                attnScale = Math.sqrt(dHead);
+            }
         }
-        JsonNode prepend = root.get("default_prepend_bos");
         return new ModelConfig(
                 optionalText(root, "model_name", "custom"),
                 requiredInt(root, "d_model"),
@@ -109,9 +112,9 @@ public record ModelConfig(
                 dVocab,
                 ActivationFunction.fromTlName(requiredText(root, "act_fn")),
                 Normalization.fromTlName(requiredText(root, "normalization_type")),
-                root.has("eps") && root.get("eps").isNumber() ? root.get("eps").asDouble() : 1e-5,
+                optionalNumber(root, "eps", 1e-5),
                 attnScale,
-                prepend == null || prepend.isNull() || prepend.asBoolean(true));
+                optionalBoolean(root, "default_prepend_bos", true));
     }
 
     /** The config as TransformerLens field names, for manifests and {@code info}. */
@@ -153,10 +156,37 @@ public record ModelConfig(
 
     private static int requiredInt(JsonNode root, String field) {
         JsonNode node = required(root, field);
-        if (!node.canConvertToInt() || !node.isIntegralNumber()) {
+        if (!node.isIntegralNumber()) {
             throw new IllegalArgumentException("field '" + field + "' must be an integer, got " + node);
         }
+        if (!node.canConvertToInt()) {
+            throw new IllegalArgumentException("field '" + field + "' is " + node + ", too large (at most " + Integer.MAX_VALUE + ")");
+        }
         return node.asInt();
+    }
+
+    /** A number, or {@code fallback} when the field is absent or null; any other type is an error. */
+    private static double optionalNumber(JsonNode root, String field, double fallback) {
+        JsonNode node = root.get(field);
+        if (node == null || node.isNull()) {
+            return fallback;
+        }
+        if (!node.isNumber()) {
+            throw new IllegalArgumentException("field '" + field + "' must be a number, got " + node);
+        }
+        return node.asDouble();
+    }
+
+    /** true or false, or {@code fallback} when the field is absent or null; a string such as "yes" is an error. */
+    private static boolean optionalBoolean(JsonNode root, String field, boolean fallback) {
+        JsonNode node = root.get(field);
+        if (node == null || node.isNull()) {
+            return fallback;
+        }
+        if (!node.isBoolean()) {
+            throw new IllegalArgumentException("field '" + field + "' must be true or false, got " + node);
+        }
+        return node.asBoolean();
     }
 
     private static String requiredText(JsonNode root, String field) {
@@ -169,12 +199,17 @@ public record ModelConfig(
 
     private static String optionalText(JsonNode root, String field, String fallback) {
         JsonNode node = root.get(field);
-        return node == null || node.isNull() ? fallback : node.asText();
+        if (node == null || node.isNull()) {
+            return fallback;
+        }
+        if (!node.isTextual()) {
+            throw new IllegalArgumentException("field '" + field + "' must be a string, got " + node);
+        }
+        return node.asText();
     }
 
     private static void requireFalse(JsonNode root, String field, String why) {
-        JsonNode node = root.get(field);
-        if (node != null && node.asBoolean(false)) {
+        if (optionalBoolean(root, field, false)) {
             throw new IllegalArgumentException(field + " is true; not supported: " + why);
         }
     }

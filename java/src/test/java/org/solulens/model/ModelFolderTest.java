@@ -155,6 +155,34 @@ class ModelFolderTest {
     }
 
     @Test
+    void configFieldsOfTheWrongTypeAreErrorsNotDefaults() {
+        // each of these once fell back silently to a default or to false, changing the loss without a word
+        Object[][] cases = {
+                {"eps", "0.5", "field 'eps' must be a number, got \"0.5\""},
+                {"attn_scale", "8.0", "field 'attn_scale' must be a number, got \"8.0\""},
+                {"attn_only", "yes", "field 'attn_only' must be true or false, got \"yes\""},
+                {"use_attn_scale", "no", "field 'use_attn_scale' must be true or false, got \"no\""},
+                {"default_prepend_bos", 1, "field 'default_prepend_bos' must be true or false, got 1"},
+                {"d_vocab_out", "37", "field 'd_vocab_out' must be an integer, got \"37\""},
+                {"d_model", 12.0, "field 'd_model' must be an integer, got 12.0"},
+                {"d_vocab", 1_000_000_000_000L, "field 'd_vocab' is 1000000000000, too large (at most 2147483647)"},
+                {"model_name", 7, "field 'model_name' must be a string, got 7"},
+                {"attn_scale", 0.0, "attn_scale must be a positive finite number, got 0.0"},
+        };
+        ObjectMapper json = new ObjectMapper();
+        for (Object[] c : cases) {
+            com.fasterxml.jackson.databind.node.ObjectNode cfg = json.valueToTree(TestModels.configJson(CFG));
+            cfg.set((String) c[0], json.valueToTree(c[1]));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ModelConfig.fromJson(cfg), c[0] + " = " + c[1]);
+            assertEquals(c[2], e.getMessage());
+        }
+        com.fasterxml.jackson.databind.node.ObjectNode cfg = json.valueToTree(TestModels.configJson(CFG));
+        cfg.putNull("eps");
+        cfg.putNull("attn_only");
+        assertEquals(1e-5, ModelConfig.fromJson(cfg).eps(), 0, "null means not set, as TransformerLens writes it");
+    }
+
+    @Test
     void badConfigsNameTheField() throws IOException {
         Path dir = writeRandom(1);
         Map<String, Object> cfg = TestModels.configJson(CFG);
