@@ -22,8 +22,8 @@ import java.util.Map;
  * float32 tensors are memory-mapped views, float16 and bfloat16 are widened onto the heap when read.
  */
 public final class SafetensorsReader {
-    /** A header larger than this is certainly corrupt (real headers are a few kB). */
-    private static final long MAX_HEADER_BYTES = 100L << 20;
+    /** A header larger than this is refused, as the reference implementation does (real headers are a few kB). */
+    private static final long MAX_HEADER_BYTES = 100_000_000L;
 
     /** One entry of the header. */
     public record Entry(String name, String dtype, int[] shape, long begin, long end) {}
@@ -97,6 +97,19 @@ public final class SafetensorsReader {
         return root;
     }
 
+    /** Elements times width, refusing a shape whose byte count does not fit in a long. */
+    private static long byteCount(String where, JsonNode shape, int[] dims, int width) {
+        try {
+            long n = width;
+            for (int d : dims) {
+                n = Math.multiplyExact(n, d);
+            }
+            return n;
+        } catch (ArithmeticException e) {
+            throw new ModelFormatException(where + ": shape " + shape + " has more bytes than a file can hold");
+        }
+    }
+
     private static Map<String, Entry> parseEntries(String file, JsonNode root, long dataSize) {
         Map<String, Entry> entries = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> field : root.properties()) {
@@ -114,30 +127,42 @@ public final class SafetensorsReader {
             int[] dims = new int[shape.size()];
             for (int i = 0; i < dims.length; i++) {
                 JsonNode d = shape.get(i);
-                if (!d.canConvertToInt() || d.asInt() < 0) {
+                if (!d.isIntegralNumber() || !d.canConvertToInt() || d.asInt() < 0) {
                     throw new ModelFormatException(where + ": bad dimension " + d + " in shape " + shape);
                 }
                 dims[i] = d.asInt();
             }
-            long begin = offsets.get(0).asLong(-1), end = offsets.get(1).asLong(-1);
+            for (JsonNode o : offsets) {
+                if (!o.isIntegralNumber() || !o.canConvertToLong()) {
+                    throw new ModelFormatException(where + ": data_offsets " + offsets + " must be two integers");
+                }
+            }
+            long begin = offsets.get(0).asLong(), end = offsets.get(1).asLong();
             if (begin < 0 || end < begin || end > dataSize) {
                 throw new ModelFormatException(where + ": data_offsets [" + begin + ", " + end
                         + "] out of range: the data section has " + dataSize + " bytes");
             }
             int width = bytesPerElement(dtype.asText());
-            if (width > 0 && end - begin != Tensor.numel(dims) * width) {
+            long needed = width > 0 ? byteCount(where, shape, dims, width) : -1;
+            if (width > 0 && end - begin != needed) {
                 throw new ModelFormatException(where + ": data_offsets span " + (end - begin) + " bytes but "
-                        + dtype.asText() + " shape " + shape + " needs " + Tensor.numel(dims) * width);
+                        + dtype.asText() + " shape " + shape + " needs " + needed);
             }
             entries.put(name, new Entry(name, dtype.asText(), dims, begin, end));
         }
+        // every non-empty range against the one reaching furthest so far: neighbours alone miss a range that
+        // covers several later ones when an empty tensor sorts between them
         List<Entry> sorted = new ArrayList<>(entries.values());
+        sorted.removeIf(e -> e.end() == e.begin());
         sorted.sort(Comparator.comparingLong(Entry::begin));
-        for (int i = 1; i < sorted.size(); i++) {
-            Entry a = sorted.get(i - 1), b = sorted.get(i);
-            if (b.begin() < a.end() && b.end() > b.begin()) {
-                throw new ModelFormatException(file + ": tensors '" + a.name() + "' [" + a.begin() + ", " + a.end()
+        Entry furthest = null;
+        for (Entry b : sorted) {
+            if (furthest != null && b.begin() < furthest.end()) {
+                throw new ModelFormatException(file + ": tensors '" + furthest.name() + "' [" + furthest.begin() + ", " + furthest.end()
                         + ") and '" + b.name() + "' [" + b.begin() + ", " + b.end() + ") overlap");
+            }
+            if (furthest == null || b.end() > furthest.end()) {
+                furthest = b;
             }
         }
         return entries;

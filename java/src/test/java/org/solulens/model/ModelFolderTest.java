@@ -231,6 +231,28 @@ class ModelFolderTest {
     }
 
     @Test
+    void craftedHeadersThatOnceLoadedAreRefused() throws IOException {
+        Path dir = writeRandom(4);
+        Path st = dir.resolve("model.safetensors");
+        // 'a' covers 'c'; the empty 'e' sorts between them, and a neighbours-only check saw no overlap
+        String aliased = "{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]},"
+                + "\"e\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[2,2]},"
+                + "\"c\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}";
+        SafetensorsWriter.writeRaw(st, aliased.length(), aliased, new byte[16]);
+        assertFails("tensors 'a' [0, 16) and 'c' [4, 8) overlap", () -> ModelFolder.load(dir));
+        // 65536^4 elements: the element count wrapped to 0 bytes and matched an empty range
+        String wrapped = "{\"w\":{\"dtype\":\"F32\",\"shape\":[65536,65536,65536,65536],\"data_offsets\":[0,0]}}";
+        SafetensorsWriter.writeRaw(st, wrapped.length(), wrapped, new byte[0]);
+        assertFails("has more bytes than a file can hold", () -> ModelFolder.load(dir));
+        String textOffsets = "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[\"0\",\"8\"]}}";
+        SafetensorsWriter.writeRaw(st, textOffsets.length(), textOffsets, new byte[8]);
+        assertFails("data_offsets [\"0\",\"8\"] must be two integers", () -> ModelFolder.load(dir));
+        String floatDim = "{\"w\":{\"dtype\":\"F32\",\"shape\":[2.5],\"data_offsets\":[0,8]}}";
+        SafetensorsWriter.writeRaw(st, floatDim.length(), floatDim, new byte[8]);
+        assertFails("bad dimension 2.5", () -> ModelFolder.load(dir));
+    }
+
+    @Test
     void missingTensorsWrongShapesDtypesAndNonFiniteWeightsNameTheTensor() throws IOException {
         SoluWeights w = RandomWeights.of(CFG, 3);
         Path dir = tmp.resolve("t");
