@@ -7,7 +7,8 @@ import org.solulens.model.SoluModel;
 
 /**
  * Runs one model. A backend is bound to its model so that it can prepare the weights once (a GPU backend
- * uploads them); close it to release what it holds.
+ * uploads them); close it to release what it holds. After {@link #close()} every method except {@link #model()} and
+ * {@link #name()} throws {@link IllegalStateException}; closing twice does nothing.
  */
 public interface Backend extends AutoCloseable {
     SoluModel model();

@@ -23,6 +23,7 @@ import org.solulens.model.SoluWeights;
 public final class CpuBackend implements Backend {
     private final SoluModel model;
     private SweepConstants sweepConstants;
+    private volatile boolean closed;
 
     public CpuBackend(SoluModel model) {
         this.model = model;
@@ -40,6 +41,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public ForwardResult run(int[] tokens, Collection<String> hooks) {
+        ensureOpen();
         ModelConfig cfg = model.config();
         model.checkTokens(tokens);
         Set<String> wanted = Hooks.select(cfg, hooks);
@@ -98,6 +100,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public SweepResult sweep(ForwardResult clean, SweepRequest request) {
+        ensureOpen();
         for (String hook : request.requiredHooks(model.config())) {
             clean.get(hook);
         }
@@ -111,12 +114,27 @@ public final class CpuBackend implements Backend {
 
     @Override
     public DlaResult dla(ForwardResult clean, boolean tlVariant) {
+        ensureOpen();
         return DirectLogitAttribution.run(model.config(), model.weights(), clean, tlVariant);
     }
 
     @Override
     public double[] ablatePositions(ForwardResult clean, Ablation ablation) {
+        ensureOpen();
         return PositionAblation.run(model.config(), model.weights(), clean, ablation);
+    }
+
+    /** Drops the sweep's model constants (B: up to 395 MB per ablation kind); a second call does nothing. */
+    @Override
+    public synchronized void close() {
+        closed = true;
+        sweepConstants = null;
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("this cpu backend is closed; create a new one with Backends.create");
+        }
     }
 
     /** The model constants of the sweep (B = W̄_out Ŵ, ...), made once per backend on first use. */

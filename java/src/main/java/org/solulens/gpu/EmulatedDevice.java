@@ -55,13 +55,22 @@ public final class EmulatedDevice implements Device {
         return EmulatorNative.loadError();
     }
 
+    private volatile boolean closed;
+
     @Override
     public String name() {
         return "emulator";
     }
 
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("the emulator device is closed");
+        }
+    }
+
     @Override
     public DeviceBuffer allocate(long bytes) {
+        ensureOpen();
         if (bytes <= 0) {
             throw new DeviceException("allocation of " + bytes + " bytes: the size must be positive");
         }
@@ -76,6 +85,7 @@ public final class EmulatedDevice implements Device {
     }
 
     private void copyIn(DeviceBuffer dst, long srcAddress, long bytes) {
+        ensureOpen();
         HostBuffer h = host(dst);
         if (bytes > h.bytes) {
             throw new DeviceException("copy of " + bytes + " bytes into a buffer of " + h.bytes);
@@ -90,6 +100,7 @@ public final class EmulatedDevice implements Device {
 
     @Override
     public void copyToHost(FloatBuffer dst, DeviceBuffer src, long offsetFloats) {
+        ensureOpen();
         HostBuffer h = host(src);
         long bytes = 4L * dst.remaining();
         if (4 * offsetFloats + bytes > h.bytes) {
@@ -100,6 +111,7 @@ public final class EmulatedDevice implements Device {
 
     @Override
     public void launch(String kernel, Dim3 grid, Dim3 block, int sharedBytes, KernelArgs args) {
+        ensureOpen();
         if (!kernels.contains(kernel)) {
             throw new DeviceException("no kernel named '" + kernel + "' in the emulator; it has " + kernels);
         }
@@ -137,7 +149,9 @@ public final class EmulatedDevice implements Device {
         return live.get();
     }
 
-    /** Buffers are freed one by one (they are closeable); the emulator itself holds nothing else. */
+    /** Buffers are freed one by one (they are closeable); after this, the device refuses every call. */
     @Override
-    public void close() {}
+    public void close() {
+        closed = true;
+    }
 }

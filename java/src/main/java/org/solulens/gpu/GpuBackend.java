@@ -34,6 +34,7 @@ public final class GpuBackend implements Backend {
     private final Map<String, DeviceBuffer> weights = new HashMap<>();
     private final CpuBackend cpu;
     private GpuSweep sweep;
+    private volatile boolean closed;
 
     public GpuBackend(SoluModel model, Device device) {
         this.model = model;
@@ -76,6 +77,13 @@ public final class GpuBackend implements Backend {
         return run(List.of(tokens), hooks).get(0);
     }
 
+    /** Every call after {@link #close()} fails here, in Java, before a kernel could see a freed or null weight. */
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("this " + device.name() + " backend is closed; create a new one with Backends.create");
+        }
+    }
+
     /** The buffers of one run, freed together. */
     private final class Scratch implements AutoCloseable {
         final List<DeviceBuffer> buffers = new ArrayList<>();
@@ -113,6 +121,7 @@ public final class GpuBackend implements Backend {
 
     @Override
     public List<ForwardResult> run(List<int[]> prompts, Collection<String> hooks) {
+        ensureOpen();
         ModelConfig cfg = model.config();
         Set<String> wanted = Hooks.select(cfg, hooks);
         for (int[] t : prompts) {
@@ -255,6 +264,7 @@ public final class GpuBackend implements Backend {
      */
     @Override
     public SweepResult sweep(ForwardResult clean, SweepRequest request) {
+        ensureOpen();
         for (String hook : request.requiredHooks(model.config())) {
             clean.get(hook);
         }
@@ -272,6 +282,7 @@ public final class GpuBackend implements Backend {
     /** Exact sweeps of one ablation (without cosines) share device launches; anything else goes prompt by prompt. */
     @Override
     public List<SweepResult> sweep(List<ForwardResult> cleans, List<SweepRequest> requests) {
+        ensureOpen();
         boolean batchable = cleans.size() == requests.size() && requests.stream().allMatch(r -> r.method() == org.solulens.backend.SweepMethod.EXACT
                 && !r.withCosine() && r.ablation().equals(requests.get(0).ablation()));
         if (!batchable) {
@@ -340,16 +351,23 @@ public final class GpuBackend implements Backend {
 
     @Override
     public DlaResult dla(ForwardResult clean, boolean tlVariant) {
+        ensureOpen();
         return gpuSweep().dla(clean, model.weights(), tlVariant);
     }
 
     @Override
     public double[] ablatePositions(ForwardResult clean, Ablation ablation) {
+        ensureOpen();
         return cpu.ablatePositions(cpu.run(clean.tokens(), Hooks.available(model.config())), ablation);
     }
 
+    /** Releases the device buffers and the device; a second call does nothing. */
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         if (sweep != null) {
             sweep.close();
             sweep = null;
