@@ -60,6 +60,14 @@ public record Ablation(Site site, Kind kind, double[] values) {
         if (needsValues && values == null) {
             throw new IllegalArgumentException(kind.name().toLowerCase(Locale.ROOT) + "-ablation needs one value per neuron");
         }
+        if (values != null) {
+            for (int n = 0; n < values.length; n++) {
+                if (!Double.isFinite(values[n])) {
+                    throw new IllegalArgumentException("the " + kind.name().toLowerCase(Locale.ROOT) + "-ablation value of neuron " + n
+                            + " is " + values[n] + "; ablation values must be finite numbers");
+                }
+            }
+        }
         if (kind == Kind.PAPER && site != Site.POST) {
             throw new IllegalArgumentException("the paper ablation zeroes the normalized value after the MLP LayerNorm: site must be post");
         }
