@@ -42,6 +42,9 @@ final class RunCommand implements Callable<Integer> {
             description = "Time the forward pass: run each prompt N more times after the first (which warms up the JIT) and print the best and median time of one pass. The table is printed once.")
     int repeat;
 
+    @Option(names = "--allow-nonfinite", description = "Report NaN or infinite losses as one warning instead of failing.")
+    boolean allowNonFinite;
+
     @Spec
     CommandSpec spec;
 
@@ -57,9 +60,11 @@ final class RunCommand implements Callable<Integer> {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--repeat must be 0 or more, got " + repeat);
             }
             out.println("model: " + model.description() + "   backend: " + backend.name());
+            NonFiniteOutputs nonFinite = new NonFiniteOutputs(allowNonFinite);
             for (int i = 0; i < prompts.size(); i++) {
                 Prompt prompt = prompts.get(i);
                 ForwardResult result = backend.run(prompt.tokens(), wanted);
+                nonFinite.checkLoss(i, result.loss());
                 printTable(out, model, i, prompt, result);
                 if (repeat > 0) {
                     printTiming(out, backend, prompt, wanted);
@@ -70,6 +75,7 @@ final class RunCommand implements Callable<Integer> {
                     out.println("cache written to " + dir.toAbsolutePath());
                 }
             }
+            nonFinite.report(spec.commandLine().getErr());
         }
         return 0;
     }
@@ -108,7 +114,7 @@ final class RunCommand implements Callable<Integer> {
         int[] tokens = r.tokens();
         out.println();
         out.printf("prompt %d: %d tokens, mean loss %s%n", index, tokens.length,
-                Double.isNaN(r.meanLoss()) ? "n/a (one token)" : String.format("%.4f", r.meanLoss()));
+                tokens.length < 2 ? "n/a (one token)" : String.format("%.4f", r.meanLoss()));
         out.printf("%4s  %-14s %-14s %8s   %s%n", "pos", "token", "next", "loss", "top-" + TOP_K + " predictions (probability)");
         Activation logits = r.get(Hooks.LOGITS);
         int vocab = logits.shape()[1];

@@ -78,6 +78,9 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "No progress bar.")
     boolean quiet;
 
+    @Option(names = "--allow-nonfinite", description = "Write results even where a loss or a Δloss is NaN or infinite, with one warning, instead of failing.")
+    boolean allowNonFinite;
+
     @Spec
     CommandSpec spec;
 
@@ -88,9 +91,16 @@ final class SweepCommand implements Callable<Integer> {
             List<Prompt> prompts = promptOptions.resolve(model);
             AblationSweep.Settings settings = settings(model);
             AblationSweep.Run run = AblationSweep.run(backend, prompts, settings, quiet);
+            NonFiniteOutputs nonFinite = new NonFiniteOutputs(allowNonFinite);
+            for (int i = 0; i < run.results().size(); i++) {
+                nonFinite.checkLoss(i, run.results().get(i).clean().loss());
+                AblationSweep.PromptResult r = run.results().get(i);
+                nonFinite.checkDelta(i, r.result(), settings.selection().mask(r.clean(), model.config().dMlp()));
+            }
             Map<String, Object> summary = SweepReport.write(out, model, run, csv);
             SweepReport.print(stdout, summary);
             stdout.println("outputs written to " + out.toAbsolutePath());
+            nonFinite.report(spec.commandLine().getErr());
         }
         return 0;
     }
