@@ -9,6 +9,10 @@ import org.solulens.model.SoluModel;
  * Runs one model. A backend is bound to its model so that it can prepare the weights once (a GPU backend
  * uploads them); close it to release what it holds. After {@link #close()} every method except {@link #model()} and
  * {@link #name()} throws {@link IllegalStateException}; closing twice does nothing.
+ *
+ * <p>Threads: every backend may be called from several threads at once. The CPU backend runs such calls concurrently
+ * (each call already uses every core); the GPU backends ({@code cuda}, {@code emulator}) run them one at a time, in
+ * turn, since they share one device and its buffers.
  */
 public interface Backend extends AutoCloseable {
     SoluModel model();

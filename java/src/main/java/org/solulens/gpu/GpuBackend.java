@@ -120,7 +120,7 @@ public final class GpuBackend implements Backend {
     }
 
     @Override
-    public List<ForwardResult> run(List<int[]> prompts, Collection<String> hooks) {
+    public synchronized List<ForwardResult> run(List<int[]> prompts, Collection<String> hooks) {
         ensureOpen();
         ModelConfig cfg = model.config();
         Set<String> wanted = Hooks.select(cfg, hooks);
@@ -263,7 +263,7 @@ public final class GpuBackend implements Backend {
      * and cosines, run on the CPU backend from a float64 clean pass.
      */
     @Override
-    public SweepResult sweep(ForwardResult clean, SweepRequest request) {
+    public synchronized SweepResult sweep(ForwardResult clean, SweepRequest request) {
         ensureOpen();
         for (String hook : request.requiredHooks(model.config())) {
             clean.get(hook);
@@ -281,7 +281,7 @@ public final class GpuBackend implements Backend {
 
     /** Exact sweeps of one ablation (without cosines) share device launches; anything else goes prompt by prompt. */
     @Override
-    public List<SweepResult> sweep(List<ForwardResult> cleans, List<SweepRequest> requests) {
+    public synchronized List<SweepResult> sweep(List<ForwardResult> cleans, List<SweepRequest> requests) {
         ensureOpen();
         boolean batchable = cleans.size() == requests.size() && requests.stream().allMatch(r -> r.method() == org.solulens.backend.SweepMethod.EXACT
                 && !r.withCosine() && r.ablation().equals(requests.get(0).ablation()));
@@ -332,12 +332,12 @@ public final class GpuBackend implements Backend {
     }
 
     /** Which variant of the sweep kernel the exact sweep uses from now on (default {@link SweepKernel#EX2}). */
-    public void useSweepKernel(SweepKernel kernel) {
+    public synchronized void useSweepKernel(SweepKernel kernel) {
         gpuSweep().use(kernel);
     }
 
     /** Seconds the sweep kernel itself ran since the last call: what bench-sweep reports beside the whole sweep. */
-    public double takeSweepKernelSeconds() {
+    public synchronized double takeSweepKernelSeconds() {
         return gpuSweep().takeKernelSeconds();
     }
 
@@ -350,20 +350,20 @@ public final class GpuBackend implements Backend {
     }
 
     @Override
-    public DlaResult dla(ForwardResult clean, boolean tlVariant) {
+    public synchronized DlaResult dla(ForwardResult clean, boolean tlVariant) {
         ensureOpen();
         return gpuSweep().dla(clean, model.weights(), tlVariant);
     }
 
     @Override
-    public double[] ablatePositions(ForwardResult clean, Ablation ablation) {
+    public synchronized double[] ablatePositions(ForwardResult clean, Ablation ablation) {
         ensureOpen();
         return cpu.ablatePositions(cpu.run(clean.tokens(), Hooks.available(model.config())), ablation);
     }
 
     /** Releases the device buffers and the device; a second call does nothing. */
     @Override
-    public void close() {
+    public synchronized void close() {
         if (closed) {
             return;
         }

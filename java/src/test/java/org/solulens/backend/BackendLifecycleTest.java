@@ -25,6 +25,40 @@ class BackendLifecycleTest {
 
     @ParameterizedTest
     @EnumSource(value = Backends.Choice.class, names = {"CPU", "EMULATOR"})
+    void sweepsFromFourThreadsAtOnceEqualTheSequentialOnes(Backends.Choice choice) throws Exception {
+        // the emulator backend threw ConcurrentModificationException here (its sweep constants were made unguarded)
+        SoluModel model = TestModels.random(CFG, 7);
+        try (Backend backend = Backends.create(model, choice)) {
+            List<int[]> prompts = new java.util.ArrayList<>();
+            Random rng = new Random(8);
+            for (int i = 0; i < 4; i++) {
+                prompts.add(TestModels.randomTokens(rng, 6 + i, CFG.dVocab()));
+            }
+            Ablation.Site[] sites = {Ablation.Site.POST, Ablation.Site.MID, Ablation.Site.POST, Ablation.Site.MID};
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+            try {
+                List<java.util.concurrent.Future<double[]>> futures = new java.util.ArrayList<>();
+                for (int i = 0; i < 4; i++) {
+                    int k = i;
+                    futures.add(pool.submit(() -> sweep(backend, prompts.get(k), sites[k])));
+                }
+                for (int i = 0; i < 4; i++) {
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(sweep(backend, prompts.get(i), sites[i]), futures.get(i).get(),
+                            0, "prompt " + i);
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    private static double[] sweep(Backend backend, int[] tokens, Ablation.Site site) {
+        ForwardResult clean = backend.run(tokens, Hooks.ALL);
+        return backend.sweep(clean, new SweepRequest(Ablation.zero(site), SweepMethod.EXACT, null, false)).delta();
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Backends.Choice.class, names = {"CPU", "EMULATOR"})
     void everyCallAfterCloseIsAnIllegalStateAndCloseIsIdempotent(Backends.Choice choice) {
         SoluModel model = TestModels.random(CFG, 5);
         int[] tokens = TestModels.randomTokens(new Random(6), 9, CFG.dVocab());
