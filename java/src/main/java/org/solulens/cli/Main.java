@@ -47,7 +47,25 @@ public final class Main {
             }
             return userError ? 2 : 1;
         });
-        return cli.execute(args);
+        try {
+            return cli.execute(args);
+        } catch (OutOfMemoryError | InternalError e) {
+            err.println("solulens: error: " + describeFatal(e));
+            return 1;
+        }
+    }
+
+    /**
+     * What to tell a user about an error the JVM raised (picocli passes Errors through): the heap is too small, or a
+     * memory-mapped model file changed on disk under a running command.
+     */
+    static String describeFatal(Error e) {
+        if (e instanceof OutOfMemoryError) {
+            return "out of memory (" + e.getMessage() + "); give Java a larger heap, e.g. SOLULENS_JAVA_OPTS=-Xmx16g ./solulens ...,"
+                    + " or use fewer or shorter prompts. Whatever this run wrote is incomplete.";
+        }
+        return "the JVM could not read memory-mapped data (" + e.getMessage() + "): was the model file changed or truncated"
+                + " on disk while this command ran? Run it again on an unchanged file.";
     }
 
     static final class Version implements CommandLine.IVersionProvider {
