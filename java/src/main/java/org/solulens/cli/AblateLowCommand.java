@@ -37,6 +37,7 @@ final class AblateLowCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        OutputFolder.prepare(experiment.out, "--out");
         if (!(fraction > 0 && fraction <= 1)) {
             throw new IllegalArgumentException("--fraction must be in (0, 1], got " + fraction);
         }

@@ -37,6 +37,7 @@ final class DlaCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        OutputFolder.prepare(experiment.out, "--out");
         try (SoluModel model = modelOptions.loadModel(); Backend backend = modelOptions.backend(model)) {
             DlaStudy.Result r = DlaStudy.run(backend, experiment.prompts(model),
                     new DlaStudy.Options(mlpThreshold == null ? Double.NaN : mlpThreshold, neuronFraction, tlVariant), experiment.out, experiment.quiet);

@@ -43,6 +43,7 @@ final class LnScaleCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        OutputFolder.prepare(experiment.out, "--out");
         try (SoluModel model = modelOptions.loadModel(); Backend backend = modelOptions.backend(model)) {
             LnScaleStudy.Result r = LnScaleStudy.run(backend, families(model), experiment.out, experiment.quiet);
             spec.commandLine().getOut().print(r.summary());

@@ -36,6 +36,7 @@ final class PaperCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        OutputFolder.prepare(experiment.out, "--out");
         Path out = experiment.out;
         Files.createDirectories(out);
         try (SoluModel model = modelOptions.loadModel(); Backend backend = modelOptions.backend(model)) {

@@ -50,6 +50,9 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (cacheOut != null) {
+            OutputFolder.prepare(cacheOut, "--cache-out");
+        }
         PrintWriter out = spec.commandLine().getOut();
         try (SoluModel model = modelOptions.loadModel(); Backend backend = modelOptions.backend(model)) {
             List<Prompt> prompts = promptOptions.resolve(model);

@@ -32,6 +32,7 @@ final class SmearCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        OutputFolder.prepare(experiment.out, "--out");
         if (top < 1) {
             throw new IllegalArgumentException("--top must be at least 1, got " + top);
         }

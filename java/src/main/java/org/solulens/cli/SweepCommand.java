@@ -86,6 +86,7 @@ final class SweepCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        OutputFolder.prepare(out, "--out");
         PrintWriter stdout = spec.commandLine().getOut();
         try (SoluModel model = modelOptions.loadModel(); Backend backend = modelOptions.backend(model)) {
             List<Prompt> prompts = promptOptions.resolve(model);

@@ -64,4 +64,17 @@ class PromptFileErrorsTest {
         assertError("value of neuron 100 is NaN; ablation values must be finite numbers", "sweep", "--device", "cpu",
                 "--prompt", "The ice is cold", "--ablation", "value", "--values", values.toString(), "--out", tmp.resolve("out").toString());
     }
+
+    @Test
+    void outputPathThatIsAFileFailsBeforeTheModelLoads() throws IOException {
+        Path file = Files.writeString(tmp.resolve("taken"), "x");
+        for (String command : new String[] {"sweep", "dla", "ln-scale", "ablate-low", "smear", "paper"}) {
+            String[] args = command.equals("sweep")
+                    ? new String[] {command, "--device", "cpu", "--prompt", "The ice is cold", "--out", file.toString()}
+                    : new String[] {command, "--device", "cpu", "--out", file.toString()};
+            assertError("--out " + file + " is a file; expected a folder", args);
+        }
+        assertError("--cache-out " + file + " is a file; expected a folder", "run", "--device", "cpu", "--prompt", "x",
+                "--cache-out", file.toString());
+    }
 }
