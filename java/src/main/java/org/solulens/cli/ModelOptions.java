@@ -19,8 +19,12 @@ final class ModelOptions {
             description = "Where to run: cpu (float64; OpenBLAS for the matrix products), cuda (the kernels on an NVIDIA GPU), emulator (the same kernels on the CPU; slow), or auto (cuda when it can run, else cpu). Default: ${DEFAULT-VALUE}.")
     String device;
 
+    @Option(names = "--ignore-extra-tensors",
+            description = "Load a model folder even if its files hold tensors the model does not use (by default an error: config.json may not describe the checkpoint).")
+    boolean ignoreExtraTensors;
+
     SoluModel loadModel() throws IOException {
-        return model == null ? DemoModel.load() : ModelFolder.load(model);
+        return model == null ? DemoModel.load() : ModelFolder.load(model, ignoreExtraTensors);
     }
 
     Backend backend(SoluModel m) {

@@ -20,7 +20,17 @@ public final class ModelFolder {
 
     private ModelFolder() {}
 
+    /** Loads the folder; a tensor the model does not use is an error (see {@link #load(Path, boolean)}). */
     public static SoluModel load(Path dir) throws IOException {
+        return load(dir, false);
+    }
+
+    /**
+     * Loads the folder. A tensor in the files that the config's model does not use (a second layer's weights, an MLP
+     * LayerNorm under a GELU config) means the config does not describe the checkpoint: an error listing them, unless
+     * {@code ignoreExtraTensors}. TransformerLens's buffers ({@code *.mask}, {@code *.IGNORE}) are never counted.
+     */
+    public static SoluModel load(Path dir, boolean ignoreExtraTensors) throws IOException {
         if (!Files.exists(dir)) {
             throw new ModelFormatException("model folder " + dir + " does not exist");
         }
@@ -45,6 +55,17 @@ public final class ModelFolder {
             }
             return reader.read(name);
         });
+        if (!ignoreExtraTensors) {
+            java.util.List<String> extra = owner.keySet().stream()
+                    .filter(name -> !weights.byName().containsKey(name) && IGNORED_SUFFIXES.stream().noneMatch(name::endsWith))
+                    .sorted().toList();
+            if (!extra.isEmpty()) {
+                throw new ModelFormatException(dir + ": " + extra.size() + " tensor(s) that a one-layer " + config.actFn().tlName()
+                        + " model does not use: " + (extra.size() > 8 ? extra.subList(0, 8) + " ..." : extra)
+                        + "; does config.json (n_layers, act_fn, normalization_type) describe this checkpoint?"
+                        + " --ignore-extra-tensors loads it anyway");
+            }
+        }
         Path tok = dir.resolve("tokenizer.json");
         TextTokenizer tokenizer = Files.isRegularFile(tok) ? TextTokenizer.load(tok) : null;
         return new SoluModel(config, weights, tokenizer, dir.toAbsolutePath().normalize().toString());

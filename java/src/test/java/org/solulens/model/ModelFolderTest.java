@@ -231,6 +231,22 @@ class ModelFolderTest {
     }
 
     @Test
+    void tensorsTheConfigDoesNotUseAreAnErrorUnlessIgnored() throws IOException {
+        // a second layer's weights beside a config that says n_layers = 1 used to load silently
+        SoluWeights w = RandomWeights.of(CFG, 6);
+        Map<String, Tensor> tensors = new java.util.LinkedHashMap<>(w.byName());
+        tensors.put("blocks.1.mlp.W_in", Tensor.of("blocks.1.mlp.W_in", new int[] {2, 3}, new float[] {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f}));
+        tensors.put("blocks.0.attn.mask", Tensor.of("blocks.0.attn.mask", new int[] {1}, new float[] {1}));   // TL's buffer: fine
+        Path dir = Files.createDirectories(tmp.resolve("two-layers"));
+        new ObjectMapper().writeValue(dir.resolve("config.json").toFile(), TestModels.configJson(CFG));
+        SafetensorsWriter.write(dir.resolve("model.safetensors"), tensors);
+        assertFails("1 tensor(s) that a one-layer solu_ln model does not use: [blocks.1.mlp.W_in]", () -> ModelFolder.load(dir));
+        try (SoluModel m = ModelFolder.load(dir, true)) {
+            assertEquals(CFG.dMlp(), m.weights().wIn.dim(1));
+        }
+    }
+
+    @Test
     void craftedHeadersThatOnceLoadedAreRefused() throws IOException {
         Path dir = writeRandom(4);
         Path st = dir.resolve("model.safetensors");
