@@ -67,6 +67,9 @@ public final class ModelFolder {
             }
         }
         Path tok = dir.resolve("tokenizer.json");
+        if (Files.exists(tok) && !Files.isRegularFile(tok)) {
+            throw new ModelFormatException(tok + " is not a file; a model folder's tokenizer.json is the Hugging Face tokenizer file");
+        }
         TextTokenizer tokenizer = Files.isRegularFile(tok) ? TextTokenizer.load(tok) : null;
         return new SoluModel(config, weights, tokenizer, dir.toAbsolutePath().normalize().toString());
     }

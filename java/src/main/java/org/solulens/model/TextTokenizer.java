@@ -43,7 +43,7 @@ public final class TextTokenizer implements AutoCloseable {
     public static TextTokenizer load(Path tokenizerJson) throws IOException {
         byte[] json = Files.readAllBytes(tokenizerJson);
         Path configFile = tokenizerJson.resolveSibling("tokenizer_config.json");
-        String bosName = Files.isRegularFile(configFile) ? bosFromConfig(Files.readAllBytes(configFile)) : null;
+        String bosName = Files.isRegularFile(configFile) ? bosFromConfig(Files.readAllBytes(configFile), configFile) : null;
         return fromBytes(json, bosName, tokenizerJson.toString());
     }
 
@@ -85,12 +85,24 @@ public final class TextTokenizer implements AutoCloseable {
         return -1;
     }
 
-    private static String bosFromConfig(byte[] json) throws IOException {
-        JsonNode bos = new ObjectMapper().readTree(json).get("bos_token");
+    private static String bosFromConfig(byte[] json, Path file) throws IOException {
+        JsonNode root;
+        try {
+            root = new ObjectMapper().readTree(json);
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new ModelFormatException(file + ": not valid JSON: " + e.getOriginalMessage());
+        }
+        JsonNode bos = root == null ? null : root.get("bos_token");
         if (bos == null || bos.isNull()) {
             return null;
         }
-        return bos.isTextual() ? bos.asText() : bos.path("content").asText(null);
+        if (bos.isTextual()) {
+            return bos.asText();
+        }
+        if (bos.path("content").isTextual()) {
+            return bos.path("content").asText();
+        }
+        throw new ModelFormatException(file + ": bos_token must be a string or an object with a \"content\" string, got " + bos);
     }
 
     private static Map<Integer, String> vocabulary(JsonNode root) {

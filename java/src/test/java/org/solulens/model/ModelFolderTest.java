@@ -247,6 +247,20 @@ class ModelFolderTest {
     }
 
     @Test
+    void tokenizerFilesThatCannotBeReadAreNamed() throws IOException {
+        Path dir = writeRandom(7);
+        Files.createDirectories(dir.resolve("tokenizer.json"));
+        assertFails(dir.resolve("tokenizer.json") + " is not a file", () -> ModelFolder.load(dir));
+        Files.delete(dir.resolve("tokenizer.json"));
+        Files.writeString(dir.resolve("tokenizer.json"), "{\"model\": {\"type\": \"WordLevel\", \"vocab\": {\"a\": 0, \"<|BOS|>\": 1},"
+                + " \"unk_token\": \"a\"}}");
+        Files.writeString(dir.resolve("tokenizer_config.json"), "{\"bos_token\": ");
+        assertFails(dir.resolve("tokenizer_config.json") + ": not valid JSON", () -> ModelFolder.load(dir));
+        Files.writeString(dir.resolve("tokenizer_config.json"), "{\"bos_token\": 5}");
+        assertFails(dir.resolve("tokenizer_config.json") + ": bos_token must be a string", () -> ModelFolder.load(dir));
+    }
+
+    @Test
     void craftedHeadersThatOnceLoadedAreRefused() throws IOException {
         Path dir = writeRandom(4);
         Path st = dir.resolve("model.safetensors");
