@@ -37,7 +37,6 @@ final class AblateLowCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        OutputFolder.prepare(experiment.out, "--out");
         if (!(fraction > 0 && fraction <= 1)) {
             throw new IllegalArgumentException("--fraction must be in (0, 1], got " + fraction);
         }
@@ -45,10 +44,12 @@ final class AblateLowCommand implements Callable<Integer> {
         if (kind == Ablation.Kind.VALUE) {
             throw new IllegalArgumentException("ablate-low takes --ablation paper, zero or mean");
         }
-        try (SoluModel model = modelOptions.loadModel(); Backend backend = modelOptions.backend(model)) {
+        try (OutputFolder folder = OutputFolder.open(experiment.out, "--out", experiment.overwrite);
+             SoluModel model = modelOptions.loadModel(); Backend backend = modelOptions.backend(model)) {
             LowActivationAblation.Result r = LowActivationAblation.run(backend, experiment.prompts(model), kind, fraction, ratio,
-                    experiment.out, experiment.quiet);
+                    folder.staging(), experiment.quiet);
             spec.commandLine().getOut().print(r.summary());
+            folder.commit(spec.commandLine().getParseResult().originalArgs());
             spec.commandLine().getOut().println("outputs written to " + experiment.out.toAbsolutePath() + " (figures: " + String.join(", ", r.figures()) + ")");
         }
         return 0;

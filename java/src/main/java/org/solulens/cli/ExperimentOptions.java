@@ -24,6 +24,9 @@ final class ExperimentOptions {
     @Option(names = "--quiet", description = "No progress bar.")
     boolean quiet;
 
+    @Option(names = "--overwrite", description = "Replace the results already in --out (by default a folder holding files is refused).")
+    boolean overwrite;
+
     boolean bos(SoluModel model) {
         return !noBos && model.config().defaultPrependBos();
     }

@@ -1,32 +1,181 @@
 package org.solulens.cli;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
 
-/** An output folder checked and created before any work starts, so that a bad path fails in a second, not after a sweep. */
-final class OutputFolder {
-    private OutputFolder() {}
+/**
+ * An output folder written as a whole or not at all. Checked before any work starts (a file in the way, no permission,
+ * or earlier results without {@code --overwrite} fail in a second); a lock file beside it refuses a second writer;
+ * results go to a hidden staging folder beside it, which becomes the folder, with {@link #MANIFEST} (command,
+ * version, files and sizes) written last, only when the command completes. An interrupted or failed run leaves the
+ * earlier folder as it was and no partial results under its name.
+ */
+final class OutputFolder implements AutoCloseable {
+    /** Written last into a completed folder: the command line, the version, every file and its size. */
+    static final String MANIFEST = "output-manifest.json";
 
-    /** Creates {@code dir} (and its parents) if missing; a clear error if it is a file or cannot be written. */
-    static void prepare(Path dir, String option) {
-        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+    private final Path dir, staging, lock;
+    private final Thread cleanup;
+    private boolean done;
+
+    private OutputFolder(Path dir, Path staging, Path lock) {
+        this.dir = dir;
+        this.staging = staging;
+        this.lock = lock;
+        this.cleanup = new Thread(this::discard, "solulens-output-cleanup");
+        Runtime.getRuntime().addShutdownHook(cleanup);   // Ctrl-C: no staging folder or lock left behind
+    }
+
+    /** Checks {@code dir}, takes its lock and makes the staging folder; {@code option} names the option in errors. */
+    static OutputFolder open(Path dir, String option, boolean overwrite) {
+        Path abs = dir.toAbsolutePath().normalize();
+        if (Files.exists(abs) && !Files.isDirectory(abs)) {
             throw new IllegalArgumentException(option + " " + dir + " is a file; expected a folder (created if missing)");
         }
+        if (!overwrite && Files.isDirectory(abs) && !isEmpty(abs)) {
+            throw new IllegalArgumentException(option + " " + dir + " already holds files (an earlier run's?); add --overwrite to"
+                    + " replace them, or choose another folder");
+        }
+        Path parent = abs.getParent();
+        String name = abs.getFileName().toString();
+        createFolder(parent, option, dir);
+        Path lock = parent.resolve("." + name + ".lock");
         try {
-            Files.createDirectories(dir);
+            Files.createFile(lock);
+        } catch (FileAlreadyExistsException e) {
+            throw new IllegalArgumentException(option + " " + dir + " is being written by another solulens run (lock file " + lock
+                    + "); if no run is active, delete the lock file");
+        } catch (IOException e) {
+            throw new IllegalArgumentException(option + " " + dir + ": cannot write beside it (" + describe(e) + ")");
+        }
+        try {
+            return new OutputFolder(abs, Files.createTempDirectory(parent, "." + name + ".partial-"), lock);
+        } catch (IOException e) {
+            deleteQuietly(lock);
+            throw new IllegalArgumentException(option + " " + dir + ": cannot write beside it (" + describe(e) + ")");
+        }
+    }
+
+    /** Where the command writes its results. */
+    Path staging() {
+        return staging;
+    }
+
+    /** Writes the manifest last, then puts the results in place of the folder (replacing an earlier one). */
+    void commit(List<String> command) throws IOException {
+        List<Map<String, Object>> files = new ArrayList<>();
+        try (Stream<Path> walk = Files.walk(staging)) {
+            for (Path p : (Iterable<Path>) walk.filter(Files::isRegularFile).sorted()::iterator) {
+                Map<String, Object> f = new LinkedHashMap<>();
+                f.put("path", staging.relativize(p).toString());
+                f.put("bytes", Files.size(p));
+                files.add(f);
+            }
+        }
+        Map<String, Object> manifest = new LinkedHashMap<>();
+        manifest.put("command", command);
+        manifest.put("version", String.valueOf(Main.class.getPackage().getImplementationVersion()));
+        manifest.put("completed", java.time.Instant.now().toString());
+        manifest.put("files", files);
+        new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter()
+                .writeValue(staging.resolve(MANIFEST).toFile(), manifest);
+        Path old = null;
+        if (Files.exists(dir)) {
+            old = Files.createTempDirectory(dir.getParent(), "." + dir.getFileName() + ".old-");
+            Files.delete(old);
+            Files.move(dir, old, StandardCopyOption.ATOMIC_MOVE);
+        }
+        Files.move(staging, dir, StandardCopyOption.ATOMIC_MOVE);
+        done = true;
+        if (old != null) {
+            deleteTree(old);
+        }
+        deleteQuietly(lock);
+        removeHook();
+    }
+
+    /** Without {@link #commit}: the staging folder is deleted and the earlier folder, if any, is left as it was. */
+    @Override
+    public void close() {
+        discard();
+        removeHook();
+    }
+
+    private synchronized void discard() {
+        if (!done) {
+            done = true;
+            deleteTree(staging);
+            deleteQuietly(lock);
+        }
+    }
+
+    private void removeHook() {
+        try {
+            Runtime.getRuntime().removeShutdownHook(cleanup);
+        } catch (IllegalStateException e) {
+            // the JVM is shutting down: the hook runs or has run
+        }
+    }
+
+    private static boolean isEmpty(Path dir) {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.findAny().isEmpty();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void createFolder(Path parent, String option, Path dir) {
+        try {
+            Files.createDirectories(parent);
         } catch (AccessDeniedException e) {
             throw new IllegalArgumentException(option + " " + dir + ": permission denied (cannot create " + e.getFile() + ")");
-        } catch (FileSystemException e) {
-            throw new IllegalArgumentException(option + " " + dir + ": cannot create the folder ("
-                    + (e.getReason() == null ? e.getClass().getSimpleName() : e.getReason()) + " at " + e.getFile() + ")");
         } catch (IOException e) {
-            throw new IllegalArgumentException(option + " " + dir + ": cannot create the folder (" + e.getMessage() + ")");
+            throw new IllegalArgumentException(option + " " + dir + ": cannot create the folder (" + describe(e) + ")");
         }
-        if (!Files.isWritable(dir)) {
-            throw new IllegalArgumentException(option + " " + dir + ": permission denied (the folder is not writable)");
+        if (!Files.isWritable(parent)) {
+            throw new IllegalArgumentException(option + " " + dir + ": permission denied (" + parent + " is not writable)");
+        }
+    }
+
+    private static String describe(IOException e) {
+        if (e instanceof AccessDeniedException a) {
+            return "permission denied: " + a.getFile();
+        }
+        if (e instanceof FileSystemException f) {
+            return (f.getReason() == null ? e.getClass().getSimpleName() : f.getReason()) + " at " + f.getFile();
+        }
+        return e.getMessage();
+    }
+
+    private static void deleteTree(Path root) {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(root)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(OutputFolder::deleteQuietly);
+        } catch (IOException e) {
+            // best effort: a hidden, clearly partial folder may stay
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException e) {
+            // best effort
         }
     }
 }

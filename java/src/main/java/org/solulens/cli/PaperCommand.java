@@ -36,10 +36,9 @@ final class PaperCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        OutputFolder.prepare(experiment.out, "--out");
-        Path out = experiment.out;
-        Files.createDirectories(out);
-        try (SoluModel model = modelOptions.loadModel(); Backend backend = modelOptions.backend(model)) {
+        try (OutputFolder folder = OutputFolder.open(experiment.out, "--out", experiment.overwrite);
+             SoluModel model = modelOptions.loadModel(); Backend backend = modelOptions.backend(model)) {
+            Path out = folder.staging();
             List<Prompt> prompts = experiment.prompts(model);
             boolean bos = experiment.bos(model);
             Map<String, List<Prompt>> families = new LinkedHashMap<>();
@@ -60,7 +59,8 @@ final class PaperCommand implements Callable<Integer> {
             DlaStudy.Result dla = DlaStudy.run(backend, prompts, new DlaStudy.Options(Double.NaN, 0.25, false), out.resolve("dla"), experiment.quiet);
             section(md, "dla", dla.summary(), dla.figures());
             Files.writeString(out.resolve("report.md"), md.toString());
-            spec.commandLine().getOut().println("report written to " + out.resolve("report.md").toAbsolutePath());
+            folder.commit(spec.commandLine().getParseResult().originalArgs());
+            spec.commandLine().getOut().println("report written to " + experiment.out.resolve("report.md").toAbsolutePath());
         }
         return 0;
     }

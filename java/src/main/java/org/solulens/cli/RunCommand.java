@@ -38,6 +38,9 @@ final class RunCommand implements Callable<Integer> {
             description = "Hooks to write with --cache-out (comma-separated). Default: all.")
     List<String> hooks;
 
+    @Option(names = "--overwrite", description = "Replace the files already in --cache-out (by default a folder holding files is refused).")
+    boolean overwrite;
+
     @Option(names = "--repeat", paramLabel = "N", defaultValue = "0",
             description = "Time the forward pass: run each prompt N more times after the first (which warms up the JIT) and print the best and median time of one pass. The table is printed once.")
     int repeat;
@@ -50,11 +53,9 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (cacheOut != null) {
-            OutputFolder.prepare(cacheOut, "--cache-out");
-        }
         PrintWriter out = spec.commandLine().getOut();
-        try (SoluModel model = modelOptions.loadModel(); Backend backend = modelOptions.backend(model)) {
+        try (OutputFolder folder = cacheOut == null ? null : OutputFolder.open(cacheOut, "--cache-out", overwrite);
+             SoluModel model = modelOptions.loadModel(); Backend backend = modelOptions.backend(model)) {
             List<Prompt> prompts = promptOptions.resolve(model);
             List<String> wanted = cacheOut == null ? List.of(Hooks.LOGITS, Hooks.LOSS)
                     : hooks == null ? Hooks.available(model.config()) : withLogits(hooks);
@@ -73,10 +74,13 @@ final class RunCommand implements Callable<Integer> {
                     printTiming(out, backend, prompt, wanted);
                 }
                 if (cacheOut != null) {
-                    Path dir = prompts.size() == 1 ? cacheOut : cacheOut.resolve(Integer.toString(i));
+                    Path dir = prompts.size() == 1 ? folder.staging() : folder.staging().resolve(Integer.toString(i));
                     CacheWriter.write(dir, model, backend.name(), onlyRequested(result), prompt.text());
-                    out.println("cache written to " + dir.toAbsolutePath());
                 }
+            }
+            if (folder != null) {
+                folder.commit(spec.commandLine().getParseResult().originalArgs());
+                out.println("cache written to " + cacheOut.toAbsolutePath());
             }
             nonFinite.report(spec.commandLine().getErr());
         }

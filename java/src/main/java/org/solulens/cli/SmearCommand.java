@@ -32,13 +32,14 @@ final class SmearCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        OutputFolder.prepare(experiment.out, "--out");
         if (top < 1) {
             throw new IllegalArgumentException("--top must be at least 1, got " + top);
         }
-        try (SoluModel model = modelOptions.loadModel(); Backend backend = modelOptions.backend(model)) {
-            SmearTest.Result r = SmearTest.run(backend, experiment.prompts(model), top, seed, experiment.out, experiment.quiet);
+        try (OutputFolder folder = OutputFolder.open(experiment.out, "--out", experiment.overwrite);
+             SoluModel model = modelOptions.loadModel(); Backend backend = modelOptions.backend(model)) {
+            SmearTest.Result r = SmearTest.run(backend, experiment.prompts(model), top, seed, folder.staging(), experiment.quiet);
             spec.commandLine().getOut().print(r.summary());
+            folder.commit(spec.commandLine().getParseResult().originalArgs());
             spec.commandLine().getOut().println("outputs written to " + experiment.out.toAbsolutePath() + " (figures: " + String.join(", ", r.figures()) + ")");
         }
         return 0;

@@ -78,6 +78,9 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "No progress bar.")
     boolean quiet;
 
+    @Option(names = "--overwrite", description = "Replace the results already in --out (by default a folder holding files is refused).")
+    boolean overwrite;
+
     @Option(names = "--allow-nonfinite", description = "Write results even where a loss or a Δloss is NaN or infinite, with one warning, instead of failing.")
     boolean allowNonFinite;
 
@@ -86,9 +89,9 @@ final class SweepCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        OutputFolder.prepare(out, "--out");
         PrintWriter stdout = spec.commandLine().getOut();
-        try (SoluModel model = modelOptions.loadModel(); Backend backend = modelOptions.backend(model)) {
+        try (OutputFolder folder = OutputFolder.open(out, "--out", overwrite);
+             SoluModel model = modelOptions.loadModel(); Backend backend = modelOptions.backend(model)) {
             List<Prompt> prompts = promptOptions.resolve(model);
             AblationSweep.Settings settings = settings(model);
             AblationSweep.Run run = AblationSweep.run(backend, prompts, settings, quiet);
@@ -98,7 +101,8 @@ final class SweepCommand implements Callable<Integer> {
                 AblationSweep.PromptResult r = run.results().get(i);
                 nonFinite.checkDelta(i, r.result(), settings.selection().mask(r.clean(), model.config().dMlp()));
             }
-            Map<String, Object> summary = SweepReport.write(out, model, run, csv);
+            Map<String, Object> summary = SweepReport.write(folder.staging(), model, run, csv);
+            folder.commit(spec.commandLine().getParseResult().originalArgs());
             SweepReport.print(stdout, summary);
             stdout.println("outputs written to " + out.toAbsolutePath());
             nonFinite.report(spec.commandLine().getErr());

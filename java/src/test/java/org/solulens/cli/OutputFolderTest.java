@@ -1,0 +1,82 @@
+package org.solulens.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Output folders are written whole or not at all: a re-used folder needs --overwrite and then holds only the new run's
+ * files, a second writer is refused, a failed run leaves nothing under the folder's name, and a completed folder
+ * carries a manifest written last.
+ */
+class OutputFolderTest {
+    @TempDir
+    Path tmp;
+
+    private static CliRunner.Outcome sweep(Path out, String... extra) {
+        String[] base = {"sweep", "--device", "cpu", "--quiet", "--out", out.toString()};
+        String[] args = new String[base.length + extra.length];
+        System.arraycopy(base, 0, args, 0, base.length);
+        System.arraycopy(extra, 0, args, base.length, extra.length);
+        return CliRunner.run(args);
+    }
+
+    @Test
+    void reusedFolderNeedsOverwriteAndThenHoldsOnlyTheNewRun() throws IOException {
+        Path out = tmp.resolve("sweep");
+        Path prompts = Files.writeString(tmp.resolve("two.txt"), "The ice is cold\nThe water is warm\n");
+        assertEquals(0, sweep(out, "--prompts", prompts.toString()).code());
+        assertTrue(Files.isDirectory(out.resolve("1")), "two prompts: one sub-folder each");
+
+        CliRunner.Outcome again = sweep(out, "--prompt", "The ice is cold");
+        assertEquals(2, again.code());
+        assertTrue(again.err().contains("already holds files (an earlier run's?); add --overwrite"), again.err());
+        assertTrue(Files.isDirectory(out.resolve("1")), "the refused run changed nothing");
+
+        assertEquals(0, sweep(out, "--prompt", "The ice is cold", "--overwrite").code());
+        assertFalse(Files.exists(out.resolve("1")), "no stale files of the earlier run");
+        assertTrue(Files.isRegularFile(out.resolve("delta_loss.npy")));
+        JsonNode manifest = new ObjectMapper().readTree(out.resolve(OutputFolder.MANIFEST).toFile());
+        assertEquals("--overwrite", manifest.get("command").get(manifest.get("command").size() - 1).asText());
+        for (JsonNode f : manifest.get("files")) {
+            assertEquals(Files.size(out.resolve(f.get("path").asText())), f.get("bytes").asLong(), f.toString());
+        }
+        assertNoLeftovers();
+    }
+
+    @Test
+    void secondWriterIsRefusedWhileTheLockExists() throws IOException {
+        Path out = tmp.resolve("busy");
+        Path lock = Files.createFile(tmp.resolve(".busy.lock"));
+        CliRunner.Outcome o = sweep(out, "--prompt", "The ice is cold");
+        assertEquals(2, o.code());
+        assertTrue(o.err().contains("is being written by another solulens run (lock file " + lock), o.err());
+        assertFalse(Files.exists(out));
+    }
+
+    @Test
+    void failedRunLeavesNothingUnderTheFolderNameAndNoLock() throws IOException {
+        Path out = tmp.resolve("failed");
+        CliRunner.Outcome o = sweep(out, "--tokens", "4");   // one token: refused after the folder was opened
+        assertEquals(2, o.code());
+        assertTrue(o.err().contains("at least 2 tokens"), o.err());
+        assertFalse(Files.exists(out));
+        assertNoLeftovers();
+    }
+
+    private void assertNoLeftovers() throws IOException {
+        try (Stream<Path> s = Files.list(tmp)) {
+            assertEquals(java.util.List.of(), s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(".")).toList(),
+                    "no staging folder or lock file left beside the outputs");
+        }
+    }
+}
