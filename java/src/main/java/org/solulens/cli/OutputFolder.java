@@ -61,7 +61,9 @@ final class OutputFolder implements AutoCloseable {
             throw new IllegalArgumentException(option + " " + dir + ": cannot write beside it (" + describe(e) + ")");
         }
         try {
-            return new OutputFolder(abs, Files.createTempDirectory(parent, "." + name + ".partial-"), lock);
+            // a plain createDirectory keeps the umask's permissions (a temp directory would be private to this user)
+            Path staging = parent.resolve("." + name + ".partial-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
+            return new OutputFolder(abs, Files.createDirectory(staging), lock);
         } catch (IOException e) {
             deleteQuietly(lock);
             throw new IllegalArgumentException(option + " " + dir + ": cannot write beside it (" + describe(e) + ")");
