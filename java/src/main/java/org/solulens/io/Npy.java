@@ -75,8 +75,14 @@ public final class Npy {
             headerLen = bb.getShort(8) & 0xffff;
             start = 10;
         } else {
+            if (bytes.length < 12) {
+                throw new IOException(file + ": not a .npy file (version " + major + " needs a 12-byte preamble)");
+            }
             headerLen = bb.getInt(8);
             start = 12;
+        }
+        if (headerLen < 0 || (long) start + headerLen > bytes.length) {
+            throw new IOException(file + ": .npy header length " + headerLen + " runs past the end of the file (" + bytes.length + " bytes)");
         }
         String header = new String(bytes, start, headerLen, StandardCharsets.US_ASCII);
         String descr = group(DESCR, header, file);
@@ -84,14 +90,35 @@ public final class Npy {
             throw new IOException(file + ": Fortran-order arrays are not supported");
         }
         String shapeText = group(SHAPE, header, file).trim();
-        int[] shape = shapeText.isEmpty() ? new int[0]
-                : Arrays.stream(shapeText.split(",")).map(String::trim).filter(s -> !s.isEmpty()).mapToInt(Integer::parseInt).toArray();
-        int n = 1;
-        for (int s : shape) {
-            n *= s;
+        String[] dims = shapeText.isEmpty() ? new String[0] : shapeText.split(",");
+        int[] shape = new int[dims.length];
+        long n = 1;
+        int rank = 0;
+        for (String d : dims) {
+            if (d.isBlank()) {
+                continue;
+            }
+            try {
+                shape[rank] = Integer.parseInt(d.trim());
+            } catch (NumberFormatException e) {
+                throw new IOException(file + ": .npy shape (" + shapeText + ") has a dimension that is not an integer: " + d.trim());
+            }
+            if (shape[rank] < 0) {
+                throw new IOException(file + ": .npy shape (" + shapeText + ") has a negative dimension");
+            }
+            n *= shape[rank++];
+            if (n > Integer.MAX_VALUE) {
+                throw new IOException(file + ": .npy shape (" + shapeText + ") has more elements than an array can hold");
+            }
         }
+        shape = Arrays.copyOf(shape, rank);
         int dataStart = start + headerLen;
-        float[] data = new float[n];
+        int width = descr.equals("<f8") ? 8 : 4;
+        if (dataStart + n * width > bytes.length) {
+            throw new IOException(file + ": .npy data of shape (" + shapeText + ") needs " + n * width + " bytes after the header; the file has "
+                    + (bytes.length - dataStart));
+        }
+        float[] data = new float[(int) n];
         switch (descr) {
             case "<f4" -> {
                 for (int i = 0; i < n; i++) {
