@@ -53,6 +53,9 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (repeat < 0) {   // checked before the model loads
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--repeat must be 0 or more, got " + repeat);
+        }
         PrintWriter out = spec.commandLine().getOut();
         try (OutputFolder folder = cacheOut == null ? null : OutputFolder.open(cacheOut, "--cache-out", overwrite);
              SoluModel model = modelOptions.loadModel(); Backend backend = modelOptions.backend(model)) {
@@ -60,9 +63,6 @@ final class RunCommand implements Callable<Integer> {
             List<String> wanted = cacheOut == null ? List.of(Hooks.LOGITS, Hooks.LOSS)
                     : hooks == null ? Hooks.available(model.config()) : withLogits(hooks);
             Hooks.select(model.config(), wanted);
-            if (repeat < 0) {
-                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--repeat must be 0 or more, got " + repeat);
-            }
             out.println("model: " + model.description() + "   backend: " + backend.name());
             NonFiniteOutputs nonFinite = new NonFiniteOutputs(allowNonFinite);
             for (int i = 0; i < prompts.size(); i++) {

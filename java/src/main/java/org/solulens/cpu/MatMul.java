@@ -38,7 +38,7 @@ public final class MatMul {
             log.debug("matrix products: {}", blas.name());
             return blas;
         } catch (LinkageError | RuntimeException e) {
-            log.info("matrix products: pure Java, ~20x slower than a BLAS (OpenBLAS cannot load on {} {}: {})",
+            log.info("matrix products: pure Java, several times slower than a BLAS (OpenBLAS cannot load on {} {}: {})",
                     System.getProperty("os.name"), System.getProperty("os.arch"), e.toString());
             return new JavaMatrixProduct();
         }
