@@ -2,7 +2,9 @@
 # Builds SoluLens's native parts into the jar's resources; the Maven build runs it (generate-resources).
 #   native/build.sh OUT_DIR JAVA_HOME
 # 1. The CPU emulator: cuda/kernels.cu compiled by g++ through native/emulator/cuda_shim.h, with the
-#    scheduler, the JNI bridge and the emulator's own test kernels (native/emulator/test_kernels.cu), into OUT_DIR/native/linux-x86_64/libsolulens_emulator.so.
+#    scheduler, the JNI bridge and the emulator's own test kernels (native/emulator/test_kernels.cu), into
+#    OUT_DIR/native/linux-x86_64/libsolulens_emulator.so; every kernel's signature into OUT_DIR/native/kernel-signatures.txt;
+#    and the stand-in driver (native/standin) into OUT_DIR/../standin-driver/libcuda.so.1, for the tests.
 # 2. The CUDA kernels, if nvcc is on the PATH (or $NVCC): one fatbin with SASS for sm_80/86/89/90 and PTX for
 #    compute_80, into OUT_DIR/cuda/solulens.fatbin, warnings as errors; the ptxas report goes to
 #    OUT_DIR/cuda/ptxas.txt and the build fails if any kernel spills registers or uses a local-memory stack.
@@ -13,13 +15,42 @@ java_home=${2:?JAVA_HOME}
 root=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$out/native/linux-x86_64" "$out/cuda"
 
-g++ -std=c++20 -O2 -g -fPIC -shared -pthread -Wall -Wextra -Werror -Wno-unused-parameter -U_FORTIFY_SOURCE \
-    -DSOLULENS_EMULATOR -include "$root/native/emulator/cuda_shim.h" -I "$root/cuda" -I "$root/native/emulator" \
-    -I "$java_home/include" -I "$java_home/include/linux" \
-    -x c++ "$root/cuda/kernels.cu" "$root/native/emulator/test_kernels.cu" \
-    -x none "$root/native/emulator/emulator.cpp" "$root/native/emulator/jni_bridge.cpp" \
-    -o "$out/native/linux-x86_64/libsolulens_emulator.so"
+objects=$(dirname "$out")/native-objects
+standin=$(dirname "$out")/standin-driver
+mkdir -p "$objects" "$standin"
+# Objects are built once, with hidden symbols, and linked into the emulator's JNI library, the signature list and
+# the stand-in driver: each library exports only its own entry points (two copies of the emulator can then share a
+# process without binding to each other's symbols).
+flags=(-std=c++20 -O2 -g -fPIC -pthread -fvisibility=hidden -Wall -Wextra -Werror -Wno-unused-parameter -U_FORTIFY_SOURCE
+       -DSOLULENS_EMULATOR -include "$root/native/emulator/cuda_shim.h" -I "$root/cuda" -I "$root/native/emulator"
+       -I "$java_home/include" -I "$java_home/include/linux")
+compile() { g++ "${flags[@]}" -c "$@" & pids+=($!); }
+# waits for the compiles started so far; any failure fails the build
+finish() { for p in "${pids[@]}"; do wait "$p"; done; pids=(); }
+pids=()
+compile -x c++ "$root/cuda/kernels.cu" -o "$objects/kernels.o"
+compile -x c++ "$root/native/emulator/test_kernels.cu" -o "$objects/test_kernels.o"
+compile "$root/native/emulator/emulator.cpp" -o "$objects/emulator.o"
+finish
+compile "$root/native/emulator/jni_bridge.cpp" -o "$objects/jni_bridge.o"
+compile "$root/native/emulator/signatures.cpp" -o "$objects/signatures.o"
+compile "$root/native/standin/driver.cpp" -o "$objects/driver.o"
+# The stubs of the stand-in driver: every other driver function JCuda links returns CUDA_ERROR_NOT_SUPPORTED.
+{
+  echo '#include <cstdio>'
+  echo 'static int unsupported(const char* f) { std::fprintf(stderr, "solulens stand-in driver: %s is not implemented\n", f); return 801; }'
+  grep -v '^#' "$root/native/standin/unsupported.txt" | sed 's/.*/extern "C" __attribute__((visibility("default"))) int &() { return unsupported("&"); }/'
+} > "$objects/unsupported.cpp"
+compile "$objects/unsupported.cpp" -o "$objects/unsupported.o"
+finish
+g++ -shared -pthread -o "$out/native/linux-x86_64/libsolulens_emulator.so" \
+    "$objects/kernels.o" "$objects/test_kernels.o" "$objects/emulator.o" "$objects/jni_bridge.o"
 echo "native/build.sh: emulator built into $out/native/linux-x86_64/libsolulens_emulator.so"
+g++ -pthread -o "$objects/signatures" "$objects/kernels.o" "$objects/emulator.o" "$objects/signatures.o"
+"$objects/signatures" > "$out/native/kernel-signatures.txt"
+g++ -shared -pthread -Wl,-soname,libcuda.so.1 -o "$standin/libcuda.so.1" \
+    "$objects/kernels.o" "$objects/emulator.o" "$objects/driver.o" "$objects/unsupported.o"
+echo "native/build.sh: stand-in driver (tests only, not in the jar) built into $standin/libcuda.so.1"
 
 nvcc=${NVCC:-$(command -v nvcc || true)}
 if [ -z "$nvcc" ] && [ -x /usr/local/cuda/bin/nvcc ]; then nvcc=/usr/local/cuda/bin/nvcc; fi

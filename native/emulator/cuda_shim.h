@@ -142,9 +142,28 @@ inline float __int_as_float(int i) { float f; std::memcpy(&f, &i, 4); return f; 
 inline int __float_as_int(float f) { int i; std::memcpy(&i, &f, 4); return i; }
 
 // Registration: every kernel file ends with SOLULENS_KERNEL(name) lines; under nvcc they expand to nothing.
+// Each kernel is registered with its launcher and its signature, one letter per parameter: p (a pointer),
+// i (int), l (long), f (float) — what a caller must pass, checked before every launch on both devices.
 namespace solulens_emu {
 using Launcher = void (*)(void** args);
-void register_kernel(const char* name, Launcher launcher);
+void register_kernel(const char* name, Launcher launcher, const char* signature);
+
+template <typename T>
+constexpr char parameter_code() {
+    if constexpr (std::is_pointer_v<T>) return 'p';
+    else if constexpr (std::is_same_v<T, int>) return 'i';
+    else if constexpr (std::is_same_v<T, long> && sizeof(long) == 8) return 'l';
+    else if constexpr (std::is_same_v<T, float>) return 'f';
+    else static_assert(sizeof(T) == 0, "a kernel parameter type without a signature letter (add one here and in KernelArgs)");
+}
+template <typename... Args>
+struct Signature {
+    static constexpr char text[sizeof...(Args) + 1] = {parameter_code<std::remove_cv_t<Args>>()..., '\0'};
+};
+template <typename... Args>
+constexpr const char* signature_of(void (*)(Args...)) {
+    return Signature<Args...>::text;
+}
 
 template <typename... Args, size_t... I>
 void call_with(void (*kernel)(Args...), void** args, std::index_sequence<I...>) {
@@ -155,9 +174,10 @@ void call(void (*kernel)(Args...), void** args) {
     call_with(kernel, args, std::index_sequence_for<Args...>{});
 }
 struct Registrar {
-    Registrar(const char* name, Launcher launcher) { register_kernel(name, launcher); }
+    Registrar(const char* name, Launcher launcher, const char* signature) { register_kernel(name, launcher, signature); }
 };
 }  // namespace solulens_emu
 
-#define SOLULENS_KERNEL(name) \
-    static solulens_emu::Registrar solulens_registrar_##name(#name, [](void** args) { solulens_emu::call(name, args); });
+#define SOLULENS_KERNEL(name)                                                                                                \
+    static solulens_emu::Registrar solulens_registrar_##name(#name, [](void** args) { solulens_emu::call(name, args); }, \
+                                                             solulens_emu::signature_of(name));

@@ -67,8 +67,13 @@ thread_local std::vector<Worker*> workers;  // worker i runs fiber i of the curr
 thread_local ucontext_t bootstrapCaller, bootstrapWorker;
 thread_local Worker* bootstrapping = nullptr;
 
-std::map<std::string, Launcher>& registry() {
-    static std::map<std::string, Launcher> kernels;
+struct Kernel {
+    Launcher launcher;
+    std::string signature;
+};
+
+std::map<std::string, Kernel>& registry() {
+    static std::map<std::string, Kernel> kernels;
     return kernels;
 }
 
@@ -234,7 +239,7 @@ void fail(const char* what) {
     _longjmp(block->scheduler, 1);   // this fiber is never resumed
 }
 
-void register_kernel(const char* name, Launcher launcher) { registry()[name] = launcher; }
+void register_kernel(const char* name, Launcher launcher, const char* signature) { registry()[name] = Kernel{launcher, signature}; }
 
 namespace {
 
@@ -308,6 +313,11 @@ std::vector<std::string> solulens_emulator_kernels() {
     return names;
 }
 
+std::string solulens_emulator_signature(const std::string& name) {
+    auto it = solulens_emu::registry().find(name);
+    return it == solulens_emu::registry().end() ? std::string() : it->second.signature;
+}
+
 std::string solulens_emulator_launch(const std::string& name, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
                                      unsigned bz, size_t sharedBytes, void** args, int workers) {
     using namespace solulens_emu;
@@ -326,7 +336,7 @@ std::string solulens_emulator_launch(const std::string& name, unsigned gx, unsig
     auto work = [&]() {
         for (size_t i; (i = next.fetch_add(1)) < blocks;) {
             uint3 index{(unsigned)(i % gx), (unsigned)((i / gx) % gy), (unsigned)(i / ((size_t)gx * gy))};
-            std::string error = run_block(it->second, args, dim3(gx, gy, gz), dim3(bx, by, bz), index, sharedBytes);
+            std::string error = run_block(it->second.launcher, args, dim3(gx, gy, gz), dim3(bx, by, bz), index, sharedBytes);
             if (!error.empty()) {
                 std::lock_guard<std::mutex> g(lock);
                 if (firstError.empty())

@@ -7,6 +7,9 @@
 // Names of every kernel compiled into the emulator.
 std::vector<std::string> solulens_emulator_kernels();
 
+// Kernel `name`'s signature, one letter per parameter (p pointer, i int, l long, f float); "" if there is no such kernel.
+std::string solulens_emulator_signature(const std::string& name);
+
 // Runs kernel `name` on a grid of blocks with `args` packed as for cuLaunchKernel (args[i] points at argument i).
 // Returns "" on success, else what went wrong. `workers`: OS threads running blocks concurrently.
 std::string solulens_emulator_launch(const std::string& name, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,

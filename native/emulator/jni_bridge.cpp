@@ -9,8 +9,10 @@
 
 extern "C" {
 
+// "name signature" for every kernel (signature: one letter per parameter, see cuda_shim.h).
 JNIEXPORT jobjectArray JNICALL Java_org_solulens_gpu_EmulatorNative_kernels(JNIEnv* env, jclass) {
     std::vector<std::string> names = solulens_emulator_kernels();
+    for (std::string& name : names) name += " " + solulens_emulator_signature(name);
     jobjectArray out = env->NewObjectArray((jsize)names.size(), env->FindClass("java/lang/String"), nullptr);
     for (size_t i = 0; i < names.size(); i++) env->SetObjectArrayElement(out, (jsize)i, env->NewStringUTF(names[i].c_str()));
     return out;

@@ -7,6 +7,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.solulens.cpu.CpuBackend;
 import org.solulens.gpu.CudaDevice;
+import org.solulens.gpu.DeviceException;
 import org.solulens.gpu.EmulatedDevice;
 import org.solulens.gpu.GpuBackend;
 import org.solulens.model.SoluModel;
@@ -58,9 +59,14 @@ public final class Backends {
             default: {
                 String why = CudaDevice.unavailableReason();
                 if (why == null) {
-                    GpuBackend gpu = new GpuBackend(model, new CudaDevice());
-                    log.info("backend: {}", gpu.name());
-                    return gpu;
+                    try {
+                        GpuBackend gpu = new GpuBackend(model, new CudaDevice());
+                        log.info("backend: {}", gpu.name());
+                        return gpu;
+                    } catch (DeviceException e) {
+                        // the GPU is there but cannot take this model (kernels refused, memory): the CPU can
+                        why = e.getMessage();
+                    }
                 }
                 log.info("backend: cpu (no GPU: {})", why);
                 return new CpuBackend(model);

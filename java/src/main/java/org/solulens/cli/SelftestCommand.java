@@ -75,7 +75,7 @@ final class SelftestCommand implements Callable<Integer> {
                 if (why != null) {
                     throw new IllegalStateException("--device cuda cannot run here: " + why);
                 }
-                yield new CudaDevice();
+                yield new CudaDevice(true);   // every launch synchronised, so a failing kernel is named by its own launch
             }
             case "emulator" -> {
                 String why = EmulatedDevice.unavailableReason();

@@ -54,7 +54,8 @@ public final class CudaDevice implements Device {
     private final CUmodule module = new CUmodule();
     private final Map<String, CUfunction> functions = new HashMap<>();
     private final String name;
-    private final boolean checkLaunches = Boolean.getBoolean("solulens.checkLaunches");
+    private final boolean checkLaunches;
+    private volatile boolean closed;
     private final AtomicLong live = new AtomicLong();
     private cublasHandle blas;
 
@@ -74,36 +75,67 @@ public final class CudaDevice implements Device {
             return bytes;
         }
 
+        /** Best effort: the buffer counts as freed even when the driver fails (destroying the context frees it then). */
         @Override
         public synchronized void close() {
             if (!freed) {
                 freed = true;
-                cuCtxSetCurrent(context);
-                cuMemFree(pointer);
                 live.decrementAndGet();
+                if (!closed) {
+                    check("cuMemFree", () -> {
+                        cuCtxSetCurrent(context);
+                        cuMemFree(pointer);
+                    });
+                }
             }
         }
     }
 
+    /** Launches checked synchronously when {@code -Dsolulens.checkLaunches=true} (off by default: it costs a sync each). */
     public CudaDevice() {
+        this(Boolean.getBoolean("solulens.checkLaunches"));
+    }
+
+    /**
+     * @param checkLaunches synchronise after every launch, so that a failing kernel is named by its own launch
+     *     rather than reported by the next copy (selftest and benchmarks/gpu_checks.sh turn it on)
+     */
+    public CudaDevice(boolean checkLaunches) {
+        this.checkLaunches = checkLaunches;
         String why = unavailableReason();
         if (why != null) {
             throw new DeviceException("CUDA is not available: " + why);
         }
+        CUdevice device = new CUdevice();
+        check("cuDeviceGet", () -> cuDeviceGet(device, 0));
+        check("cuCtxCreate", () -> cuCtxCreate(context, 0, device));
         try {
-            CUdevice device = new CUdevice();
-            cuDeviceGet(device, 0);
-            cuCtxCreate(context, 0, device);
-            check("cuModuleLoadData(" + FATBIN + ")", () -> cuModuleLoadData(module, fatbin()));
+            loadModule(module);
             byte[] buf = new byte[256];
-            cuDeviceGetName(buf, buf.length, device);
             int[] version = new int[1];
-            cuDriverGetVersion(version);
-            name = "cuda (" + new String(buf, java.nio.charset.StandardCharsets.US_ASCII).trim().replace("\0", "") + ", driver API "
+            check("cuDeviceGetName", () -> cuDeviceGetName(buf, buf.length, device));
+            check("cuDriverGetVersion", () -> cuDriverGetVersion(version));
+            name = "cuda (" + new String(buf, java.nio.charset.StandardCharsets.US_ASCII).replace("\0", "").trim() + ", driver API "
                     + version[0] / 1000 + "." + version[0] % 1000 / 10 + ")";
             blas = openBlas();
+        } catch (RuntimeException e) {
+            // the module may be loaded; destroying the context releases it and everything else the context holds
+            throw Closing.after(e, () -> check("cuCtxDestroy", () -> cuCtxDestroy(context)));
+        }
+    }
+
+    /** Loads the jar's fatbin into the current context; a GPU or driver that cannot run it gets a reason that says so. */
+    private static void loadModule(CUmodule module) {
+        try {
+            cuModuleLoadData(module, fatbin());
         } catch (CudaException e) {
-            throw new DeviceException("CUDA device set-up failed: " + e.getMessage(), e);
+            String code = String.valueOf(e.getMessage());
+            String why = code.contains("NO_BINARY_FOR_GPU")
+                    ? "this GPU cannot run SoluLens's kernels (the fatbin holds code for sm_80, sm_86, sm_89, sm_90 and PTX for compute_80)"
+                    : code.contains("PTX") ? "the driver is older than the CUDA toolkit that built the kernels (PTX from nvcc 13 needs"
+                            + " a CUDA 13 driver, r580 or newer); update the driver or rebuild with an older nvcc (see README)"
+                    : "the driver refused the kernels";
+            throw new DeviceException("cuModuleLoadData(" + FATBIN + ") failed with " + code + ": " + why, e);
         }
     }
 
@@ -159,7 +191,33 @@ public final class CudaDevice implements Device {
         if (CudaDevice.class.getResource(FATBIN) == null) {
             return "this build has no CUDA kernels (nvcc was not found when it was built; see native/build.sh)";
         }
-        return "";
+        return probeModule();
+    }
+
+    /** "" when the kernels load on device 0, else why not (a GPU older than sm_80, a driver older than the toolkit). */
+    static String probeModule() {
+        CUcontext context = new CUcontext();
+        try {
+            CUdevice device = new CUdevice();
+            cuDeviceGet(device, 0);
+            cuCtxCreate(context, 0, device);
+        } catch (CudaException e) {
+            return "a CUDA context cannot be created: " + e.getMessage();
+        }
+        try {
+            CUmodule module = new CUmodule();
+            loadModule(module);
+            cuModuleUnload(module);
+            return "";
+        } catch (DeviceException | CudaException e) {
+            return e.getMessage();
+        } finally {
+            try {
+                cuCtxDestroy(context);
+            } catch (CudaException e) {
+                // the probe's answer stands; a context that cannot be destroyed is the driver's to reclaim
+            }
+        }
     }
 
     private static byte[] fatbin() {
@@ -183,12 +241,24 @@ public final class CudaDevice implements Device {
         return name;
     }
 
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("the CUDA device is closed");
+        }
+    }
+
+    /** Makes this device's context current on the calling thread (contexts are per thread in the driver API). */
+    private void makeCurrent() {
+        ensureOpen();
+        check("cuCtxSetCurrent", () -> cuCtxSetCurrent(context));
+    }
+
     @Override
     public DeviceBuffer allocate(long bytes) {
         if (bytes <= 0) {
             throw new DeviceException("allocation of " + bytes + " bytes: the size must be positive");
         }
-        cuCtxSetCurrent(context);
+        makeCurrent();
         return new CudaBuffer(bytes);
     }
 
@@ -204,7 +274,7 @@ public final class CudaDevice implements Device {
         if (bytes > c.bytes) {
             throw new DeviceException("copy of " + bytes + " bytes into a buffer of " + c.bytes);
         }
-        cuCtxSetCurrent(context);
+        makeCurrent();
         // Pointer.to(buffer) ignores the buffer's position: pass a slice that starts there.
         check("cuMemcpyHtoD", () -> cuMemcpyHtoD(c.pointer, Pointer.to(src.slice()), bytes));
     }
@@ -221,13 +291,14 @@ public final class CudaDevice implements Device {
         if (4 * offsetFloats + bytes > c.bytes) {
             throw new DeviceException("copy of " + bytes + " bytes at offset " + 4 * offsetFloats + " from a buffer of " + c.bytes);
         }
-        cuCtxSetCurrent(context);
+        makeCurrent();
         check("cuMemcpyDtoH", () -> cuMemcpyDtoH(Pointer.to(dst.slice()), c.pointer.withByteOffset(4 * offsetFloats), bytes));
     }
 
     @Override
     public void launch(String kernel, Dim3 grid, Dim3 block, int sharedBytes, KernelArgs args) {
-        cuCtxSetCurrent(context);
+        KernelSignatures.check(kernel, args);
+        makeCurrent();
         CUfunction f = functions.computeIfAbsent(kernel, k -> {
             CUfunction fn = new CUfunction();
             check("kernel " + k + " (cuModuleGetFunction)", () -> cuModuleGetFunction(fn, module, k));
@@ -265,7 +336,7 @@ public final class CudaDevice implements Device {
         if (blas == null) {
             return false;
         }
-        cuCtxSetCurrent(context);
+        makeCurrent();
         Pointer one = Pointer.to(new float[] {1f}), zero = Pointer.to(new float[] {0f});
         check("cublasSgemm " + m + "x" + n + "x" + k, () -> JCublas2.cublasSgemm(blas, cublasOperation.CUBLAS_OP_N, cublasOperation.CUBLAS_OP_N,
                 n, m, k, one, cuda(b).pointer.withByteOffset(4 * bOffset), ldb, cuda(a).pointer.withByteOffset(4 * aOffset), lda,
@@ -275,15 +346,15 @@ public final class CudaDevice implements Device {
 
     @Override
     public void synchronize() {
-        cuCtxSetCurrent(context);
+        makeCurrent();
         check("cuCtxSynchronize", JCudaDriver::cuCtxSynchronize);
     }
 
     /** Free and total device memory in bytes ({@code cuMemGetInfo}). */
     public long[] memoryInfo() {
-        cuCtxSetCurrent(context);
+        makeCurrent();
         long[] free = new long[1], total = new long[1];
-        JCudaDriver.cuMemGetInfo(free, total);
+        check("cuMemGetInfo", () -> JCudaDriver.cuMemGetInfo(free, total));
         return new long[] {free[0], total[0]};
     }
 
@@ -297,13 +368,26 @@ public final class CudaDevice implements Device {
         return live.get();
     }
 
+    /**
+     * Destroys the context (which frees whatever is still allocated in it). Best effort: after a sticky error every
+     * step is still tried, and the first failure is thrown afterwards. A second call does nothing.
+     */
     @Override
-    public void close() {
-        cuCtxSetCurrent(context);
-        if (blas != null) {
-            JCublas2.cublasDestroy(blas);
+    public synchronized void close() {
+        if (closed) {
+            return;
         }
-        cuModuleUnload(module);
-        cuCtxDestroy(context);
+        closed = true;
+        cublasHandle handle = blas;
+        blas = null;
+        Closing.all(
+                () -> check("cuCtxSetCurrent", () -> cuCtxSetCurrent(context)),
+                () -> {
+                    if (handle != null) {
+                        JCublas2.cublasDestroy(handle);
+                    }
+                },
+                () -> check("cuModuleUnload", () -> cuModuleUnload(module)),
+                () -> check("cuCtxDestroy", () -> cuCtxDestroy(context)));
     }
 }

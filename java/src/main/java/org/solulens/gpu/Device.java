@@ -43,10 +43,19 @@ public interface Device extends AutoCloseable {
         try {
             host.put(values).flip();
             DeviceBuffer b = allocateFloats(values.length);
-            copyToDevice(b, host);
-            return b;
+            return filled(b, host);
         } finally {
             org.lwjgl.system.MemoryUtil.memFree(host);
+        }
+    }
+
+    /** {@code b} after copying {@code host} into it; if the copy fails, b is freed (nothing leaks) and the failure thrown. */
+    private DeviceBuffer filled(DeviceBuffer b, Buffer host) {
+        try {
+            copyToDevice(b, host);
+            return b;
+        } catch (RuntimeException e) {
+            throw Closing.after(e, b);
         }
     }
 
@@ -64,8 +73,7 @@ public interface Device extends AutoCloseable {
         try {
             host.put(values).flip();
             DeviceBuffer b = allocate(4L * Math.max(1, values.length));
-            copyToDevice(b, host);
-            return b;
+            return filled(b, host);
         } finally {
             org.lwjgl.system.MemoryUtil.memFree(host);
         }
@@ -76,8 +84,7 @@ public interface Device extends AutoCloseable {
         try {
             host.put(values).flip();
             DeviceBuffer b = allocate(8L * Math.max(1, values.length));
-            copyToDevice(b, host);
-            return b;
+            return filled(b, host);
         } finally {
             org.lwjgl.system.MemoryUtil.memFree(host);
         }

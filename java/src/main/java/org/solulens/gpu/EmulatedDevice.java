@@ -2,7 +2,8 @@ package org.solulens.gpu;
 
 import java.nio.Buffer;
 import java.nio.FloatBuffer;
-import java.util.Set;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.lwjgl.system.MemoryUtil;
 
@@ -12,7 +13,8 @@ import org.lwjgl.system.MemoryUtil;
  * that the GPU orchestration and every kernel are tested where there is no GPU.
  */
 public final class EmulatedDevice implements Device {
-    private final Set<String> kernels;
+    /** Kernel name to signature, from the emulator's registry (the fatbin's kernels and the emulator's test kernels). */
+    private final Map<String, String> kernels = new HashMap<>();
     private final int workers;
     private final AtomicLong live = new AtomicLong();
 
@@ -46,7 +48,10 @@ public final class EmulatedDevice implements Device {
         if (EmulatorNative.loadError() != null) {
             throw new DeviceException("the CPU emulator is not available: " + EmulatorNative.loadError());
         }
-        kernels = Set.of(EmulatorNative.kernels());
+        for (String entry : EmulatorNative.kernels()) {
+            int space = entry.indexOf(' ');
+            kernels.put(entry.substring(0, space), entry.substring(space + 1));
+        }
         workers = Math.max(1, Runtime.getRuntime().availableProcessors());
     }
 
@@ -112,9 +117,11 @@ public final class EmulatedDevice implements Device {
     @Override
     public void launch(String kernel, Dim3 grid, Dim3 block, int sharedBytes, KernelArgs args) {
         ensureOpen();
-        if (!kernels.contains(kernel)) {
-            throw new DeviceException("no kernel named '" + kernel + "' in the emulator; it has " + kernels);
+        String signature = kernels.get(kernel);
+        if (signature == null) {
+            throw new DeviceException("no kernel named '" + kernel + "' in the emulator; it has " + new java.util.TreeSet<>(kernels.keySet()));
         }
+        KernelSignatures.check(kernel, signature, args);
         long[] slots = new long[args.list().size()];
         int i = 0;
         for (KernelArgs.Arg a : args.list()) {

@@ -45,6 +45,7 @@ final class EmulatorNative {
         return loadError;
     }
 
+    /** "name signature" for every kernel of the emulator, the signature one letter per parameter (p, i, l, f). */
     static native String[] kernels();
 
     /** Returns null on success, else the error. {@code args}: one 8-byte slot per argument. */

@@ -113,9 +113,7 @@ public final class GpuBackend implements Backend {
 
         @Override
         public void close() {
-            for (DeviceBuffer b : buffers) {
-                b.close();
-            }
+            Closing.all(buffers);
         }
     }
 
@@ -368,14 +366,12 @@ public final class GpuBackend implements Backend {
             return;
         }
         closed = true;
-        if (sweep != null) {
-            sweep.close();
-            sweep = null;
-        }
-        for (DeviceBuffer b : weights.values()) {
-            b.close();
-        }
+        List<AutoCloseable> all = new ArrayList<>();
+        all.add(sweep);
+        all.addAll(weights.values());
+        all.add(device);   // last, and even when freeing a buffer failed: it destroys the context, which frees the rest
+        sweep = null;
         weights.clear();
-        device.close();
+        Closing.all(all);
     }
 }

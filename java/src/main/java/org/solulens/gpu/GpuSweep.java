@@ -171,14 +171,18 @@ final class GpuSweep implements AutoCloseable {
     private record Split(DeviceBuffer hi, DeviceBuffer lo) implements AutoCloseable {
         @Override
         public void close() {
-            hi.close();
-            lo.close();
+            Closing.all(hi, lo);
         }
     }
 
     private Split uploadSplit(double[] values) {
         float[][] parts = Kernels.splitHiLo(values);
-        return new Split(upload(parts[0]), upload(parts[1]));
+        DeviceBuffer hi = upload(parts[0]);
+        try {
+            return new Split(hi, upload(parts[1]));
+        } catch (RuntimeException e) {
+            throw Closing.after(e, hi);
+        }
     }
 
     /** {@code x · y} ([m, k] times [k, n], y given split or as float32 y) accumulated in double on the device. */
@@ -283,9 +287,13 @@ final class GpuSweep implements AutoCloseable {
     /** B = (centred rows ⊙ ln_final.w) · W_U on the device, once per direction kind. */
     private DeviceBuffer bMatrix(SweepConstants.Directions dirs) {
         return bMatrices.computeIfAbsent(dirs, d -> {
-            DeviceBuffer b = unembed(d.centred, cfg.dMlp());
-            DeviceBuffer abs = device.allocateFloats(cfg.dMlp());
-            Kernels.rowAbsMax(device, abs, b, cfg.dMlp(), cfg.dVocab());
+            DeviceBuffer b = unembed(d.centred, cfg.dMlp()), abs = null;
+            try {
+                abs = device.allocateFloats(cfg.dMlp());
+                Kernels.rowAbsMax(device, abs, b, cfg.dMlp(), cfg.dVocab());
+            } catch (RuntimeException e) {
+                throw Closing.after(Closing.after(e, abs), b);
+            }
             bAbsMax.put(d, abs);
             return b;
         });
@@ -303,6 +311,8 @@ final class GpuSweep implements AutoCloseable {
         DeviceBuffer out = device.allocateFloats((long) count * V);
         try (Split in = uploadSplit(scaled)) {
             Kernels.matmulSplit(device, out, null, in.hi(), in.lo(), wU, null, count, V, D);
+        } catch (RuntimeException e) {
+            throw Closing.after(e, out);
         }
         return out;
     }
@@ -321,12 +331,13 @@ final class GpuSweep implements AutoCloseable {
 
     @Override
     public void close() {
-        bMatrices.values().forEach(DeviceBuffer::close);
+        List<AutoCloseable> all = new ArrayList<>(bMatrices.values());
+        all.addAll(bAbsMax.values());
+        all.addAll(directionsT.values());
+        all.add(beta);
         bMatrices.clear();
-        bAbsMax.values().forEach(DeviceBuffer::close);
         bAbsMax.clear();
-        directionsT.values().forEach(Split::close);
         directionsT.clear();
-        beta.close();
+        Closing.all(all);
     }
 }
