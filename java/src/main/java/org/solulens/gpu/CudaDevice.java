@@ -139,7 +139,10 @@ public final class CudaDevice implements Device {
         }
     }
 
-    /** A cuBLAS handle, or null (with one log line) when JCublas's libcublas.so.12 is not on this machine. */
+    /** Whether the choice of matrix products has been logged (once per JVM, not per device). */
+    private static volatile boolean blasLogged;
+
+    /** A cuBLAS handle, or null (said once in the log) when JCublas's libcublas.so.12 is not on this machine. */
     private static cublasHandle openBlas() {
         try {
             JCublas2.setExceptionsEnabled(true);
@@ -147,12 +150,18 @@ public final class CudaDevice implements Device {
             JCublas2.cublasCreate(handle);
             boolean tf32 = Boolean.getBoolean("solulens.tf32");
             JCublas2.cublasSetMathMode(handle, tf32 ? cublasMath.CUBLAS_TF32_TENSOR_OP_MATH : cublasMath.CUBLAS_DEFAULT_MATH);
-            log.info("matrix products: cuBLAS ({})", tf32 ? "TF32 allowed" : "float32, TF32 off");
+            if (!blasLogged) {
+                blasLogged = true;
+                log.info("matrix products: cuBLAS ({})", tf32 ? "TF32 allowed" : "float32, TF32 off");
+            }
             return handle;
         } catch (LinkageError | CudaException e) {
             String message = String.valueOf(e.getMessage());
-            log.info("matrix products: SoluLens's tiled kernel (cuBLAS not available: {})",
-                    message.contains("libcublas") ? "libcublas.so.12 cannot be loaded" : message.lines().findFirst().orElse(message));
+            if (!blasLogged) {
+                blasLogged = true;
+                log.info("matrix products: SoluLens's tiled kernel (cuBLAS not available: {})",
+                        message.contains("libcublas") ? "libcublas.so.12 cannot be loaded" : message.lines().findFirst().orElse(message));
+            }
             return null;
         }
     }

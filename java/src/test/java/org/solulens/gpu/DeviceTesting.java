@@ -8,14 +8,21 @@ import java.util.stream.Stream;
 final class DeviceTesting {
     private DeviceTesting() {}
 
-    /** "emulator", and "cuda" when a GPU can run here (the CUDA cases are skipped with the reason otherwise). */
+    /**
+     * "emulator" and "cuda" (the CUDA cases are skipped with the reason where no GPU can run), or the devices the
+     * property {@code solulens.test.devices} names: the stand-in driver's test run (pom.xml) asks for "cuda" only.
+     */
     static Stream<String> devices() {
-        return Stream.of("emulator", "cuda");
+        String only = System.getProperty("solulens.test.devices", "").trim();
+        return only.isEmpty() ? Stream.of("emulator", "cuda") : Stream.of(only.split(","));
     }
 
     static Device open(String kind) {
         if (kind.equals("cuda")) {
             String why = CudaDevice.unavailableReason();
+            if (!System.getProperty("solulens.test.devices", "").isBlank()) {
+                org.junit.jupiter.api.Assertions.assertNull(why, "CUDA was asked for (solulens.test.devices) and cannot run");
+            }
             org.junit.jupiter.api.Assumptions.assumeTrue(why == null, "no CUDA here: " + why);
             return new CudaDevice();
         }

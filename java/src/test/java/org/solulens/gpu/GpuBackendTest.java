@@ -1,5 +1,7 @@
 package org.solulens.gpu;
 
+import org.junit.jupiter.api.Tag;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -23,6 +25,7 @@ import org.solulens.testing.TestModels;
 import org.solulens.testing.TlReference;
 
 /** The GPU backend's whole forward pass (kernels orchestrated over a Device) against the CPU backend. */
+@Tag("device")
 class GpuBackendTest {
     /** The project's bounds for float32 kernels against the float64 CPU path. */
     private static final double LOGIT_TOLERANCE = 1e-4, LOSS_TOLERANCE = 1e-5;

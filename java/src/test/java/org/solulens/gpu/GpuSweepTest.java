@@ -1,5 +1,7 @@
 package org.solulens.gpu;
 
+import org.junit.jupiter.api.Tag;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -25,6 +27,7 @@ import org.solulens.testing.TestModels;
 import org.solulens.testing.TlReference;
 
 /** The sweep kernel (one launch for all pairs) against the float64 CPU sweep, on the emulator and on a GPU. */
+@Tag("device")
 class GpuSweepTest {
     /** The project's bound for the float32 kernel against the float64 oracle: |error| ≤ 2e-6 + 1e-4 |Δ|. */
     private static double tolerance(double delta) {

@@ -1,5 +1,7 @@
 package org.solulens.gpu;
 
+import org.junit.jupiter.api.Tag;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.Random;
@@ -18,6 +20,7 @@ import org.solulens.model.Tensor;
  * size; a prime vocabulary), outputs poisoned with NaN first so that an element a kernel fails to write fails the
  * test. Runs on the emulator, and on a GPU when one is present. Tolerances are float32 rounding of the sizes used.
  */
+@Tag("device")
 class KernelTwinTest {
     private static final Random RNG = new Random(2026);
 
