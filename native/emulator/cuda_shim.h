@@ -52,6 +52,14 @@ inline int lane() { return current->linear % 32; }
 
 }  // namespace solulens_emu
 
+// CUDA's vector types, as far as the kernels use them (aligned as on the GPU).
+struct alignas(8) float2 {
+    float x, y;
+};
+struct alignas(16) float4 {
+    float x, y, z, w;
+};
+
 using solulens_emu::dim3;
 using solulens_emu::uint3;
 

@@ -17,7 +17,8 @@ import org.solulens.model.ModelConfig;
  * double ({@link SweepChunk}: the scalars α, γ, δ per pair); the device does the matrix products that algebra needs
  * (Gram terms, accumulated in double), the unembeddings (products with W_U, accumulated in double) and the P·N·V
  * exponentials, in one launch of sweep_forward per chunk of positions (the positions of several prompts share a
- * chunk). The model constants B (d_mlp x d_vocab per direction kind) are computed on the device once and kept there.
+ * chunk). The model constants B (d_mlp x d_vocab per direction kind) are computed on the device once and kept there,
+ * their rows interleaved four by four, as the kernel loads them.
  */
 final class GpuSweep implements AutoCloseable {
     /**
@@ -143,7 +144,7 @@ final class GpuSweep implements AutoCloseable {
              DeviceBuffer a2 = rowsA2 == null ? null : unembed(rowsA2, rows);
              DeviceBuffer absA = device.allocateFloats(rows);
              DeviceBuffer absA2 = a2 == null ? null : device.allocateFloats(rows);
-             DeviceBuffer log2probs = device.allocateFloats((long) rows * V);
+             DeviceBuffer records = device.allocateFloats((long) rows * V * (a2 == null ? 2 : 4));
              DeviceBuffer gAlpha = upload(alpha0); DeviceBuffer gGamma = upload(gamma0);
              DeviceBuffer gCoef = upload(coef); DeviceBuffer gTargets = uploadInts(targets);
              DeviceBuffer gSelected = selected == null ? null : uploadInts(selected);
@@ -152,10 +153,10 @@ final class GpuSweep implements AutoCloseable {
             if (a2 != null) {
                 Kernels.rowAbsMax(device, absA2, a2, rows, V);
             }
-            Kernels.sweepCleanLog2Probs(device, log2probs, a, a2, beta, gAlpha, gGamma, rows, V);
+            Kernels.sweepCleanLog2Probs(device, records, a, a2, beta, gAlpha, gGamma, rows, V);
             device.synchronize();
             long start = System.nanoTime();
-            Kernels.sweep(device, kernel, out, log2probs, a, a2, b, gCoef, gTargets, gSelected, absA, absA2, absB, rows, N, V);
+            Kernels.sweep(device, kernel, out, records, a, a2, b, gCoef, gTargets, gSelected, absA, absA2, absB, rows, N, V);
             device.synchronize();
             kernelSeconds += (System.nanoTime() - start) / 1e9;
             double[] host = device.download(out, 0, rows * N);
@@ -237,8 +238,12 @@ final class GpuSweep implements AutoCloseable {
 
     /** As many positions as fit in half the free device memory, at most CHUNK_POSITIONS, at least one. */
     private int chunkPositions() {
-        long perPosition = 4L * cfg.dVocab() * 3 + 4L * cfg.dMlp() * 5;   // A, A2, q; coefficients, mask, result
-        return (int) Math.max(1, Math.min(CHUNK_POSITIONS, device.freeBytes() / 2 / perPosition));
+        return (int) Math.max(1, Math.min(CHUNK_POSITIONS, device.freeBytes() / 2 / bytesPerPosition(cfg)));
+    }
+
+    /** Device bytes a position of a chunk takes: A, A2 and the staged records; coefficients, mask and result. */
+    static long bytesPerPosition(ModelConfig cfg) {
+        return 4L * cfg.dVocab() * 6 + 4L * cfg.dMlp() * 5;
     }
 
     /**
@@ -284,18 +289,24 @@ final class GpuSweep implements AutoCloseable {
         return new org.solulens.backend.DlaResult(Math.max(P, 0), N, mlp, neuron, tlVariant);
     }
 
-    /** B = (centred rows ⊙ ln_final.w) · W_U on the device, once per direction kind. */
+    /**
+     * B = (centred rows ⊙ ln_final.w) · W_U on the device, once per direction kind, kept with its rows interleaved
+     * four by four (the sweep kernel's layout); its rows' max |B| beside it.
+     */
     private DeviceBuffer bMatrix(SweepConstants.Directions dirs) {
         return bMatrices.computeIfAbsent(dirs, d -> {
-            DeviceBuffer b = unembed(d.centred, cfg.dMlp()), abs = null;
-            try {
-                abs = device.allocateFloats(cfg.dMlp());
-                Kernels.rowAbsMax(device, abs, b, cfg.dMlp(), cfg.dVocab());
+            int N = cfg.dMlp(), V = cfg.dVocab();
+            DeviceBuffer abs = null, b4 = null;
+            try (DeviceBuffer b = unembed(d.centred, N)) {
+                abs = device.allocateFloats(N);
+                Kernels.rowAbsMax(device, abs, b, N, V);
+                b4 = device.allocateFloats(Kernels.interleavedFloats(N, V));
+                Kernels.interleaveRows4(device, b4, b, N, V);
             } catch (RuntimeException e) {
-                throw Closing.after(Closing.after(e, abs), b);
+                throw Closing.after(Closing.after(e, abs), b4);
             }
             bAbsMax.put(d, abs);
-            return b;
+            return b4;
         });
     }
 

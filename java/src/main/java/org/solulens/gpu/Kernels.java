@@ -105,10 +105,25 @@ public final class Kernels {
     }
 
     /** log2 q[p] with q[p] = softmax(α0[p] A[p] + γ0[p] A2[p] + β): each position's clean next-token distribution. */
-    public static void sweepCleanLog2Probs(Device d, DeviceBuffer log2probs, DeviceBuffer a, DeviceBuffer a2, DeviceBuffer beta,
+    /**
+     * The clean base-2 log-probabilities, written with A (and A2) as the records the sweep kernel stages:
+     * {@code records} holds [rows][vocab][2] floats at site post (a2 null), [rows][vocab][4] at site mid.
+     */
+    public static void sweepCleanLog2Probs(Device d, DeviceBuffer records, DeviceBuffer a, DeviceBuffer a2, DeviceBuffer beta,
                                            DeviceBuffer alpha0, DeviceBuffer gamma0, int rows, int vocab) {
         d.launch("sweep_clean_log2probs", Dim3.of(rows), Dim3.of(ROW_THREADS), 0,
-                new KernelArgs().ptr(log2probs).ptr(a).ptr(a2).ptr(beta).ptr(alpha0).ptr(gamma0).i32(rows).i32(vocab));
+                new KernelArgs().ptr(records).ptr(a).ptr(a2).ptr(beta).ptr(alpha0).ptr(gamma0).i32(rows).i32(vocab));
+    }
+
+    /** Floats of {@link #interleaveRows4}'s output for a [rows, cols] input. */
+    public static long interleavedFloats(int rows, int cols) {
+        return (rows + 3L) / 4 * cols * 4;
+    }
+
+    /** out[g][c] = the float4 (in[4g][c], ..., in[4g + 3][c]), rows past the last 0: B as the sweep kernel loads it. */
+    public static void interleaveRows4(Device d, DeviceBuffer out, DeviceBuffer in, int rows, int cols) {
+        d.launch("interleave_rows4", Dim3.of(blocksFor(interleavedFloats(rows, cols))), Dim3.of(ELEMENT_THREADS), 0,
+                new KernelArgs().ptr(out).ptr(in).i32(rows).i32(cols));
     }
 
     /** out[i] = 2^x[i], on the special-function units or (poly) as the sweep kernel's polynomial: see cuda/exp2.cuh. */
@@ -124,12 +139,13 @@ public final class Kernels {
 
     /**
      * Every (position, neuron) pair of a chunk in one launch; a2, absA2 null at site post; selected null: all pairs.
-     * absA, absA2, absB: {@link #rowAbsMax} of A, A2 and B. See cuda/sweep.cu.
+     * records: from {@link #sweepCleanLog2Probs}; b4: B through {@link #interleaveRows4}; absA, absA2, absB:
+     * {@link #rowAbsMax} of A, A2 and B. See cuda/sweep.cu.
      */
-    public static void sweep(Device d, SweepKernel kernel, DeviceBuffer delta, DeviceBuffer log2probs, DeviceBuffer a, DeviceBuffer a2,
-                             DeviceBuffer b, DeviceBuffer coef, DeviceBuffer targets, DeviceBuffer selected, DeviceBuffer absA,
+    public static void sweep(Device d, SweepKernel kernel, DeviceBuffer delta, DeviceBuffer records, DeviceBuffer a, DeviceBuffer a2,
+                             DeviceBuffer b4, DeviceBuffer coef, DeviceBuffer targets, DeviceBuffer selected, DeviceBuffer absA,
                              DeviceBuffer absA2, DeviceBuffer absB, int rows, int neurons, int vocab) {
-        KernelArgs args = new KernelArgs().ptr(delta).ptr(log2probs).ptr(a).ptr(a2).ptr(b).ptr(coef).ptr(targets).ptr(selected)
+        KernelArgs args = new KernelArgs().ptr(delta).ptr(records).ptr(a).ptr(a2).ptr(b4).ptr(coef).ptr(targets).ptr(selected)
                 .ptr(absA).ptr(absA2).ptr(absB).f32(kernel.shiftFreeLimit);
         d.launch(kernel.function, Dim3.of((rows + SWEEP_POSITIONS - 1) / SWEEP_POSITIONS, (neurons + SWEEP_NEURONS - 1) / SWEEP_NEURONS),
                 Dim3.of(SWEEP_THREADS), 0, args.i32(rows).i32(neurons).i32(vocab));

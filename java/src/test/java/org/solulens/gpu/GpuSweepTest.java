@@ -203,7 +203,7 @@ class GpuSweepTest {
             }
             // plenty of memory: one launch for all 6 + 1 + 0 + 9 = 16 positions; then memory for 5 positions a chunk
             // (GpuSweep uses half the free memory), so that chunks end inside prompts and span several: 4 launches
-            long perPosition = 4L * 263 * 3 + 4L * 45 * 5;
+            long perPosition = GpuSweep.bytesPerPosition(cfg);
             for (long free : new long[] {Long.MAX_VALUE, 2 * 5 * perPosition}) {
                 InstrumentedDevice device = new InstrumentedDevice(DeviceTesting.open(kind), free);
                 try (GpuBackend gpu = new GpuBackend(model, device)) {

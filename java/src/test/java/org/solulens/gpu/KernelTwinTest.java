@@ -142,6 +142,29 @@ class KernelTwinTest {
 
     @ParameterizedTest
     @MethodSource("devices")
+    void interleaveRows4PutsFourRowsSideBySideAndZeroPadsTheLastGroup(String kind) {
+        int rows = 7, cols = 13;   // two groups of four rows, the second with one row of padding
+        double[] x = gaussian(rows * cols, 1.0);
+        int floats = (int) Kernels.interleavedFloats(rows, cols);
+        assertEquals(2 * cols * 4, floats);
+        try (Device d = DeviceTesting.open(kind); DeviceTesting.Buffers b = new DeviceTesting.Buffers()) {
+            DeviceBuffer out = b.add(DeviceTesting.poisoned(d, floats));
+            Kernels.interleaveRows4(d, out, b.add(DeviceTesting.upload(d, x)), rows, cols);
+            double[] expected = new double[floats];
+            for (int g = 0; g < 2; g++) {
+                for (int c = 0; c < cols; c++) {
+                    for (int r = 0; r < 4; r++) {
+                        int row = 4 * g + r;
+                        expected[(g * cols + c) * 4 + r] = row < rows ? (float) x[row * cols + c] : 0;
+                    }
+                }
+            }
+            assertClose(expected, DeviceTesting.download(d, out, floats), 0, 0, "interleave_rows4");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("devices")
     void layerNormMatchesItsTwinIncludingATinyVarianceRow(String kind) {
         int rows = 5, width = 300;
         double[] x = gaussian(rows * width, 1.0), w = gaussian(width, 0.2), b = gaussian(width, 0.1);
