@@ -3,10 +3,9 @@
 # Debian's non-free nvidia-cuda-toolkit 11.8 package has one, and it reads nvcc 13's sm_90 cubins once their ELF
 # header is patched (benchmarks/sass_model.py does that). Downloads the .deb through a private apt configuration
 # (the system's sources stay as they are), extracts usr/bin/nvdisasm into DEST, and prints its path.
-#   benchmarks/get_nvdisasm.sh [DEST]     (default: java/target/sass-tools)
+#   benchmarks/get_nvdisasm.sh [DEST]     (default: ~/.cache/solulens/sass-tools, where sass_model.py looks)
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-dest=${1:-$root/java/target/sass-tools}
+dest=${1:-$HOME/.cache/solulens/sass-tools}
 if [ -x "$dest/usr/bin/nvdisasm" ]; then
   echo "$dest/usr/bin/nvdisasm"
   exit 0
