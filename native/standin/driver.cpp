@@ -256,6 +256,20 @@ bool image_functions(const unsigned char* image, std::set<std::string>& out) {
     return true;
 }
 
+// Frees a module and the functions taken from it (the caller removes it from its context's set).
+void release_module(Module* m) {
+    for (auto it = functions.begin(); it != functions.end();) {
+        if ((*it)->module == m) {
+            delete *it;
+            it = functions.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    modules.erase(m);
+    delete m;
+}
+
 size_t parameter_bytes(char code) { return code == 'i' || code == 'f' ? 4 : 8; }
 
 }  // namespace
@@ -356,18 +370,7 @@ EXPORT CUresult cuCtxDestroy_v2(Context* c) {
     for (auto& a : c->allocations) std::free(reinterpret_cast<void*>(a.first));
     liveAllocations -= (long)c->allocations.size();
     usedBytes -= leakedBytes;
-    for (Module* m : c->modules) {
-        for (auto it = functions.begin(); it != functions.end();) {
-            if ((*it)->module == m) {
-                delete *it;
-                it = functions.erase(it);
-            } else {
-                ++it;
-            }
-        }
-        modules.erase(m);
-        delete m;
-    }
+    for (Module* m : c->modules) release_module(m);
     contexts.erase(c);
     if (current == c) current = nullptr;
     delete c;
@@ -400,17 +403,8 @@ EXPORT CUresult cuModuleUnload(Module* m) {
     if (CUresult r = enter("cuModuleUnload")) return r;
     if (modules.count(m) == 0 || m->context != current) return INVALID_HANDLE;
     drain(current);
-    for (auto it = functions.begin(); it != functions.end();) {
-        if ((*it)->module == m) {
-            delete *it;
-            it = functions.erase(it);
-        } else {
-            ++it;
-        }
-    }
     current->modules.erase(m);
-    modules.erase(m);
-    delete m;
+    release_module(m);
     return SUCCESS;
 }
 
