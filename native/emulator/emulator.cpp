@@ -298,10 +298,15 @@ private:
     bool stop_ = false;
 };
 
+// Never destroyed: a static Pool's destructor would join its threads at process exit, and they may be in the
+// middle of a launch that takes minutes (Ctrl-C would then wait for it). The process's exit ends them.
 Pool& pool() {
-    static Pool p;
-    return p;
+    static Pool* p = new Pool;
+    return *p;
 }
+
+// Set once the process is shutting down (solulens_emulator_cancel): launches stop between blocks.
+std::atomic<bool> cancelled{false};
 
 }  // namespace
 
@@ -312,6 +317,8 @@ std::vector<std::string> solulens_emulator_kernels() {
     for (auto& e : solulens_emu::registry()) names.push_back(e.first);
     return names;
 }
+
+void solulens_emulator_cancel() { solulens_emu::cancelled = true; }
 
 std::string solulens_emulator_signature(const std::string& name) {
     auto it = solulens_emu::registry().find(name);
@@ -335,6 +342,12 @@ std::string solulens_emulator_launch(const std::string& name, unsigned gx, unsig
     std::string firstError;
     auto work = [&]() {
         for (size_t i; (i = next.fetch_add(1)) < blocks;) {
+            if (cancelled.load(std::memory_order_relaxed)) {
+                std::lock_guard<std::mutex> g(lock);
+                if (firstError.empty()) firstError = "kernel " + name + ": cancelled (the process is shutting down)";
+                next = blocks;
+                break;
+            }
             uint3 index{(unsigned)(i % gx), (unsigned)((i / gx) % gy), (unsigned)(i / ((size_t)gx * gy))};
             std::string error = run_block(it->second.launcher, args, dim3(gx, gy, gz), dim3(bx, by, bz), index, sharedBytes);
             if (!error.empty()) {

@@ -7,6 +7,10 @@
 // Names of every kernel compiled into the emulator.
 std::vector<std::string> solulens_emulator_kernels();
 
+// Stops every launch, running or to come, between blocks (each then reports "cancelled"): for a process that is
+// shutting down. There is no way back.
+void solulens_emulator_cancel();
+
 // Kernel `name`'s signature, one letter per parameter (p pointer, i int, l long, f float); "" if there is no such kernel.
 std::string solulens_emulator_signature(const std::string& name);
 

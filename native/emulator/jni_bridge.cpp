@@ -18,6 +18,8 @@ JNIEXPORT jobjectArray JNICALL Java_org_solulens_gpu_EmulatorNative_kernels(JNIE
     return out;
 }
 
+JNIEXPORT void JNICALL Java_org_solulens_gpu_EmulatorNative_cancel(JNIEnv*, jclass) { solulens_emulator_cancel(); }
+
 // args: one 8-byte slot per kernel argument (a pointer, or an int/float in the low bytes), as packed by KernelArgs.
 JNIEXPORT jstring JNICALL Java_org_solulens_gpu_EmulatorNative_launch(JNIEnv* env, jclass, jstring kernel, jint gx, jint gy, jint gz,
                                                                       jint bx, jint by, jint bz, jint sharedBytes, jlongArray args,

@@ -46,7 +46,7 @@ final class BenchSweepCommand implements Callable<Integer> {
 
     @Option(names = "--kernel", defaultValue = "ex2,poly,online", split = ",", paramLabel = "ex2|poly|online",
             description = "On a device, the sweep kernel variants to time, each against the same re-forward: ex2 (the default kernel), "
-                    + "poly (a quarter of the exponentials as a polynomial on the FMA units), online (a running maximum for every pair). "
+                    + "poly (one exponential in 16 as a polynomial on the FMA units), online (a running maximum for every pair). "
                     + "Default: ${DEFAULT-VALUE}.")
     List<String> kernels;
 

@@ -14,6 +14,9 @@ final class EmulatorNative {
     static {
         try {
             load();
+            // At exit (Ctrl-C, SIGTERM, System.exit) a launch in progress stops at its next block instead of
+            // holding the process until the kernel finishes.
+            Runtime.getRuntime().addShutdownHook(new Thread(EmulatorNative::cancel, "solulens-emulator-cancel"));
         } catch (IOException | LinkageError e) {
             loadError = e.getMessage();
         }
@@ -47,6 +50,9 @@ final class EmulatorNative {
 
     /** "name signature" for every kernel of the emulator, the signature one letter per parameter (p, i, l, f). */
     static native String[] kernels();
+
+    /** Stops every launch, running or to come, between blocks: for a process that is shutting down. */
+    static native void cancel();
 
     /** Returns null on success, else the error. {@code args}: one 8-byte slot per argument. */
     static native String launch(String kernel, int gx, int gy, int gz, int bx, int by, int bz, int sharedBytes, long[] args, int workers);

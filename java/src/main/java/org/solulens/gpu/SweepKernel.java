@@ -7,7 +7,7 @@ package org.solulens.gpu;
 public enum SweepKernel {
     /** Shift-free sums wherever |d| is bounded (almost every pair), every exponential on the special-function units. */
     EX2("sweep_forward", 64f),
-    /** As EX2, with a quarter of the exponentials as a degree-5 polynomial on the FMA units. */
+    /** As EX2, with one exponential in 16 as a degree-5 polynomial on the FMA units. */
     POLY("sweep_forward_poly", 64f),
     /** A running maximum per pair everywhere: the path EX2 takes only for pairs whose bound is past 64. */
     ONLINE("sweep_forward", -1f);
