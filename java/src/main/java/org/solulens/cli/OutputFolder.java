@@ -156,6 +156,9 @@ final class OutputFolder implements AutoCloseable {
         if (e instanceof AccessDeniedException a) {
             return "permission denied: " + a.getFile();
         }
+        if (e instanceof java.nio.file.FileAlreadyExistsException f) {
+            return "a file, not a folder, is in the way: " + f.getFile();
+        }
         if (e instanceof FileSystemException f) {
             return (f.getReason() == null ? e.getClass().getSimpleName() : f.getReason()) + " at " + f.getFile();
         }

@@ -54,6 +54,15 @@ class OutputFolderTest {
     }
 
     @Test
+    void aFileWhereTheFolderWouldGoIsNamedBeforeAnyWork() throws IOException {
+        Path file = Files.writeString(tmp.resolve("plain-file"), "not a folder");
+        CliRunner.Outcome o = sweep(file.resolve("sweep"), "--prompt", "The ice is cold");
+        assertEquals(2, o.code(), o.err());
+        assertTrue(o.err().contains("a file, not a folder, is in the way: " + file), o.err());
+        assertTrue(!o.out().contains("pairs over"), "refused before the sweep ran: " + o.out());
+    }
+
+    @Test
     void secondWriterIsRefusedWhileTheLockExists() throws IOException {
         Path out = tmp.resolve("busy");
         Path lock = Files.createFile(tmp.resolve(".busy.lock"));
