@@ -30,6 +30,12 @@ final class InfoCommand implements Callable<Integer> {
             out.printf("  %-26s %,d%n", "parameters", model.config().parameterCount());
             out.printf("  %-26s %s%n", "tokenizer", model.tokenizerIfAny()
                     .map(t -> "yes (BOS id " + (t.bosId() < 0 ? "none" : t.bosId()) + ")").orElse("none: give prompts as token ids"));
+            if (!model.notes().isEmpty()) {
+                out.println("how it was read:");
+                for (String note : model.notes()) {
+                    out.println("  " + note);
+                }
+            }
             out.println("backends:");
             for (String line : Backends.availability()) {
                 out.println("  " + line);

@@ -1,19 +1,21 @@
 package org.solulens.cli;
 
 import java.io.IOException;
-import java.nio.file.Path;
 import org.solulens.backend.Backend;
 import org.solulens.backend.Backends;
 import org.solulens.model.DemoModel;
 import org.solulens.model.ModelFolder;
 import org.solulens.model.SoluModel;
+import org.solulens.model.hub.ModelSource;
 import picocli.CommandLine.Option;
 
 /** {@code --model} and {@code --device}, shared by every command. */
 final class ModelOptions {
-    @Option(names = "--model", paramLabel = "DIR",
-            description = "Model folder (config.json, *.safetensors, optional tokenizer.json). Default: the bundled demo model.")
-    Path model;
+    @Option(names = "--model", paramLabel = "DIR|hf:ORG/NAME",
+            description = "Model folder (config.json, *.safetensors, optional tokenizer.json), a Hugging Face snapshot folder"
+                    + " (config.json and model_final.pth, as the hub holds solu-1l), or hf:ORG/NAME[@REV] for one in the Hugging Face"
+                    + " cache (offline; HF_HOME chooses the cache), e.g. hf:NeelNanda/SoLU_1L512W_C4_Code. Default: the bundled demo model.")
+    String model;
 
     @Option(names = "--device", paramLabel = "cpu|cuda|emulator|auto", defaultValue = "auto",
             description = "Where to run: cpu (float64; OpenBLAS for the matrix products), cuda (the kernels on an NVIDIA GPU), emulator (the same kernels on the CPU; slow), or auto (cuda when it can run, else cpu). Default: ${DEFAULT-VALUE}.")
@@ -24,7 +26,7 @@ final class ModelOptions {
     boolean ignoreExtraTensors;
 
     SoluModel loadModel() throws IOException {
-        return model == null ? DemoModel.load() : ModelFolder.load(model, ignoreExtraTensors);
+        return model == null ? DemoModel.load() : ModelFolder.load(ModelSource.resolve(model), ignoreExtraTensors);
     }
 
     Backend backend(SoluModel m) {

@@ -51,6 +51,16 @@ public record ModelConfig(
 
     /** Reads {@code config.json}; fields SoluLens does not use are ignored. */
     public static ModelConfig read(Path file) throws IOException {
+        JsonNode root = readObject(file);
+        try {
+            return fromJson(root);
+        } catch (IllegalArgumentException e) {
+            throw new ModelFormatException(file + ": " + e.getMessage());
+        }
+    }
+
+    /** A config file's JSON object; a missing file, invalid JSON or a non-object is an error naming the file. */
+    public static JsonNode readObject(Path file) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new ModelFormatException(file + ": file not found (a model folder needs config.json)");
         }
@@ -61,13 +71,9 @@ public record ModelConfig(
             throw new ModelFormatException(file + ": not valid JSON: " + e.getOriginalMessage());
         }
         if (root == null || !root.isObject()) {
-            throw new ModelFormatException(file + ": expected a JSON object (TransformerLens cfg.to_dict())");
+            throw new ModelFormatException(file + ": expected a JSON object (TransformerLens cfg.to_dict(), or a trainer's config)");
         }
-        try {
-            return fromJson(root);
-        } catch (IllegalArgumentException e) {
-            throw new ModelFormatException(file + ": " + e.getMessage());
-        }
+        return root;
     }
 
     public static ModelConfig fromJson(JsonNode root) {

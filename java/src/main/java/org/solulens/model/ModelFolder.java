@@ -12,7 +12,8 @@ import java.util.Set;
 
 /**
  * Loads a model folder: {@code config.json} (TransformerLens cfg), one or more {@code *.safetensors} with
- * TransformerLens state-dict names, and an optional {@code tokenizer.json}.
+ * TransformerLens state-dict names, and an optional {@code tokenizer.json} — or, with no safetensors, a Hugging Face
+ * snapshot of a PyTorch checkpoint ({@link CheckpointFolder}).
  */
 public final class ModelFolder {
     /** Buffers TransformerLens keeps in its state dict; they are not weights. */
@@ -37,6 +38,9 @@ public final class ModelFolder {
         if (!Files.isDirectory(dir)) {
             throw new ModelFormatException(dir + " is not a folder; a model folder holds config.json and *.safetensors");
         }
+        if (!hasFiles(dir, "*.safetensors") && hasFiles(dir, "*.pth")) {
+            return CheckpointFolder.load(dir, ignoreExtraTensors);
+        }
         ModelConfig config = ModelConfig.read(dir.resolve("config.json"));
         Map<String, SafetensorsReader> owner = new HashMap<>();
         for (Path file : safetensorsFiles(dir)) {
@@ -50,28 +54,46 @@ public final class ModelFolder {
         }
         SoluWeights weights = SoluWeights.from(config, name -> {
             SafetensorsReader reader = owner.get(name);
-            if (reader == null || IGNORED_SUFFIXES.stream().anyMatch(name::endsWith)) {
+            if (reader == null || isBuffer(name)) {
                 return null;
             }
             return reader.read(name);
         });
-        if (!ignoreExtraTensors) {
-            java.util.List<String> extra = owner.keySet().stream()
-                    .filter(name -> !weights.byName().containsKey(name) && IGNORED_SUFFIXES.stream().noneMatch(name::endsWith))
-                    .sorted().toList();
-            if (!extra.isEmpty()) {
-                throw new ModelFormatException(dir + ": " + extra.size() + " tensor(s) that a one-layer " + config.actFn().tlName()
-                        + " model does not use: " + (extra.size() > 8 ? extra.subList(0, 8) + " ..." : extra)
-                        + "; does config.json (n_layers, act_fn, normalization_type) describe this checkpoint?"
-                        + " --ignore-extra-tensors loads it anyway");
-            }
-        }
+        checkNoExtraTensors(dir, config, owner.keySet(), weights, ignoreExtraTensors);
         Path tok = dir.resolve("tokenizer.json");
         if (Files.exists(tok) && !Files.isRegularFile(tok)) {
             throw new ModelFormatException(tok + " is not a file; a model folder's tokenizer.json is the Hugging Face tokenizer file");
         }
         TextTokenizer tokenizer = Files.isRegularFile(tok) ? TextTokenizer.load(tok) : null;
         return new SoluModel(config, weights, tokenizer, dir.toAbsolutePath().normalize().toString());
+    }
+
+    /** TransformerLens's buffers in a state dict ({@code *.mask}, {@code *.IGNORE}): not weights. */
+    static boolean isBuffer(String name) {
+        return IGNORED_SUFFIXES.stream().anyMatch(name::endsWith);
+    }
+
+    /**
+     * A tensor in the files that the config's model does not use (a second layer's weights, an MLP LayerNorm under a
+     * GELU config) means the config does not describe the checkpoint: an error listing them, unless ignored.
+     */
+    static void checkNoExtraTensors(Path dir, ModelConfig config, java.util.Collection<String> names, SoluWeights weights, boolean ignore) {
+        if (ignore) {
+            return;
+        }
+        List<String> extra = names.stream().filter(name -> !weights.byName().containsKey(name) && !isBuffer(name)).sorted().toList();
+        if (!extra.isEmpty()) {
+            throw new ModelFormatException(dir + ": " + extra.size() + " tensor(s) that a one-layer " + config.actFn().tlName()
+                    + " model does not use: " + (extra.size() > 8 ? extra.subList(0, 8) + " ..." : extra)
+                    + "; does config.json (n_layers, act_fn, normalization_type) describe this checkpoint?"
+                    + " --ignore-extra-tensors loads it anyway");
+        }
+    }
+
+    static boolean hasFiles(Path dir, String glob) throws IOException {
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir, glob)) {
+            return stream.iterator().hasNext();
+        }
     }
 
     private static List<Path> safetensorsFiles(Path dir) throws IOException {
@@ -84,7 +106,8 @@ public final class ModelFolder {
             stream.forEach(files::add);
         }
         if (files.isEmpty()) {
-            throw new ModelFormatException("model folder " + dir + " has no model.safetensors (or other *.safetensors file)");
+            throw new ModelFormatException("model folder " + dir + " has no model.safetensors (or other *.safetensors file),"
+                    + " and no PyTorch checkpoint (*.pth) either");
         }
         files.sort(null);
         return files;

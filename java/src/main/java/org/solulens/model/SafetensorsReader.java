@@ -219,7 +219,7 @@ public final class SafetensorsReader {
     }
 
     /** IEEE 754 binary16 to float32 (Float.float16ToFloat needs Java 20). */
-    static float halfToFloat(short bits) {
+    public static float halfToFloat(short bits) {
         int sign = (bits & 0x8000) << 16;
         int exp = (bits >>> 10) & 0x1f;
         int mant = bits & 0x3ff;

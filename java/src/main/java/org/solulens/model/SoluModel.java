@@ -7,9 +7,19 @@ import java.util.Optional;
  * Backends run it; this class only knows what the model is and which inputs it accepts.
  *
  * @param description where it came from, for logs and {@code info} ("demo model (random weights)", a folder path)
+ * @param notes what a user should know about how it was read (defaulted config fields, where the tokenizer came
+ *     from or how to fetch it), shown by {@code info}
  */
-public record SoluModel(ModelConfig config, SoluWeights weights, TextTokenizer tokenizer, String description)
+public record SoluModel(ModelConfig config, SoluWeights weights, TextTokenizer tokenizer, String description, java.util.List<String> notes)
         implements AutoCloseable {
+
+    public SoluModel {
+        notes = java.util.List.copyOf(notes);
+    }
+
+    public SoluModel(ModelConfig config, SoluWeights weights, TextTokenizer tokenizer, String description) {
+        this(config, weights, tokenizer, description, java.util.List.of());
+    }
 
     public Optional<TextTokenizer> tokenizerIfAny() {
         return Optional.ofNullable(tokenizer);
@@ -18,7 +28,8 @@ public record SoluModel(ModelConfig config, SoluWeights weights, TextTokenizer t
     /** Tokenizes a text prompt; TransformerLens's {@code to_tokens} with {@code prepend_bos}. */
     public int[] tokenize(String text, boolean prependBos) {
         if (tokenizer == null) {
-            throw new IllegalArgumentException("this model has no tokenizer.json; give prompts as token ids");
+            String hint = notes.stream().filter(n -> n.startsWith("tokenizer")).findFirst().map(n -> " (" + n + ")").orElse("");
+            throw new IllegalArgumentException("this model has no tokenizer.json; give prompts as token ids" + hint);
         }
         if (text.isBlank()) {
             throw new IllegalArgumentException("prompt is empty");

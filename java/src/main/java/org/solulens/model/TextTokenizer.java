@@ -32,11 +32,24 @@ public final class TextTokenizer implements AutoCloseable {
     private final HuggingFaceTokenizer tokenizer;
     private final Map<Integer, String> idToToken;
     private final int bosId;
+    /** The tokenizer.json it was made from, for {@code convert} to write out again. */
+    private final byte[] json;
 
-    private TextTokenizer(HuggingFaceTokenizer tokenizer, Map<Integer, String> idToToken, int bosId) {
+    private TextTokenizer(HuggingFaceTokenizer tokenizer, Map<Integer, String> idToToken, int bosId, byte[] json) {
         this.tokenizer = tokenizer;
         this.idToToken = idToToken;
         this.bosId = bosId;
+        this.json = json;
+    }
+
+    /** The tokenizer.json this tokenizer was loaded from. */
+    public byte[] json() {
+        return json.clone();
+    }
+
+    /** The BOS token's text, or null when it has none. */
+    public String bosToken() {
+        return bosId < 0 ? null : idToToken.get(bosId);
     }
 
     /** Loads {@code tokenizer.json}; {@code tokenizer_config.json} beside it, if present, names the BOS token. */
@@ -73,7 +86,7 @@ public final class TextTokenizer implements AutoCloseable {
         } catch (RuntimeException e) {
             throw new ModelFormatException(source + ": the tokenizer could not be loaded: " + e.getMessage(), e);
         }
-        return new TextTokenizer(hf, idToToken, bos);
+        return new TextTokenizer(hf, idToToken, bos, json.clone());
     }
 
     private static int idOf(Map<Integer, String> idToToken, String token) {

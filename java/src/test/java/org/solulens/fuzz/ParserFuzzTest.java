@@ -171,6 +171,54 @@ class ParserFuzzTest {
         return Arbitraries.of(1, 2);
     }
 
+    // ---------------------------------------------------------------- PyTorch checkpoints
+
+    private static final byte[] CHECKPOINT = readFixture("/pth/solu-small/model_final.pth");
+
+    private static byte[] readFixture(String resource) {
+        try (var in = ParserFuzzTest.class.getResourceAsStream(resource)) {
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Provide
+    Arbitrary<int[]> byteEdits() {
+        // (position, value) pairs; positions mostly inside data.pkl (the zip's first entry) and the zip directory at the end
+        Arbitrary<Integer> position = Arbitraries.frequencyOf(net.jqwik.api.Tuple.of(6, Arbitraries.integers().between(0, 2200)),
+                net.jqwik.api.Tuple.of(3, Arbitraries.integers().between(CHECKPOINT.length - 3000, CHECKPOINT.length - 1)),
+                net.jqwik.api.Tuple.of(1, Arbitraries.integers().between(0, CHECKPOINT.length - 1)));
+        return Combinators.combine(position, Arbitraries.integers().between(0, 255)).as((p, v) -> new int[] {p, v}).list().ofMinSize(1).ofMaxSize(6)
+                .map(l -> l.stream().flatMapToInt(java.util.Arrays::stream).toArray());
+    }
+
+    @Property
+    void mutatedCheckpointsLoadOrFailWithAModelFormatError(@ForAll("byteEdits") int[] edits) throws IOException {
+        byte[] bytes = CHECKPOINT.clone();
+        for (int i = 0; i + 1 < edits.length; i += 2) {
+            bytes[edits[i]] = (byte) edits[i + 1];
+        }
+        Path file = Files.createTempFile("fuzz", ".pth");
+        try {
+            Files.write(file, bytes);
+            documentedFailureOnly(() -> {
+                try (org.solulens.model.pth.TorchCheckpoint ckpt = org.solulens.model.pth.TorchCheckpoint.open(file)) {
+                    for (String name : ckpt.names()) {
+                        if (!name.endsWith(".mask")) {
+                            Tensor t = ckpt.read(name);
+                            for (int i = 0; i < Math.min(t.size(), 4); i++) {
+                                t.get(i);
+                            }
+                        }
+                    }
+                }
+            }, IllegalArgumentException.class);
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
     // ---------------------------------------------------------------- helpers
 
     @FunctionalInterface

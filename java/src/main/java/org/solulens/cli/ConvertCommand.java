@@ -1,0 +1,61 @@
+package org.solulens.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.solulens.model.ModelFolder;
+import org.solulens.model.SafetensorsWriter;
+import org.solulens.model.SoluModel;
+import org.solulens.model.hub.ModelSource;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "convert", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Write a model in SoluLens's own folder format: config.json (TransformerLens's fields), model.safetensors",
+                "(float32, TransformerLens's names) and, if the model has one, tokenizer.json with tokenizer_config.json.",
+                "Made for Hugging Face snapshots (model_final.pth): later loads then map the weights instead of reading a pickle.",
+                "Every value is kept bit for bit (float16 and bfloat16 weights are widened exactly)."})
+final class ConvertCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, paramLabel = "DIR|hf:ORG/NAME",
+            description = "What to convert: a model folder, a Hugging Face snapshot folder, or hf:ORG/NAME[@REV] from the Hugging Face cache.")
+    String model;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "The folder to write (refused if it holds files, unless --overwrite).")
+    Path out;
+
+    @Option(names = "--overwrite", description = "Replace the files of an existing --out folder.")
+    boolean overwrite;
+
+    @Option(names = "--ignore-extra-tensors", description = "Convert even if the checkpoint holds tensors the model does not use (they are left out).")
+    boolean ignoreExtraTensors;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        try (OutputFolder folder = OutputFolder.open(out, "--out", overwrite);
+             SoluModel m = ModelFolder.load(ModelSource.resolve(model), ignoreExtraTensors)) {
+            Path dir = folder.staging();
+            ObjectMapper json = new ObjectMapper();
+            json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(), m.config().toTlMap());
+            SafetensorsWriter.write(dir.resolve("model.safetensors"), m.weights().byName().values());
+            if (m.tokenizer() != null) {
+                Files.write(dir.resolve("tokenizer.json"), m.tokenizer().json());
+                if (m.tokenizer().bosToken() != null) {
+                    json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("tokenizer_config.json").toFile(),
+                            Map.of("bos_token", m.tokenizer().bosToken()));
+                }
+            }
+            folder.commit(spec.commandLine().getParseResult().originalArgs());
+            spec.commandLine().getOut().println("converted " + m.description() + ": " + m.weights().byName().size() + " tensors, "
+                    + String.format("%,d", m.config().parameterCount()) + " parameters, tokenizer " + (m.tokenizer() == null ? "none" : "included")
+                    + "; written to " + out.toAbsolutePath());
+        }
+        return 0;
+    }
+}
