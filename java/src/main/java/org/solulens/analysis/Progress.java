@@ -14,6 +14,7 @@ public final class Progress implements AutoCloseable {
     private final long total;
     private final long start = System.nanoTime();
     private long done;
+    private String detail = "";
 
     private Progress(PrintStream out, String label, long total) {
         this.out = out;
@@ -35,13 +36,26 @@ public final class Progress implements AutoCloseable {
         }
     }
 
+    /** Advances by {@code steps} and shows {@code detail} after the time (rates, say); an ETA follows from the pace. */
+    public synchronized void advance(long steps, String detail) {
+        done = Math.min(total, done + steps);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        double eta = done == 0 ? Double.NaN : seconds * (total - done) / done;
+        this.detail = detail + (done < total && done > 0 ? String.format(Locale.ROOT, ", ETA %.0fs", eta) : "");
+        draw();
+        if (done == total && out != null) {
+            out.println();
+        }
+    }
+
     private void draw() {
         if (out == null) {
             return;
         }
         int filled = (int) (WIDTH * done / total);
         double seconds = (System.nanoTime() - start) / 1e9;
-        out.printf(Locale.ROOT, "\r%s [%s%s] %d/%d %.1fs", label, "=".repeat(filled), " ".repeat(WIDTH - filled), done, total, seconds);
+        out.printf(Locale.ROOT, "\r%s [%s%s] %d/%d %.1fs%s", label, "=".repeat(filled), " ".repeat(WIDTH - filled), done, total, seconds,
+                detail.isEmpty() ? "" : " " + detail);
         out.flush();
     }
 

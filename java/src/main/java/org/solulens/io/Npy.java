@@ -62,9 +62,10 @@ public final class Npy {
         }
     }
 
-    /** Reads a little-endian float32 or float64 array in C order, as float32. */
-    public static Array read(Path file) throws IOException {
-        byte[] bytes = Files.readAllBytes(file);
+    /** A parsed header: dtype, shape, where the data starts, its element count. */
+    private record Header(String descr, int[] shape, int dataStart, long count) {}
+
+    private static Header header(byte[] bytes, Path file) throws IOException {
         if (bytes.length < 10 || !Arrays.equals(Arrays.copyOf(bytes, 6), MAGIC)) {
             throw new IOException(file + ": not a .npy file");
         }
@@ -113,26 +114,62 @@ public final class Npy {
         }
         shape = Arrays.copyOf(shape, rank);
         int dataStart = start + headerLen;
-        int width = descr.equals("<f8") ? 8 : 4;
+        int width = descr.endsWith("8") ? 8 : 4;
         if (dataStart + n * width > bytes.length) {
             throw new IOException(file + ": .npy data of shape (" + shapeText + ") needs " + n * width + " bytes after the header; the file has "
                     + (bytes.length - dataStart));
         }
-        float[] data = new float[(int) n];
-        switch (descr) {
+        return new Header(descr, shape, dataStart, n);
+    }
+
+    /** Reads a little-endian float32 or float64 array in C order, as float32. */
+    public static Array read(Path file) throws IOException {
+        byte[] bytes = Files.readAllBytes(file);
+        Header h = header(bytes, file);
+        ByteBuffer bb = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        float[] data = new float[(int) h.count()];
+        switch (h.descr()) {
             case "<f4" -> {
-                for (int i = 0; i < n; i++) {
-                    data[i] = bb.getFloat(dataStart + 4 * i);
+                for (int i = 0; i < data.length; i++) {
+                    data[i] = bb.getFloat(h.dataStart() + 4 * i);
                 }
             }
             case "<f8" -> {
-                for (int i = 0; i < n; i++) {
-                    data[i] = (float) bb.getDouble(dataStart + 8 * i);
+                for (int i = 0; i < data.length; i++) {
+                    data[i] = (float) bb.getDouble(h.dataStart() + 8 * i);
                 }
             }
-            default -> throw new IOException(file + ": dtype " + descr + " not supported (expected <f4 or <f8)");
+            default -> throw new IOException(file + ": dtype " + h.descr() + " not supported (expected <f4 or <f8)");
         }
-        return new Array(shape, data);
+        return new Array(h.shape(), data);
+    }
+
+    /**
+     * Reads a 2-D integer array (int32 or int64, C order) of token ids, one row per document or window, as numpy users
+     * save TransformerLens's tokenize_and_concatenate output. A float array is an error (token ids are integers).
+     */
+    public static int[][] readTokenRows(Path file) throws IOException {
+        byte[] bytes = Files.readAllBytes(file);
+        Header h = header(bytes, file);
+        if (!h.descr().equals("<i4") && !h.descr().equals("<i8")) {
+            throw new IOException(file + ": dtype " + h.descr() + "; token ids must be integers (<i4 or <i8)");
+        }
+        if (h.shape().length != 2) {
+            throw new IOException(file + ": shape " + Arrays.toString(h.shape()) + "; expected 2 dimensions [documents, tokens]");
+        }
+        ByteBuffer bb = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        boolean wide = h.descr().equals("<i8");
+        int[][] rows = new int[h.shape()[0]][h.shape()[1]];
+        for (int r = 0, i = 0; r < rows.length; r++) {
+            for (int c = 0; c < rows[r].length; c++, i++) {
+                long v = wide ? bb.getLong(h.dataStart() + 8 * i) : bb.getInt(h.dataStart() + 4 * i);
+                if (v < 0 || v > Integer.MAX_VALUE) {
+                    throw new IOException(file + ": row " + r + ", column " + c + ": token id " + v + " is out of range");
+                }
+                rows[r][c] = (int) v;
+            }
+        }
+        return rows;
     }
 
     private static String group(Pattern p, String header, Path file) throws IOException {

@@ -47,6 +47,17 @@ public final class TextTokenizer implements AutoCloseable {
         return json.clone();
     }
 
+    /** The end-of-text token's id ({@code <|endoftext|>}, {@code </s>}, {@code <eos>}, {@code [EOS]}), or -1. */
+    public int eosId() {
+        for (String name : List.of("<|endoftext|>", "</s>", "<eos>", "[EOS]", "<|EOS|>")) {
+            int id = idOf(idToToken, name);
+            if (id >= 0) {
+                return id;
+            }
+        }
+        return -1;
+    }
+
     /** The BOS token's text, or null when it has none. */
     public String bosToken() {
         return bosId < 0 ? null : idToToken.get(bosId);
