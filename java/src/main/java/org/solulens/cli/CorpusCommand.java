@@ -67,7 +67,7 @@ final class CorpusCommand implements Callable<Integer> {
     @Option(names = "--threshold", defaultValue = "0.1", paramLabel = "NATS", description = "Δloss counted as large. Default: ${DEFAULT-VALUE}.")
     double threshold;
 
-    @Option(names = "--batch", defaultValue = "8", paramLabel = "W", description = "Windows per backend call (speed only). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--batch", defaultValue = "8", paramLabel = "W", description = "Windows between progress updates and snapshots of the state. Default: ${DEFAULT-VALUE}.")
     int batch;
 
     @Option(names = "--skip-bad", description = "Skip malformed lines, empty documents and out-of-range token ids (counted in summary.md) instead of stopping.")

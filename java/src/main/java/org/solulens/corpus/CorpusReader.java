@@ -45,7 +45,11 @@ public final class CorpusReader implements Iterator<Document>, AutoCloseable {
         }
         String name = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
         if (name.endsWith(".npy")) {
-            rows = Npy.readTokenRows(file);
+            try {
+                rows = Npy.readTokenRows(file);
+            } catch (IOException e) {
+                throw new IllegalArgumentException("--data " + e.getMessage(), e);
+            }
             text = null;
             jsonl = false;
         } else {

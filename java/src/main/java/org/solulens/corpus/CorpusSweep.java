@@ -5,7 +5,6 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -32,8 +31,8 @@ import org.solulens.model.Tensor;
  */
 public final class CorpusSweep {
     /**
-     * What to compute. {@code window}: tokens per window (BOS included), at most n_ctx; {@code batch}: windows per
-     * backend call (it changes speed, never results).
+     * What to compute. {@code window}: tokens per window (BOS included), at most n_ctx; {@code batch}: windows between
+     * progress updates and snapshots of the state (never the results).
      */
     public record Settings(Ablation ablation, SweepMethod method, int window, boolean perDocument, long maxTokens, int k, double threshold,
                            int batch, boolean skipBad) {
@@ -127,13 +126,13 @@ public final class CorpusSweep {
                 while (batch.size() < s.batch() && packer.hasNext()) {
                     batch.add(packer.next());
                 }
-                List<int[]> prompts = batch.stream().map(Window::tokens).toList();
-                List<ForwardResult> cleans = backend.run(prompts, hooks);
-                List<SweepResult> sweeps = backend.sweep(cleans, Collections.nCopies(cleans.size(), request));
-                for (int i = 0; i < batch.size(); i++) {
-                    double[] wholeMlp = backend.ablatePositions(cleans.get(i), whole);
-                    stats.add(batch.get(i), sweeps.get(i).delta(), cleans.get(i).get(activationHook).data(), wholeMlp);
-                    int P = batch.get(i).tokens().length - 1;
+                // One window per backend call: a backend batching several prompts into one matrix product may round
+                // differently than for one, and the results must not depend on --batch (CorpusSweepTest).
+                for (Window w : batch) {
+                    ForwardResult clean = backend.run(w.tokens(), hooks);
+                    SweepResult sweep = backend.sweep(clean, request);
+                    stats.add(w, sweep.delta(), clean.get(activationHook).data(), backend.ablatePositions(clean, whole));
+                    int P = w.tokens().length - 1;
                     tokens += P;
                     pairs += (long) P * neurons;
                 }

@@ -8,8 +8,12 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@link ExpSum} on the JDK's Vector API: lanes of doubles at the machine's preferred width, with the float32 rows of
- * B widened lane by lane, and the vector exp the JIT maps to the CPU's vector math library. Only loaded when the
- * {@code jdk.incubator.vector} module is present.
+ * B widened lane by lane. Only loaded when the {@code jdk.incubator.vector} module is present.
+ *
+ * <p>The exponential is {@link DeterministicExp}, not the Vector API's own {@code EXP}: that one is the CPU's vector
+ * math library once the JIT has compiled the loop and {@code Math.exp} lane by lane before, so the same sum came out a
+ * few ulps apart early and late in a run — a corpus sweep resumed, or batched differently, gave different last digits.
+ * The lane sums are added in lane order for the same reason ({@code reduceLanes(ADD)} may add in any order).
  */
 final class VectorExpSum implements ExpSum {
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
@@ -32,15 +36,19 @@ final class VectorExpSum implements ExpSum {
                 DoubleVector bd = (DoubleVector) FloatVector.fromArray(F, b, bo + i).convertShape(VectorOperators.F2D, D, 0);
                 l = bd.fma(vDelta, l);
             }
-            acc = acc.add(l.lanewise(VectorOperators.EXP));
+            acc = acc.add(DeterministicExp.exp(l));
         }
-        double s = acc.reduceLanes(VectorOperators.ADD);
+        double s = inLaneOrder(acc);
         for (; i < v; i++) {
-            double l = alpha * a[ao + i] + beta[i] - shift + (b == null ? 0 : delta * b[bo + i]);
+            double l = beta[i] - shift;
+            l = Math.fma(a[ao + i], alpha, l);
             if (a2 != null) {
-                l += gamma * a2[ao + i];
+                l = Math.fma(a2[ao + i], gamma, l);
             }
-            s += Math.exp(l);
+            if (b != null) {
+                l = Math.fma(b[bo + i], delta, l);
+            }
+            s += DeterministicExp.exp(l);
         }
         return s;
     }
@@ -50,17 +58,25 @@ final class VectorExpSum implements ExpSum {
         int lanes = D.length(), i = 0;
         DoubleVector acc = DoubleVector.zero(D);
         for (; i + lanes <= n; i += lanes) {
-            acc = acc.add(DoubleVector.fromArray(D, x, offset + i).sub(shift).lanewise(VectorOperators.EXP));
+            acc = acc.add(DeterministicExp.exp(DoubleVector.fromArray(D, x, offset + i).sub(shift)));
         }
-        double s = acc.reduceLanes(VectorOperators.ADD);
+        double s = inLaneOrder(acc);
         for (; i < n; i++) {
-            s += Math.exp(x[offset + i] - shift);
+            s += DeterministicExp.exp(x[offset + i] - shift);
+        }
+        return s;
+    }
+
+    private static double inLaneOrder(DoubleVector acc) {
+        double s = 0;
+        for (double lane : acc.toArray()) {
+            s += lane;
         }
         return s;
     }
 
     @Override
     public String name() {
-        return "vector exp (" + D + ")";
+        return "vector exp (" + D + ", deterministic)";
     }
 }
