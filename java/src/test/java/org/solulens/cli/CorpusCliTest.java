@@ -1,0 +1,69 @@
+package org.solulens.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The corpus command as a user runs it: killed mid-run and resumed, it ends with the results of a run never stopped. */
+class CorpusCliTest {
+    @TempDir
+    Path tmp;
+
+    /** The first chapters of the bundled sample: a few thousand tokens, several seconds of sweeping. */
+    private Path corpus(int chapters) throws Exception {
+        List<String> lines = new ArrayList<>();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(
+                CorpusCliTest.class.getResourceAsStream("/org/solulens/corpus/kjv-john.txt"), StandardCharsets.UTF_8))) {
+            for (String line; (line = r.readLine()) != null && lines.size() < chapters; ) {
+                lines.add(line);
+            }
+        }
+        return Files.write(tmp.resolve("john.txt"), lines);
+    }
+
+    @Test
+    void killedMidRunAndResumedItEndsWithTheResultsOfAnUninterruptedRun() throws Exception {
+        Path data = corpus(4);
+        Path whole = tmp.resolve("whole"), resumed = tmp.resolve("resumed");
+        CliRunner.Outcome w = CliRunner.run("corpus", "--device", "cpu", "--data", data.toString(), "--out", whole.toString(), "--quiet",
+                "--top", "5");
+        assertEquals(0, w.code(), w.err());
+
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--add-modules",
+                "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"), Main.class.getName(), "corpus", "--device", "cpu",
+                "--data", data.toString(), "--out", resumed.toString(), "--quiet", "--top", "5", "--batch", "1", "--checkpoint-seconds", "0.01"));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(tmp.resolve("killed.txt").toFile()).start();
+        Path checkpoint = tmp.resolve(".resumed.corpus-checkpoint");
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (!Files.exists(checkpoint) && p.isAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        Thread.sleep(1500);
+        assertTrue(p.isAlive(), "the run ended before it could be stopped: " + Files.readString(tmp.resolve("killed.txt")));
+        p.destroy();   // SIGTERM, as Ctrl-C: the latest state is written
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        String said = Files.readString(tmp.resolve("killed.txt"));
+        assertTrue(said.contains("--resume"), said);
+        assertFalse(Files.exists(resumed), "no output folder from a stopped run");
+
+        CliRunner.Outcome r = CliRunner.run("corpus", "--device", "cpu", "--data", data.toString(), "--out", resumed.toString(), "--quiet",
+                "--top", "5", "--resume");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("resumed after"), r.out());
+        assertArrayEquals(Files.readAllBytes(whole.resolve("neurons.csv")), Files.readAllBytes(resumed.resolve("neurons.csv")));
+        assertArrayEquals(Files.readAllBytes(whole.resolve("examples.jsonl")), Files.readAllBytes(resumed.resolve("examples.jsonl")));
+        assertFalse(Files.exists(checkpoint), "the checkpoint is removed once the results are written");
+    }
+}
