@@ -105,6 +105,12 @@ CUresult failAtCode = SUCCESS;
 std::map<std::string, CUresult> failingFunctions;
 thread_local Context* current = nullptr;
 
+// Devices the stand-in pretends to have (SOLULENS_STANDIN_DEVICES, default 1): each a separate "GPU" over the emulator.
+int deviceCount() {
+    const char* env = std::getenv("SOLULENS_STANDIN_DEVICES");
+    return env ? std::atoi(env) : 1;
+}
+
 size_t totalBytes() {
     const char* env = std::getenv("SOLULENS_STANDIN_MEMORY_BYTES");
     return env ? std::strtoull(env, nullptr, 10) : (size_t)16 << 30;
@@ -291,8 +297,7 @@ EXPORT CUresult cuDeviceGetCount(int* count) {
     std::lock_guard<std::mutex> guard(lock);
     if (CUresult r = enter("cuDeviceGetCount", false)) return r;
     if (count == nullptr) return INVALID_VALUE;
-    const char* env = std::getenv("SOLULENS_STANDIN_DEVICES");
-    *count = env ? std::atoi(env) : 1;
+    *count = deviceCount();
     return SUCCESS;
 }
 
@@ -300,8 +305,8 @@ EXPORT CUresult cuDeviceGet(int* device, int ordinal) {
     std::lock_guard<std::mutex> guard(lock);
     if (CUresult r = enter("cuDeviceGet", false)) return r;
     if (device == nullptr) return INVALID_VALUE;
-    if (ordinal != 0) return INVALID_DEVICE;
-    *device = 0;
+    if (ordinal < 0 || ordinal >= deviceCount()) return INVALID_DEVICE;
+    *device = ordinal;
     return SUCCESS;
 }
 
@@ -309,8 +314,12 @@ EXPORT CUresult cuDeviceGetName(char* name, int length, int device) {
     std::lock_guard<std::mutex> guard(lock);
     if (CUresult r = enter("cuDeviceGetName", false)) return r;
     if (name == nullptr || length <= 0) return INVALID_VALUE;
-    if (device != 0) return INVALID_DEVICE;
-    std::snprintf(name, (size_t)length, "%s", "SoluLens stand-in driver over the CPU emulator");
+    if (device < 0 || device >= deviceCount()) return INVALID_DEVICE;
+    if (device == 0) {
+        std::snprintf(name, (size_t)length, "%s", "SoluLens stand-in driver over the CPU emulator");
+    } else {
+        std::snprintf(name, (size_t)length, "SoluLens stand-in driver over the CPU emulator, device %d", device);
+    }
     return SUCCESS;
 }
 
@@ -319,7 +328,7 @@ EXPORT CUresult cuCtxCreate_v2(Context** context, unsigned flags, int device) {
     if (CUresult r = enter("cuCtxCreate", false)) return r;
     if (CUresult r = injected("cuCtxCreate")) return r;
     if (context == nullptr) return INVALID_VALUE;
-    if (device != 0) return INVALID_DEVICE;
+    if (device < 0 || device >= deviceCount()) return INVALID_DEVICE;
     Context* c = new Context();
     c->worker = std::thread(run_queue, c);
     contexts.insert(c);

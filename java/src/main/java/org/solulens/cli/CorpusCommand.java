@@ -85,6 +85,57 @@ final class CorpusCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /**
+     * The workers --device names: one backend (cpu, cuda, emulator, auto), or several devices sharing the windows:
+     * cuda:0,cuda:1 or cuda:all (one worker per GPU), emulator:N (N emulated devices, for testing).
+     */
+    private java.util.List<Backend> workers(SoluModel model) {
+        String spec = modelOptions.device.trim().toLowerCase(Locale.ROOT);
+        if (!spec.contains(":")) {
+            return java.util.List.of(modelOptions.backend(model));
+        }
+        java.util.List<Backend> out = new java.util.ArrayList<>();
+        try {
+            if (spec.startsWith("emulator:")) {
+                int n = Integer.parseInt(spec.substring("emulator:".length()));
+                if (n < 1 || n > 64) {
+                    throw new IllegalArgumentException("--device " + spec + ": between 1 and 64 emulated devices");
+                }
+                for (int i = 0; i < n; i++) {
+                    out.add(new org.solulens.gpu.GpuBackend(model, new org.solulens.gpu.EmulatedDevice()));
+                }
+                return out;
+            }
+            String why = org.solulens.gpu.CudaDevice.unavailableReason();
+            if (why != null) {
+                throw new IllegalStateException("--device " + spec + " cannot run here: " + why);
+            }
+            java.util.List<Integer> ordinals = new java.util.ArrayList<>();
+            if (spec.equals("cuda:all")) {
+                for (int i = 0; i < org.solulens.gpu.CudaDevice.deviceCount(); i++) {
+                    ordinals.add(i);
+                }
+            } else {
+                for (String part : spec.split(",")) {
+                    if (!part.trim().startsWith("cuda:")) {
+                        throw new IllegalArgumentException("--device " + spec + ": expected cuda:N[,cuda:M...], cuda:all or emulator:N");
+                    }
+                    ordinals.add(Integer.parseInt(part.trim().substring("cuda:".length())));
+                }
+            }
+            for (int ordinal : ordinals) {
+                out.add(new org.solulens.gpu.GpuBackend(model, new org.solulens.gpu.CudaDevice(ordinal, Boolean.getBoolean("solulens.checkLaunches"))));
+            }
+            return out;
+        } catch (NumberFormatException e) {
+            out.forEach(Backend::close);
+            throw new IllegalArgumentException("--device " + spec + ": expected cuda:N[,cuda:M...], cuda:all or emulator:N");
+        } catch (RuntimeException e) {
+            out.forEach(Backend::close);
+            throw e;
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
         if (top < 0 || batch < 1 || maxTokens < 0 || !(checkpointSeconds > 0) || !Double.isFinite(threshold)) {
@@ -109,14 +160,16 @@ final class CorpusCommand implements Callable<Integer> {
             }
             corpus = sample;
         }
+        java.util.List<Backend> backends = new java.util.ArrayList<>();
         try (OutputFolder folder = OutputFolder.open(out, "--out", overwrite || resume);
-             SoluModel model = modelOptions.loadModel(); Backend backend = modelOptions.backend(model)) {
+             SoluModel model = modelOptions.loadModel()) {
+            backends.addAll(workers(model));
             int length = window == null ? model.config().nCtx() : window;
             CorpusSweep.Settings settings = new CorpusSweep.Settings(new Ablation(s, kind, null), SweepMethod.parse(method), length, perDocument,
                     maxTokens, top, threshold, batch, skipBad);
             spec.commandLine().getErr().printf(Locale.ROOT, "corpus sweep: %s, windows of %d tokens; statistics held in memory: at most %.1f MB,"
                     + " whatever the corpus' length%n", corpus.getFileName(), length, CorpusStats.memoryBound(model.config().dMlp(), top) / 1e6);
-            CorpusSweep.Result r = CorpusSweep.run(backend, corpus, settings, checkpoint, resume, checkpointSeconds, quiet);
+            CorpusSweep.Result r = CorpusSweep.run(backends, corpus, settings, checkpoint, resume, checkpointSeconds, quiet);
             String command = "solulens " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
             String summary = CorpusReport.write(folder.staging(), model, r, command);
             folder.commit(spec.commandLine().getParseResult().originalArgs());
@@ -124,6 +177,9 @@ final class CorpusCommand implements Callable<Integer> {
             spec.commandLine().getOut().println(summary.lines().filter(l -> l.startsWith("- ")).reduce((a, b) -> a + "\n" + b).orElse(""));
             spec.commandLine().getOut().println("outputs written to " + out.toAbsolutePath() + " (open index.html to browse the neurons)");
         } finally {
+            for (Backend b : backends) {
+                b.close();
+            }
             if (sample != null) {
                 Files.deleteIfExists(sample);
                 Files.deleteIfExists(sample.getParent());

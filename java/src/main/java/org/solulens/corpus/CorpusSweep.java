@@ -77,7 +77,13 @@ public final class CorpusSweep {
      */
     public static Result run(Backend backend, Path data, Settings s, Path checkpoint, boolean resume, double checkpointSeconds, boolean quiet)
             throws IOException {
-        SoluModel model = backend.model();
+        return run(List.of(backend), data, s, checkpoint, resume, checkpointSeconds, quiet);
+    }
+
+    /** As {@link #run(Backend, Path, Settings, Path, boolean, double, boolean)} with one worker per backend (all of one model). */
+    public static Result run(List<? extends Backend> backends, Path data, Settings s, Path checkpoint, boolean resume, double checkpointSeconds,
+                             boolean quiet) throws IOException {
+        SoluModel model = backends.get(0).model();
         if (s.window() > model.config().nCtx() || s.window() < 2) {
             throw new IllegalArgumentException("--window " + s.window() + ": must be between 2 and the model's n_ctx = " + model.config().nCtx());
         }
@@ -110,6 +116,15 @@ public final class CorpusSweep {
         if (hook != null) {
             Runtime.getRuntime().addShutdownHook(hook);
         }
+        // One window per backend call: a backend batching several prompts into one matrix product may round differently
+        // than for one, and the results must not depend on batching or on the number of workers (CorpusSweepTest).
+        List<java.util.function.Function<Window, Swept>> workers = new ArrayList<>();
+        for (Backend b : backends) {
+            workers.add(w -> {
+                ForwardResult clean = b.run(w.tokens(), hooks);
+                return new Swept(w, b.sweep(clean, request).delta(), clean.get(activationHook).data(), b.ablatePositions(clean, whole));
+            });
+        }
         long tokens = 0;
         try (CorpusReader reader = CorpusReader.open(data, model, s.skipBad());
              Progress progress = Progress.start("corpus sweep (tokens)", tokensEstimate, quiet)) {
@@ -120,35 +135,35 @@ public final class CorpusSweep {
                 }
                 packer.next();
             }
-            long pairs = 0;
-            while (packer.hasNext()) {
-                List<Window> batch = new ArrayList<>();
-                while (batch.size() < s.batch() && packer.hasNext()) {
-                    batch.add(packer.next());
-                }
-                // One window per backend call: a backend batching several prompts into one matrix product may round
-                // differently than for one, and the results must not depend on --batch (CorpusSweepTest).
-                for (Window w : batch) {
-                    ForwardResult clean = backend.run(w.tokens(), hooks);
-                    SweepResult sweep = backend.sweep(clean, request);
-                    stats.add(w, sweep.delta(), clean.get(activationHook).data(), backend.ablatePositions(clean, whole));
-                    int P = w.tokens().length - 1;
+            long pairs = 0, sinceUpdate = 0, foldedSinceUpdate = 0;
+            try (WindowPipeline<Swept> pipeline = new WindowPipeline<>(packer, resumed, workers, 4 * backends.size() + 4)) {
+                for (Swept r; (r = pipeline.next()) != null; ) {
+                    stats.add(r.window(), r.delta(), r.activation(), r.wholeMlp());
+                    int P = r.window().tokens().length - 1;
                     tokens += P;
                     pairs += (long) P * neurons;
-                }
-                if (checkpoint != null) {
-                    byte[] snap = CorpusCheckpoint.snapshot(fingerprint, stats);
-                    synchronized (latest) {
-                        latest[0] = snap;
+                    sinceUpdate += P;
+                    if (++foldedSinceUpdate < s.batch()) {
+                        continue;
                     }
-                    if ((System.nanoTime() - lastCheckpoint) / 1e9 >= checkpointSeconds) {
-                        CorpusCheckpoint.write(checkpoint, snap);
-                        lastCheckpoint = System.nanoTime();
+                    foldedSinceUpdate = 0;
+                    if (checkpoint != null) {
+                        byte[] snap = CorpusCheckpoint.snapshot(fingerprint, stats);
+                        synchronized (latest) {
+                            latest[0] = snap;
+                        }
+                        if ((System.nanoTime() - lastCheckpoint) / 1e9 >= checkpointSeconds) {
+                            CorpusCheckpoint.write(checkpoint, snap);
+                            lastCheckpoint = System.nanoTime();
+                        }
                     }
+                    double seconds = (System.nanoTime() - start) / 1e9;
+                    progress.advance(sinceUpdate, String.format(Locale.ROOT, "%.0f tokens/s, %.3g pairs/s", tokens / seconds, pairs / seconds));
+                    sinceUpdate = 0;
                 }
-                double seconds = (System.nanoTime() - start) / 1e9;
-                long done = batch.stream().mapToLong(w -> w.tokens().length - 1).sum();
-                progress.advance(done, String.format(Locale.ROOT, "%.0f tokens/s, %.3g pairs/s", tokens / seconds, pairs / seconds));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted", e);
             }
             if (stats.positions() == 0) {
                 throw new IllegalArgumentException(data + ": no window of " + s.window() + " tokens could be made (" + packer.tokens()
@@ -156,8 +171,8 @@ public final class CorpusSweep {
             }
             progress.advance(tokensEstimate, String.format(Locale.ROOT, "%d tokens", tokens));
             double seconds = (System.nanoTime() - start) / 1e9;
-            return new Result(stats, tokens, reader.skipped(), reader.firstSkipReason(), packer.dropped(), packer.truncated(), seconds, resumed,
-                    backend.name());
+            String names = backends.size() == 1 ? backends.get(0).name() : backends.size() + " workers: " + backends.get(0).name();
+            return new Result(stats, tokens, reader.skipped(), reader.firstSkipReason(), packer.dropped(), packer.truncated(), seconds, resumed, names);
         } finally {
             if (hook != null) {
                 try {
@@ -168,4 +183,7 @@ public final class CorpusSweep {
             }
         }
     }
+
+    /** One window's sweep, on its way to the fold. */
+    private record Swept(Window window, double[] delta, double[] activation, double[] wholeMlp) {}
 }

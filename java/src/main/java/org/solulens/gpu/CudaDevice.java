@@ -101,13 +101,22 @@ public final class CudaDevice implements Device {
      *     rather than reported by the next copy (selftest and benchmarks/gpu_checks.sh turn it on)
      */
     public CudaDevice(boolean checkLaunches) {
+        this(0, checkLaunches);
+    }
+
+    /** The GPU numbered {@code ordinal} (0 to {@link #deviceCount()} - 1), as the driver numbers them. */
+    public CudaDevice(int ordinal, boolean checkLaunches) {
         this.checkLaunches = checkLaunches;
         String why = unavailableReason();
         if (why != null) {
             throw new DeviceException("CUDA is not available: " + why);
         }
+        int count = deviceCount();
+        if (ordinal < 0 || ordinal >= count) {
+            throw new DeviceException("no CUDA device " + ordinal + ": the driver sees " + count + " (cuda:0 to cuda:" + (count - 1) + ")");
+        }
         CUdevice device = new CUdevice();
-        check("cuDeviceGet", () -> cuDeviceGet(device, 0));
+        check("cuDeviceGet", () -> cuDeviceGet(device, ordinal));
         check("cuCtxCreate", () -> cuCtxCreate(context, 0, device));
         try {
             loadModule(module);
@@ -175,6 +184,16 @@ public final class CudaDevice implements Device {
             probed = probe();
         }
         return probed.isEmpty() ? null : probed;
+    }
+
+    /** How many CUDA devices the driver sees (0 where CUDA is unavailable). */
+    public static int deviceCount() {
+        if (unavailableReason() != null) {
+            return 0;
+        }
+        int[] count = new int[1];
+        check("cuDeviceGetCount", () -> cuDeviceGetCount(count));
+        return count[0];
     }
 
     /** The outcome of the one probe per JVM ("" = available): JCuda cannot be initialised twice after a failure. */

@@ -129,6 +129,26 @@ class CorpusSweepTest {
     }
 
     @Test
+    void severalWorkersGiveTheResultsOfOneOnTheCpuAndOnTwoEmulatedDevices() throws IOException {
+        Path data = corpus(16, 13);
+        CorpusSweep.Settings s = settings(3, false, Ablation.Site.POST);
+        CorpusStats one = CorpusSweep.run(new CpuBackend(model), data, s, null, false, 60, true).stats();
+        CorpusStats three = CorpusSweep.run(List.of(new CpuBackend(model), new CpuBackend(model), new CpuBackend(model)), data, s, null, false, 60,
+                true).stats();
+        assertIdentical(one, three, "three CPU workers");
+        try (org.solulens.gpu.GpuBackend a = new org.solulens.gpu.GpuBackend(model, new org.solulens.gpu.EmulatedDevice());
+             org.solulens.gpu.GpuBackend b = new org.solulens.gpu.GpuBackend(model, new org.solulens.gpu.EmulatedDevice());
+             org.solulens.gpu.GpuBackend c = new org.solulens.gpu.GpuBackend(model, new org.solulens.gpu.EmulatedDevice())) {
+            CorpusStats single = CorpusSweep.run(a, data, s, null, false, 60, true).stats();
+            CorpusStats two = CorpusSweep.run(List.of(b, c), data, s, null, false, 60, true).stats();
+            assertIdentical(single, two, "two emulated devices");
+            for (int n = 0; n < cfg.dMlp(); n++) {
+                assertEquals(one.mean(n), single.mean(n), 2e-6 + 1e-4 * Math.abs(one.mean(n)), "emulator (float32) against the CPU, neuron " + n);
+            }
+        }
+    }
+
+    @Test
     void aCheckpointResumesToTheSameResultAndOneFromOtherSettingsIsRefused() throws IOException {
         Path data = corpus(30, 9);
         Path checkpoint = tmp.resolve("state");

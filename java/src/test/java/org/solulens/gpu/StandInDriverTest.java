@@ -178,6 +178,37 @@ class StandInDriverTest {
     }
 
     @Test
+    void aCorpusSweepOverTwoGpusGivesTheResultsOfOne() throws Exception {
+        assertEquals(2, CudaDevice.deviceCount(), "the standin-driver test run asks for two devices");
+        java.nio.file.Path data = java.nio.file.Files.createTempFile("corpus", ".jsonl");
+        try {
+            StringBuilder b = new StringBuilder();
+            Random r = new Random(3);
+            for (int d = 0; d < 10; d++) {
+                b.append("{\"tokens\": ").append(java.util.Arrays.toString(TestModels.randomTokens(r, 2 + r.nextInt(10), cfg.dVocab()))).append("}\n");
+            }
+            java.nio.file.Files.writeString(data, b.toString());
+            var settings = new org.solulens.corpus.CorpusSweep.Settings(Ablation.zero(Ablation.Site.POST), SweepMethod.EXACT, 8, false, 0, 3, 0.05, 2,
+                    false);
+            try (GpuBackend one = new GpuBackend(model, new CudaDevice(0, false)); GpuBackend zero = new GpuBackend(model, new CudaDevice(0, false));
+                 GpuBackend first = new GpuBackend(model, new CudaDevice(1, false))) {
+                StandInDriver.assertIsStandIn(first.device());
+                var single = org.solulens.corpus.CorpusSweep.run(one, data, settings, null, false, 60, true).stats();
+                var two = org.solulens.corpus.CorpusSweep.run(List.of(zero, first), data, settings, null, false, 60, true).stats();
+                assertEquals(single.positions(), two.positions());
+                for (int n = 0; n < single.neurons(); n++) {
+                    assertEquals(single.mean(n), two.mean(n), 0, "neuron " + n);
+                    assertEquals(single.correlation(n), two.correlation(n), 0, "neuron " + n);
+                }
+            }
+            DeviceException none = assertThrows(DeviceException.class, () -> new CudaDevice(2, false));
+            assertTrue(none.getMessage().contains("cuda:0 to cuda:1"), none.getMessage());
+        } finally {
+            java.nio.file.Files.deleteIfExists(data);
+        }
+    }
+
+    @Test
     void newAllocationsHoldNanSoUnwrittenOutputShows() {
         try (CudaDevice d = new CudaDevice(); DeviceBuffer b = d.allocateFloats(5)) {
             for (double v : d.download(b, 0, 5)) {
