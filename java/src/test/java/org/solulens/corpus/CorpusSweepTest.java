@@ -171,6 +171,16 @@ class CorpusSweepTest {
         assertEquals(5, resumed.resumedWindows());
         assertIdentical(whole, resumed.stats(), "resumed");
 
+        // a checkpoint that cannot be written (here: its place is a folder) is an error, and the previous one stays valid
+        Path blocked = Files.createDirectories(tmp.resolve("blocked.tmp"));
+        Files.writeString(blocked.resolve("x"), "in the way");
+        IOException full = assertThrows(IOException.class, () -> CorpusCheckpoint.write(tmp.resolve("blocked"), new byte[] {1, 2, 3}));
+        assertTrue(full.getMessage().contains("could not write the checkpoint"), full.getMessage());
+        CorpusCheckpoint.write(checkpoint, CorpusCheckpoint.snapshot(CorpusSweep.fingerprint(model, s, data), partial));
+        Files.createDirectories(tmp.resolve("state.tmp")).resolve("x").toFile().createNewFile();
+        assertThrows(IOException.class, () -> CorpusCheckpoint.write(checkpoint, new byte[] {9}));
+        assertEquals(5, CorpusCheckpoint.read(checkpoint, CorpusSweep.fingerprint(model, s, data)).windows(), "the previous checkpoint is intact");
+
         IllegalArgumentException other = assertThrows(IllegalArgumentException.class,
                 () -> CorpusSweep.run(new CpuBackend(model), data, settings(2, false, Ablation.Site.MID), checkpoint, true, 60, true));
         assertTrue(other.getMessage().contains("another settings"), other.getMessage());
