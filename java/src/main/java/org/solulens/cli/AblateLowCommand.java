@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "ablate-low", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Per position, the lowest 10% of neurons by hook_mid, ablated after the MLP LayerNorm (seed paper, Part 2).",
+        description = {"Per position, the lowest 10%% of neurons by hook_mid, ablated after the MLP LayerNorm (seed paper, Part 2).",
                 "Every neuron is swept exactly; writes ablate_low.csv, ablate_low_lowest.png, ablate_low_all.png (activation vs Δloss) and ablate_low.md."})
 final class AblateLowCommand implements Callable<Integer> {
     @Mixin

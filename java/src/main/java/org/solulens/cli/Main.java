@@ -38,6 +38,11 @@ public final class Main {
         CommandLine cli = new CommandLine(new Main());
         cli.setOut(out);
         cli.setErr(err);
+        // -V / --version on every command, not only the top one
+        for (CommandLine sub : cli.getSubcommands().values()) {
+            sub.getCommandSpec().versionProvider(new Version());
+        }
+        cli.setParameterExceptionHandler(Main::usageError);
         cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             boolean userError = ex instanceof IllegalArgumentException || ex instanceof IllegalStateException
                     || ex instanceof java.io.IOException || ex instanceof java.io.UncheckedIOException;
@@ -54,6 +59,64 @@ public final class Main {
             err.println("solulens: error: " + describeFatal(e));
             return 1;
         }
+    }
+
+    /**
+     * A usage error: the error, then one line pointing to --help (not the whole usage). An unknown option is reported
+     * first, with the nearest known one: a typo in a required option would otherwise surface as "missing --out".
+     */
+    private static int usageError(CommandLine.ParameterException ex, String[] args) {
+        CommandLine c = ex.getCommandLine();
+        String name = c.getCommandSpec().qualifiedName();
+        java.util.List<String> unknown = c.getUnmatchedArguments().stream().filter(a -> a.startsWith("-")).toList();
+        if (ex instanceof CommandLine.UnmatchedArgumentException u && unknown.isEmpty()) {
+            unknown = u.getUnmatched().stream().filter(a -> a.startsWith("-")).toList();
+        }
+        if (!unknown.isEmpty()) {
+            for (String option : unknown) {
+                String bare = option.contains("=") ? option.substring(0, option.indexOf('=')) : option;
+                String nearest = nearestOption(c, bare);
+                c.getErr().println(name + ": error: unknown option '" + bare + "'" + (nearest == null ? "" : "; did you mean " + nearest + "?"));
+            }
+        } else {
+            String message = String.valueOf(ex.getMessage());
+            c.getErr().println(name + ": error: " + (message.startsWith("Error: ") ? message.substring(7) : message));
+        }
+        c.getErr().println("Try '" + name + " --help' for the options.");
+        return 2;
+    }
+
+    /** The command's option name closest to {@code typo} (at most 2 edits away), or null. */
+    private static String nearestOption(CommandLine c, String typo) {
+        String best = null;
+        int bestDistance = 3;
+        for (CommandLine.Model.OptionSpec o : c.getCommandSpec().options()) {
+            for (String n : o.names()) {
+                int d = editDistance(typo, n);
+                if (d < bestDistance) {
+                    bestDistance = d;
+                    best = n;
+                }
+            }
+        }
+        return best;
+    }
+
+    private static int editDistance(String a, String b) {
+        int[] prev = new int[b.length() + 1], cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            prev[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1));
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
     }
 
     /**

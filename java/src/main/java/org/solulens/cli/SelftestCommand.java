@@ -56,7 +56,7 @@ final class SelftestCommand implements Callable<Integer> {
                 checks.addAll(new SelfTest(open(kind)).forward(m, 1, 64));
             }
         }
-        out.println("error: the largest |device - cpu| / max(1, |cpu|) over all elements (sweeps: / (2e-6 + 1e-4 |cpu|), the project's bound);"
+        out.println("error column: the largest |device - cpu| / max(1, |cpu|) over all elements (sweeps: / (2e-6 + 1e-4 |cpu|), the project's bound);"
                 + " ms: time on the device");
         out.printf("%-40s %12s %10s %10s  %s%n", "check", "error", "tolerance", "ms", "result");
         int failed = 0;

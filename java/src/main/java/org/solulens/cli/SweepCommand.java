@@ -53,8 +53,8 @@ final class SweepCommand implements Callable<Integer> {
     String neurons;
 
     @Option(names = "--select", paramLabel = "MODE:K",
-            description = "Per position, the K (count, or percentage like 10%) lowest / highest neurons by --by: lowest:10%, highest:20; "
-                    + "ratio:10% ranks by the seed's |normalized/max| / |mid/max|.")
+            description = "Per position, the K (count, or percentage like 10%%) lowest / highest neurons by --by: lowest:10%%, highest:20; "
+                    + "ratio:10%% ranks by the seed's |normalized/max| / |mid/max|.")
     String select;
 
     @Option(names = "--by", paramLabel = "HOOK", description = "Activation that --select ranks by. Default: blocks.0.mlp.hook_mid (hook_post for models without it).")

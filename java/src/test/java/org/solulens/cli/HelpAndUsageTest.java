@@ -1,0 +1,57 @@
+package org.solulens.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** Every command's --help renders cleanly, -V works on each, and a usage error is short and names a typo first. */
+class HelpAndUsageTest {
+    private static final List<String> COMMANDS = List.of("info", "run", "sweep", "ln-scale", "ablate-low", "smear", "dla", "paper", "bench-sweep",
+            "selftest", "convert", "corpus");
+
+    @Test
+    void everyCommandsHelpRendersWithoutPicocliWarnings() {
+        PrintStream saved = System.err;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));   // picocli's tracer writes here
+        try {
+            assertEquals(COMMANDS.size() + 1, new CommandLine(new Main()).getSubcommands().size(), "a command missing from this test");
+            for (String command : COMMANDS) {
+                CliRunner.Outcome o = CliRunner.run(command, "--help");
+                assertEquals(0, o.code(), command);
+                assertTrue(o.out().contains("Usage: solulens " + command), command + ": " + o.out());
+                assertFalse(o.out().contains("%n") || o.out().contains("%%"), command + " shows a raw format string");
+            }
+        } finally {
+            System.setErr(saved);
+        }
+        String warnings = captured.toString(StandardCharsets.UTF_8);
+        assertFalse(warnings.contains("WARN") || warnings.contains("Could not format"), warnings);
+    }
+
+    @Test
+    void versionOnEveryCommand() {
+        for (String command : COMMANDS) {
+            CliRunner.Outcome o = CliRunner.run(command, "-V");
+            assertEquals(0, o.code(), command);
+            assertTrue(o.out().startsWith("solulens "), command + ": '" + o.out() + "'");
+        }
+    }
+
+    @Test
+    void aTypoInARequiredOptionIsReportedAsUnknownWithTheNearestAndNoWallOfUsage() {
+        CliRunner.Outcome o = CliRunner.run("sweep", "--prompt", "The ice is cold", "--otu", "x");
+        assertEquals(2, o.code());
+        assertTrue(o.err().contains("unknown option '--otu'; did you mean --out?"), o.err());
+        assertTrue(o.err().contains("Try 'solulens sweep --help'"), o.err());
+        assertFalse(o.err().contains("Usage:"), o.err());
+        assertEquals(2, o.err().strip().lines().count(), o.err());
+    }
+}
