@@ -9,3 +9,4 @@
 #include "cross_entropy.cu"
 #include "exp2.cu"
 #include "sweep.cu"
+#include "corpus.cu"

@@ -97,7 +97,11 @@ public final class CorpusStats {
                 }
             }
         });
-        for (int p = 0; p < P; p++) {
+        addWhole(w, wholeMlp);
+    }
+
+    private void addWhole(Window w, double[] wholeMlp) {
+        for (int p = 0; p < wholeMlp.length; p++) {
             double m = wholeMlp[p];
             if (!Double.isFinite(m)) {
                 throw new IllegalStateException("window " + w.index() + ", position " + p + ": a non-finite whole-MLP Δloss");
@@ -110,6 +114,55 @@ public final class CorpusStats {
             wholeMax = Math.max(wholeMax, m);
             wholeHistogram[bin(Math.abs(m))]++;
         }
+    }
+
+    /**
+     * Folds in one window whose per-neuron part was reduced on the device ({@link DeviceFold}): the sums merged as
+     * (sum, error) pairs, extremes, counts and histogram added, and the window's candidates offered to the lists —
+     * each list from its own candidates: the same lists {@link #add} would keep, since the best k of a union are among
+     * the best k of each part.
+     */
+    void addPartial(Window w, DeviceFold.Partial part, double[] activation, double[] wholeMlp) {
+        int P = w.tokens().length - 1, kk = Math.max(1, k), context = CONTEXT_BEFORE + 1;
+        if (part.rows() != P) {
+            throw new IllegalStateException("window " + w.index() + ": the device folded " + part.rows() + " positions, not " + P);
+        }
+        for (int n = 0; n < neurons; n++) {
+            if (part.counts()[2 * n + 1] > 0) {
+                throw new IllegalStateException("window " + w.index() + ", neuron " + n + ": " + part.counts()[2 * n + 1]
+                        + " non-finite Δloss or activation values; nothing is reported from them");
+            }
+        }
+        windows++;
+        tokens += P;
+        count += P;
+        java.util.stream.IntStream.range(0, neurons).parallel().forEach(n -> {
+            for (int q = 0; q < 12; q++) {
+                sums.add(6 * n + q / 2, part.sums()[12 * n + q]);
+            }
+            min[n] = Math.min(min[n], part.extremes()[3 * n]);
+            max[n] = Math.max(max[n], part.extremes()[3 * n + 1]);
+            activationMax[n] = Math.max(activationMax[n], part.extremes()[3 * n + 2]);
+            above[n] += part.counts()[2 * n];
+            for (int b = 0; b < BINS; b++) {
+                histogram[n][b] += part.histogram()[n * BINS + b];
+            }
+            for (int list = 0; list < 3 && k > 0; list++) {
+                for (int i = 0; i < k; i++) {
+                    int c = (n * 3 + list) * kk + i, p = part.candidates()[(n * 3 + list) * k + i];
+                    if (p < 0) {
+                        continue;
+                    }
+                    double[] deltas = new double[context];
+                    for (int j = 0; j < context; j++) {
+                        deltas[j] = part.contexts()[c * context + j];
+                    }
+                    Example e = exampleFromContext(w, p, n, deltas[context - 1], activation[p * neurons + n], deltas);
+                    (list == 0 ? top[n] : list == 1 ? bottom[n] : active[n]).offer(e);   // each list from its own candidates
+                }
+            }
+        });
+        addWhole(w, wholeMlp);
     }
 
     private void fold(Window w, int p, int n, double[] delta, double[] activation) {
@@ -141,13 +194,24 @@ public final class CorpusStats {
     }
 
     private Example example(Window w, int p, int n, double d, double a, double[] delta) {
+        int start = Math.max(0, p - CONTEXT_BEFORE);
+        double[] before = new double[CONTEXT_BEFORE + 1];   // d at rows p - CONTEXT_BEFORE .. p (NaN before row 0)
+        for (int j = 0; j < before.length; j++) {
+            int q = p - CONTEXT_BEFORE + j;
+            before[j] = q >= 0 ? delta[q * neurons + n] : Double.NaN;
+        }
+        return exampleFromContext(w, p, n, d, a, before);
+    }
+
+    /** An example from the Δloss at the rows ending at p ({@code before}, NaN where there is no row). */
+    private Example exampleFromContext(Window w, int p, int n, double d, double a, double[] before) {
         int P = w.tokens().length - 1;
         int start = Math.max(0, p - CONTEXT_BEFORE), end = Math.min(P, p + 1);   // tokens start..end inclusive
         int[] context = java.util.Arrays.copyOfRange(w.tokens(), start, end + 1);
         double[] deltas = new double[context.length];
         for (int i = 0; i < deltas.length; i++) {
             int q = start + i;
-            deltas[i] = q < P ? delta[q * neurons + n] : Double.NaN;
+            deltas[i] = q <= p ? before[q - (p - CONTEXT_BEFORE)] : Double.NaN;
         }
         return new Example(n, w.index(), p, w.document()[p], w.position()[p], d, a, start, context, deltas);
     }

@@ -120,9 +120,17 @@ public final class CorpusSweep {
         // than for one, and the results must not depend on batching or on the number of workers (CorpusSweepTest).
         List<java.util.function.Function<Window, Swept>> workers = new ArrayList<>();
         for (Backend b : backends) {
+            // On a GPU the fold runs on the device too (cuda/corpus.cu): only the per-neuron partials come back.
+            boolean onDevice = b instanceof org.solulens.gpu.GpuBackend && s.method() == SweepMethod.EXACT;
             workers.add(w -> {
                 ForwardResult clean = b.run(w.tokens(), hooks);
-                return new Swept(w, b.sweep(clean, request).delta(), clean.get(activationHook).data(), b.ablatePositions(clean, whole));
+                double[] activation = clean.get(activationHook).data(), wholeMlp = b.ablatePositions(clean, whole);
+                if (onDevice) {
+                    DeviceFold.Partial part = ((org.solulens.gpu.GpuBackend) b).sweepOnDevice(clean, request,
+                            new DeviceFold(activation, s.threshold(), s.k()));
+                    return new Swept(w, null, activation, wholeMlp, part);
+                }
+                return new Swept(w, b.sweep(clean, request).delta(), activation, wholeMlp, null);
             });
         }
         long tokens = 0;
@@ -138,7 +146,11 @@ public final class CorpusSweep {
             long pairs = 0, sinceUpdate = 0, foldedSinceUpdate = 0;
             try (WindowPipeline<Swept> pipeline = new WindowPipeline<>(packer, resumed, workers, 4 * backends.size() + 4)) {
                 for (Swept r; (r = pipeline.next()) != null; ) {
-                    stats.add(r.window(), r.delta(), r.activation(), r.wholeMlp());
+                    if (r.partial() != null) {
+                        stats.addPartial(r.window(), r.partial(), r.activation(), r.wholeMlp());
+                    } else {
+                        stats.add(r.window(), r.delta(), r.activation(), r.wholeMlp());
+                    }
                     int P = r.window().tokens().length - 1;
                     tokens += P;
                     pairs += (long) P * neurons;
@@ -185,5 +197,5 @@ public final class CorpusSweep {
     }
 
     /** One window's sweep, on its way to the fold. */
-    private record Swept(Window window, double[] delta, double[] activation, double[] wholeMlp) {}
+    private record Swept(Window window, double[] delta, double[] activation, double[] wholeMlp, DeviceFold.Partial partial) {}
 }

@@ -329,6 +329,28 @@ public final class GpuBackend implements Backend {
         return new SweepResult(Math.max(P, 0), N, delta, null);
     }
 
+    /** What to do with a sweep's Δloss while it is still on the device: [rows, neurons] float32, row-major. */
+    @FunctionalInterface
+    public interface DeviceDelta<T> {
+        T apply(Device device, DeviceBuffer delta, int rows, int neurons);
+    }
+
+    /**
+     * The exact sweep of one prompt (site and ablation as {@code request}; no cosines, no mask), its Δloss left on the
+     * device and handed to {@code consumer} there — for reductions that bring back far less than [P, d_mlp] (the corpus
+     * sweep's fold). The buffer is freed when the consumer returns.
+     */
+    public synchronized <T> T sweepOnDevice(ForwardResult clean, SweepRequest request, DeviceDelta<T> consumer) {
+        ensureOpen();
+        if (request.method() != org.solulens.backend.SweepMethod.EXACT || request.withCosine() || request.selected() != null) {
+            throw new IllegalArgumentException("sweepOnDevice runs the exact sweep of every pair, without cosines");
+        }
+        for (String hook : request.requiredHooks(model.config())) {
+            clean.get(hook);
+        }
+        return gpuSweep().runOnDevice(clean, request, consumer);
+    }
+
     /** Which variant of the sweep kernel the exact sweep uses from now on (default {@link SweepKernel#EX2}). */
     public synchronized void useSweepKernel(SweepKernel kernel) {
         gpuSweep().use(kernel);

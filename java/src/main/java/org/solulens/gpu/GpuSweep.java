@@ -53,6 +53,21 @@ final class GpuSweep implements AutoCloseable {
         return run(List.of(clean), List.of(req)).get(0);
     }
 
+    /** One prompt's sweep whose Δloss [P, d_mlp] stays on the device for {@code consumer} (see GpuBackend#sweepOnDevice). */
+    <T> T runOnDevice(ForwardResult clean, SweepRequest req, GpuBackend.DeviceDelta<T> consumer) {
+        int P = Math.max(0, clean.tokens().length - 1);
+        if (P == 0 || P > chunkPositions()) {
+            throw new IllegalArgumentException("a device-side sweep takes 1 to " + chunkPositions() + " positions, not " + P);
+        }
+        List<Object> result = new ArrayList<>(1);
+        runChunk(List.of(new Segment(0, 0, P)), List.of(clean), List.of(req), new double[][] {null}, (out, rows) -> {
+            result.add(consumer.apply(device, out, rows, cfg.dMlp()));
+        });
+        @SuppressWarnings("unchecked")
+        T t = (T) result.get(0);
+        return t;
+    }
+
     /** Positions [p0, p1) of prompt {@code prompt}: one piece of a chunk. */
     private record Segment(int prompt, int p0, int p1) {
         int rows() {
@@ -98,6 +113,12 @@ final class GpuSweep implements AutoCloseable {
     }
 
     private void runChunk(List<Segment> segments, List<ForwardResult> cleans, List<SweepRequest> requests, double[][] deltas) {
+        runChunk(segments, cleans, requests, deltas, null);
+    }
+
+    /** onDevice null: the chunk's Δloss is downloaded into deltas; else it is handed over on the device instead. */
+    private void runChunk(List<Segment> segments, List<ForwardResult> cleans, List<SweepRequest> requests, double[][] deltas,
+                          java.util.function.BiConsumer<DeviceBuffer, Integer> onDevice) {
         int N = cfg.dMlp(), V = cfg.dVocab(), D = cfg.dModel();
         int rows = segments.stream().mapToInt(Segment::rows).sum();
         boolean anyMask = segments.stream().anyMatch(s -> requests.get(s.prompt()).selected() != null);
@@ -159,6 +180,10 @@ final class GpuSweep implements AutoCloseable {
             Kernels.sweep(device, kernel, out, records, a, a2, b, gCoef, gTargets, gSelected, absA, absA2, absB, rows, N, V);
             device.synchronize();
             kernelSeconds += (System.nanoTime() - start) / 1e9;
+            if (onDevice != null) {
+                onDevice.accept(out, rows);
+                return;
+            }
             double[] host = device.download(out, 0, rows * N);
             r0 = 0;
             for (Segment seg : segments) {

@@ -151,6 +151,21 @@ public final class Kernels {
                 Dim3.of(SWEEP_THREADS), 0, args.i32(rows).i32(neurons).i32(vocab));
     }
 
+    /** The corpus sweep's fold of one window's Δloss on the device (cuda/corpus.cu): per neuron, 128 threads a block. */
+    public static void corpusFold(Device d, DeviceBuffer sums, DeviceBuffer extremes, DeviceBuffer above, DeviceBuffer histogram,
+                                  DeviceBuffer candidates, DeviceBuffer candidateValues, DeviceBuffer delta, DeviceBuffer activation,
+                                  DeviceBuffer settings, int rows, int neurons, int bins, int k) {
+        d.launch("corpus_fold", Dim3.of((neurons + 127) / 128), Dim3.of(128), 0, new KernelArgs().ptr(sums).ptr(extremes).ptr(above).ptr(histogram)
+                .ptr(candidates).ptr(candidateValues).ptr(delta).ptr(activation).ptr(settings).i32(rows).i32(neurons).i32(bins).i32(k));
+    }
+
+    /** Δloss at the {@code context} rows ending at each fold candidate (NaN before row 0). */
+    public static void corpusContexts(Device d, DeviceBuffer out, DeviceBuffer candidates, DeviceBuffer delta, int rows, int neurons, int k,
+                                      int context) {
+        d.launch("corpus_contexts", Dim3.of((neurons + 127) / 128), Dim3.of(128), 0,
+                new KernelArgs().ptr(out).ptr(candidates).ptr(delta).i32(rows).i32(neurons).i32(k).i32(context));
+    }
+
     /** rows[n] = resid - c[n] w_out[n] for every neuron: the ablated resid_post rows of one position (re-forward baseline). */
     public static void ablateRows(Device d, DeviceBuffer rows, DeviceBuffer resid, DeviceBuffer wOut, DeviceBuffer c, int neurons, int dModel) {
         d.launch("ablate_rows_forward", Dim3.of(blocksFor((long) neurons * dModel)), Dim3.of(ELEMENT_THREADS), 0,

@@ -148,6 +148,48 @@ class CorpusSweepTest {
         }
     }
 
+    /** The fold kernel (cuda/corpus.cu, on the emulator) against its CPU twin, CorpusStats.add, on the very same Δloss. */
+    @Test
+    void theDeviceFoldMatchesItsCpuTwinOnTheSameDeltas() throws IOException {
+        Path data = corpus(12, 17);
+        for (Ablation.Site site : Ablation.Site.values()) {
+            CorpusSweep.Settings s = settings(1, false, site);
+            SweepRequest request = new SweepRequest(s.ablation(), SweepMethod.EXACT, null, false);
+            String hook = site == Ablation.Site.MID ? Hooks.MLP_MID : Hooks.MLP_POST;
+            CorpusStats host = new CorpusStats(cfg.dMlp(), s.k(), s.threshold()), device = new CorpusStats(cfg.dMlp(), s.k(), s.threshold());
+            try (org.solulens.gpu.GpuBackend gpu = new org.solulens.gpu.GpuBackend(model, new org.solulens.gpu.EmulatedDevice());
+                 CorpusReader reader = CorpusReader.open(data, model, false)) {
+                WindowPacker packer = new WindowPacker(reader, s.window(), 0, 0, false, 0);
+                while (packer.hasNext()) {
+                    Window w = packer.next();
+                    ForwardResult clean = gpu.run(w.tokens(), Hooks.available(cfg));
+                    double[] act = clean.get(hook).data(), whole = gpu.ablatePositions(clean, Ablation.zero(site));
+                    host.add(w, gpu.sweep(clean, request).delta(), act, whole);
+                    device.addPartial(w, gpu.sweepOnDevice(clean, request, new DeviceFold(act, s.threshold(), s.k())), act, whole);
+                }
+            }
+            for (int n = 0; n < cfg.dMlp(); n++) {
+                String where = site + ", neuron " + n;
+                assertEquals(host.mean(n), device.mean(n), 1e-15 * Math.abs(host.mean(n)) + 1e-300, where);
+                assertEquals(host.meanAbs(n), device.meanAbs(n), 1e-15 * host.meanAbs(n), where);
+                assertEquals(host.std(n), device.std(n), 1e-12 * host.std(n), where);
+                assertEquals(host.correlation(n), device.correlation(n), 1e-12, where);
+                assertEquals(host.min(n), device.min(n), 0, where);
+                assertEquals(host.max(n), device.max(n), 0, where);
+                assertEquals(host.activationMax(n), device.activationMax(n), 0, where);
+                assertEquals(host.fractionAbove(n), device.fractionAbove(n), 0, where);
+                assertArrayEquals(host.histogram(n), device.histogram(n), where);
+                assertEquals(keys(host.top(n)), keys(device.top(n)), where);
+                assertEquals(keys(host.bottom(n)), keys(device.bottom(n)), where);
+                assertEquals(keys(host.mostActive(n)), keys(device.mostActive(n)), where);
+                for (int i = 0; i < host.top(n).size(); i++) {
+                    assertArrayEquals(host.top(n).get(i).contextDeltas(), device.top(n).get(i).contextDeltas(), 0, where + " context");
+                    assertArrayEquals(host.top(n).get(i).context(), device.top(n).get(i).context(), where + " context tokens");
+                }
+            }
+        }
+    }
+
     @Test
     void aCheckpointResumesToTheSameResultAndOneFromOtherSettingsIsRefused() throws IOException {
         Path data = corpus(30, 9);
