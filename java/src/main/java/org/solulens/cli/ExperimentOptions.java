@@ -7,13 +7,16 @@ import java.util.List;
 import org.solulens.analysis.PromptFamilies;
 import org.solulens.analysis.Prompt;
 import org.solulens.model.SoluModel;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Option;
 
-/** Options every experiment shares: its prompts (default: the bundled sentences), --no-bos, --out, --quiet. */
+/**
+ * Options every experiment shares: its prompts in the same three forms as run and sweep ({@code --prompt},
+ * {@code --tokens}, {@code --prompts}; default: the bundled sentences), --no-bos, --out, --quiet.
+ */
 final class ExperimentOptions {
-    @Option(names = "--prompts", paramLabel = "FILE",
-            description = "Prompts: one text per line, or JSON lines {\"text\": ...} / {\"tokens\": [...]}. Default: the bundled sentences.")
-    Path prompts;
+    @ArgGroup(exclusive = true, multiplicity = "0..1")
+    PromptOptions.Source source;
 
     @Option(names = "--no-bos", description = "Do not prepend the BOS token to text prompts.")
     boolean noBos;
@@ -31,9 +34,21 @@ final class ExperimentOptions {
         return !noBos && model.config().defaultPrependBos();
     }
 
+    /** What the prompts are, for reports: "the bundled sentences", a file, one text or one token list. */
+    String describePrompts() {
+        if (source == null) {
+            return "the bundled sentences";
+        }
+        return source.file != null ? source.file.toString() : source.text != null ? "\"" + source.text + "\"" : "token ids "
+                + java.util.Arrays.toString(source.tokens);
+    }
+
     List<Prompt> prompts(SoluModel model) throws IOException {
-        if (prompts != null) {
-            return PromptOptions.readFile(prompts, model, bos(model));
+        if (source != null) {
+            PromptOptions one = new PromptOptions();
+            one.source = source;
+            one.noBos = noBos;
+            return one.resolve(model);
         }
         List<Prompt> out = new ArrayList<>();
         for (String s : PromptFamilies.defaultSentences()) {

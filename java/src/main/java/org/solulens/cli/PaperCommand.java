@@ -47,7 +47,7 @@ final class PaperCommand implements Callable<Integer> {
             families.put("random-words", PromptFamilies.randomWordPrefixes(model, 48, 1, bos));
             StringBuilder md = new StringBuilder("# SoluLens: the smearing paper's experiments\n\n");
             md.append("Model: ").append(model.description()).append(". Backend: ").append(backend.name())
-                    .append(". Prompts: ").append(experiment.prompts == null ? "the bundled sentences" : experiment.prompts.toString())
+                    .append(". Prompts: ").append(experiment.describePrompts())
                     .append(" (").append(prompts.size()).append("). Date: ").append(LocalDate.now()).append(".\n\n");
             LnScaleStudy.Result ln = LnScaleStudy.run(backend, families, out.resolve("ln-scale"), experiment.quiet);
             section(md, "ln-scale", ln.summary(), ln.figures());

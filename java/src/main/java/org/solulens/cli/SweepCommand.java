@@ -90,6 +90,16 @@ final class SweepCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter stdout = spec.commandLine().getOut();
+        // the options that need no model are checked before it loads (a typo should not cost a model load)
+        Ablation.Site.parse(site);
+        Ablation.Kind.parse(ablation);
+        SweepMethod.parse(method);
+        if (select != null && !neurons.equalsIgnoreCase("all")) {
+            throw new IllegalArgumentException("give either --neurons or --select, not both");
+        }
+        if (select == null) {
+            NeuronSelection.parseNeurons(neurons);
+        }
         try (OutputFolder folder = OutputFolder.open(out, "--out", overwrite);
              SoluModel model = modelOptions.loadModel(); Backend backend = modelOptions.backend(model)) {
             List<Prompt> prompts = promptOptions.resolve(model);

@@ -54,4 +54,21 @@ class HelpAndUsageTest {
         assertFalse(o.err().contains("Usage:"), o.err());
         assertEquals(2, o.err().strip().lines().count(), o.err());
     }
+
+    @Test
+    void everyCommandThatTakesPromptsTakesTheSameThreeForms() {
+        for (String command : List.of("run", "sweep", "ln-scale", "ablate-low", "smear", "dla", "paper")) {
+            String help = CliRunner.run(command, "--help").out();
+            assertTrue(help.contains("--prompt=TEXT") && help.contains("--tokens=IDS") && help.contains("--prompts=FILE"), command + ":\n" + help);
+        }
+    }
+
+    @Test
+    void optionsThatNeedNoModelAreCheckedBeforeItLoads() {
+        // the model folder does not exist: had it been loaded first, that would be the error
+        CliRunner.Outcome o = CliRunner.run("sweep", "--model", "target/no-such-model", "--prompt", "The ice is cold", "--site", "middle",
+                "--out", "target/never-written");
+        assertEquals(2, o.code());
+        assertTrue(o.err().contains("unknown site 'middle'"), o.err());
+    }
 }
