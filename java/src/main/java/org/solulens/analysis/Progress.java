@@ -4,8 +4,10 @@ import java.io.PrintStream;
 import java.util.Locale;
 
 /**
- * A one-line progress bar on stderr for long runs; silent when quiet. Closing it ends an unfinished line, so that an
- * error message that follows starts on a line of its own.
+ * A one-line progress bar on stderr for long runs; silent when quiet. On a terminal it redraws itself in place; when
+ * stderr goes to a file or a pipe (a log, CI) it prints a plain line every few seconds instead, so the log holds
+ * readable lines rather than carriage returns. Closing it ends an unfinished line, so that an error message that
+ * follows starts on a line of its own.
  */
 public final class Progress implements AutoCloseable {
     private static final int WIDTH = 30;
@@ -16,14 +18,20 @@ public final class Progress implements AutoCloseable {
     private long done;
     private String detail = "";
 
-    private Progress(PrintStream out, String label, long total) {
+    /** Seconds between plain lines when stderr is not a terminal. */
+    static final double PLAIN_INTERVAL_SECONDS = 5;
+    private final boolean terminal;
+    private long lastPlain = Long.MIN_VALUE;
+
+    Progress(PrintStream out, String label, long total, boolean terminal) {
         this.out = out;
         this.label = label;
         this.total = Math.max(1, total);
+        this.terminal = terminal;
     }
 
     public static Progress start(String label, long total, boolean quiet) {
-        Progress p = new Progress(quiet ? null : System.err, label, total);
+        Progress p = new Progress(quiet ? null : System.err, label, total, System.console() != null);
         p.draw();
         return p;
     }
@@ -31,7 +39,7 @@ public final class Progress implements AutoCloseable {
     public synchronized void step() {
         done = Math.min(total, done + 1);
         draw();
-        if (done == total && out != null) {
+        if (done == total && out != null && terminal) {
             out.println();
         }
     }
@@ -43,7 +51,7 @@ public final class Progress implements AutoCloseable {
         double eta = done == 0 ? Double.NaN : seconds * (total - done) / done;
         this.detail = detail + (done < total && done > 0 ? String.format(Locale.ROOT, ", ETA %.0fs", eta) : "");
         draw();
-        if (done == total && out != null) {
+        if (done == total && out != null && terminal) {
             out.println();
         }
     }
@@ -54,6 +62,15 @@ public final class Progress implements AutoCloseable {
         }
         int filled = (int) (WIDTH * done / total);
         double seconds = (System.nanoTime() - start) / 1e9;
+        if (!terminal) {
+            long now = System.nanoTime();
+            if (done == total || lastPlain == Long.MIN_VALUE || (now - lastPlain) / 1e9 >= PLAIN_INTERVAL_SECONDS) {
+                lastPlain = now;
+                out.printf(Locale.ROOT, "%s: %d/%d, %.1fs%s%n", label, done, total, seconds, detail.isEmpty() ? "" : ", " + detail);
+                out.flush();
+            }
+            return;
+        }
         out.printf(Locale.ROOT, "\r%s [%s%s] %d/%d %.1fs%s", label, "=".repeat(filled), " ".repeat(WIDTH - filled), done, total, seconds,
                 detail.isEmpty() ? "" : " " + detail);
         out.flush();
@@ -61,7 +78,7 @@ public final class Progress implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        if (out != null && done < total) {
+        if (out != null && done < total && terminal) {
             out.println();
         }
     }
