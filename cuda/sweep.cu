@@ -1,4 +1,4 @@
-// The exact all-(position, neuron) ablation sweep (DESIGN.md, "Exact ablation in a one-layer model").
+// The exact all-(position, neuron) ablation sweep (docs/design.md, "Why the exact sweep is cheap").
 // Ablating neuron n at position p moves that position's logits from l to l' = l + d with
 //   d[v] = dα·A[p, v] + dγ·A2[p, v] + δ·B[n, v]         (dα = α' - α, dγ = γ' - γ; A2 only at site mid)
 // so, with q = softmax(l) the clean next-token distribution and t the target,

@@ -4,7 +4,7 @@ import java.util.Locale;
 
 /** How a sweep computes the change of loss of every (position, neuron) ablation. */
 public enum SweepMethod {
-    /** Exact, by the low-rank algebra of DESIGN.md: P·N·V work, no re-run of the unembedding. */
+    /** Exact, by the low-rank algebra of docs/design.md: P·N·V work, no re-run of the unembedding. */
     EXACT,
     /** Exact, by actually recomputing resid_post, the final LayerNorm, the logits and the loss: the slow truth. */
     REFORWARD,

@@ -18,7 +18,7 @@ import org.solulens.model.SoluWeights;
 
 /**
  * The CPU forward pass, in double with float32 weights (matrix products through {@link MatMul}): the reference every other backend is
- * checked against. It reads like DESIGN.md's equations, one line per TransformerLens hook.
+ * checked against. It reads like docs/design.md's equations, one line per TransformerLens hook.
  */
 public final class CpuBackend implements Backend {
     private final SoluModel model;

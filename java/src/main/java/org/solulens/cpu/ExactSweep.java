@@ -9,7 +9,7 @@ import org.solulens.backend.SweepRequest;
 import org.solulens.backend.SweepResult;
 
 /**
- * The exact all-(position, neuron) ablation sweep by the algebra of DESIGN.md, in double: an ablation only
+ * The exact all-(position, neuron) ablation sweep by the algebra of docs/design.md, in double: an ablation only
  * moves {@code resid_post[p]} along one direction, so position p's ablated logits are
  * {@code α·A[p] (+ γ·A2[p]) + δ·B[n] + β} with scalars α, γ, δ per (p, n), and
  * {@code Δloss = LSE(logits') - logits'[t] - (LSE(logits) - logits[t])}, the clean terms taken from the same rows.

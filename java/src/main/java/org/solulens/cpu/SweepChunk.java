@@ -7,7 +7,7 @@ import org.solulens.backend.Hooks;
 import org.solulens.backend.SweepRequest;
 
 /**
- * The algebra of one chunk of positions of an exact sweep (DESIGN.md), everything except the unembedding:
+ * The algebra of one chunk of positions of an exact sweep (docs/design.md), everything except the unembedding:
  * position p's ablated logits are {@code α·A[p] (+ γ·A2[p]) + δ·B[n] + β} where {@code A = rowsA · Ŵ},
  * {@code A2 = rowsA2 · Ŵ} and {@code B = dirs.centred · Ŵ} (Ŵ = ln_final.w ⊙ W_U), and the scalars come from Gram
  * terms computed here in double. The CPU sweep unembeds the rows in double; the GPU sweep on the device.

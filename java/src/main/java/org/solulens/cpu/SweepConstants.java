@@ -4,7 +4,7 @@ import org.solulens.model.ModelConfig;
 import org.solulens.model.SoluWeights;
 
 /**
- * What an ablation sweep needs that depends only on the model (DESIGN.md, "Exact ablation"), computed once:
+ * What an ablation sweep needs that depends only on the model (docs/design.md, "Why the exact sweep is cheap"), computed once:
  * the final LayerNorm's gain {@code g_f} and output bias {@code β = ln_final.b W_U + b_U}, and for each kind
  * of ablation direction the centred rows {@code ū_n}, their squared norms and {@code B[n, v] = (ū_n ⊙ g_f) · W_U[:, v]}.
  * Directions: {@code W_out[n]} (post-site ablations) and {@code Z_n = g_n W_out[n] - mean_j(g_j W_out[j])} (mid site and
