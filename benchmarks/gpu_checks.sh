@@ -36,7 +36,7 @@ for s in "${steps[@]}"; do
     selftest) step selftest 180 "${solulens[@]}" selftest --device cuda ;;
     memcheck) step memcheck 240 "$sanitizer" --tool memcheck --error-exitcode 9 "${solulens[@]}" selftest --device cuda ;;
     racecheck) step racecheck 240 "$sanitizer" --tool racecheck --error-exitcode 9 "${solulens[@]}" selftest --device cuda ;;
-    bench) step bench-sweep 240 "${solulens[@]}" bench-sweep --device cuda --shape solu-1l --tokens 1025 --repeats 5 ;;
+    bench) step bench-sweep 240 "${solulens[@]}" bench-sweep --device cuda --shape solu-1l --length 1025 --repeats 5 ;;
     *) echo "unknown step '$s': expected selftest, memcheck, racecheck or bench" >&2; exit 2 ;;
   esac
 done

@@ -30,8 +30,13 @@ final class BenchSweepCommand implements Callable<Integer> {
     @Option(names = "--shape", defaultValue = "small,solu-1l", split = ",", description = "small, solu-1l or both. Default: ${DEFAULT-VALUE}.")
     List<String> shapes;
 
-    @Option(names = "--tokens", defaultValue = "4", description = "Prompt length (the re-forward takes ~15 s per position at solu-1l shape here). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--length", defaultValue = "4", paramLabel = "N",
+            description = "Prompt length in tokens, of random ids (the re-forward takes a few seconds per position at solu-1l shape on 2 cores). Default: ${DEFAULT-VALUE}.")
     int tokens;
+
+    /** The old name of --length: elsewhere --tokens means token ids, so here it is refused with the new name. */
+    @Option(names = "--tokens", hidden = true, paramLabel = "N")
+    Integer renamedTokens;
 
     @Option(names = "--site", defaultValue = "post", description = "post or mid. Default: ${DEFAULT-VALUE}.")
     String site;
@@ -55,6 +60,10 @@ final class BenchSweepCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (renamedTokens != null) {
+            throw new IllegalArgumentException("bench-sweep --tokens is now --length (--tokens means token ids in every other command): --length "
+                    + renamedTokens);
+        }
         PrintWriter out = spec.commandLine().getOut();
         boolean onDevice = !device.equals("cpu");
         // on the CPU there is one exact sweep; on a device, one row per sweep-kernel variant (null: the CPU's)

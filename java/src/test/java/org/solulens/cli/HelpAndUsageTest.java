@@ -71,4 +71,12 @@ class HelpAndUsageTest {
         assertEquals(2, o.code());
         assertTrue(o.err().contains("unknown site 'middle'"), o.err());
     }
+
+    @Test
+    void benchSweepsLengthIsLengthAndItsOldNameSaysSo() {
+        CliRunner.Outcome o = CliRunner.run("bench-sweep", "--tokens", "3");
+        assertEquals(2, o.code());
+        assertTrue(o.err().contains("--tokens is now --length") && o.err().contains("--length 3"), o.err());
+        assertTrue(CliRunner.run("bench-sweep", "--help").out().contains("--length=N"));
+    }
 }

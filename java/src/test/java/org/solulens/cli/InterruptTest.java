@@ -22,7 +22,7 @@ class InterruptTest {
         // bench-sweep at solu-1l's shape on the emulator: building B alone is minutes of kernel launches
         List<String> command = new ArrayList<>(List.of(java.toString(), "--add-modules", "jdk.incubator.vector", "-cp",
                 System.getProperty("java.class.path"), Main.class.getName(), "bench-sweep", "--device", "emulator", "--shape",
-                "solu-1l", "--tokens", "2", "--repeats", "1"));
+                "solu-1l", "--length", "2", "--repeats", "1"));
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         try {
             BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
