@@ -1,5 +1,7 @@
 package org.solulens.cli;
 
+import org.solulens.backend.Backends;
+
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Locale;
@@ -44,9 +46,10 @@ final class BenchSweepCommand implements Callable<Integer> {
     @Option(names = "--repeats", defaultValue = "3", description = "Timed runs of the exact sweep (the best is reported). Default: ${DEFAULT-VALUE}.")
     int repeats;
 
-    @Option(names = "--device", defaultValue = "cpu", paramLabel = "cpu|cuda|emulator",
+    @Option(names = "--device", defaultValue = "cpu", paramLabel = "cpu|cuda|emulator|auto",
             description = "Where both methods run: cpu (Java), cuda (the sweep kernel vs the batched re-forward on the GPU), "
-                    + "emulator (the same kernels on the CPU: for checking, not timing). Default: ${DEFAULT-VALUE}.")
+                    + "emulator (the same kernels on the CPU: for checking, not timing), auto (cuda where it can run, else cpu)."
+                    + " Default: ${DEFAULT-VALUE} (unlike other commands: a benchmark should say what it measures).")
     String device;
 
     @Option(names = "--kernel", defaultValue = "ex2,poly,online", split = ",", paramLabel = "ex2|poly|online",
@@ -65,6 +68,10 @@ final class BenchSweepCommand implements Callable<Integer> {
                     + renamedTokens);
         }
         PrintWriter out = spec.commandLine().getOut();
+        Backends.Choice choice = Backends.Choice.parse(device);
+        if (choice == Backends.Choice.AUTO) {
+            device = org.solulens.gpu.CudaDevice.unavailableReason() == null ? "cuda" : "cpu";
+        }
         boolean onDevice = !device.equals("cpu");
         // on the CPU there is one exact sweep; on a device, one row per sweep-kernel variant (null: the CPU's)
         List<SweepKernel> variants = onDevice ? kernels.stream().map(SweepKernel::parse).toList() : java.util.Collections.singletonList(null);
