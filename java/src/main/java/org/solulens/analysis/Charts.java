@@ -35,12 +35,17 @@ public final class Charts {
     }
 
     public static void lines(Path file, String title, String xLabel, String yLabel, Series series) throws IOException {
+        BitmapEncoder.saveBitmap(linesChart(title, xLabel, yLabel, series), file.toString(), BitmapEncoder.BitmapFormat.PNG);
+    }
+
+    static XYChart linesChart(String title, String xLabel, String yLabel, Series series) {
         XYChart chart = xy(title, xLabel, yLabel);
         for (Map.Entry<String, double[][]> e : series.data.entrySet()) {
             XYSeries s = chart.addSeries(e.getKey(), e.getValue()[0], e.getValue()[1]);
             s.setMarker(SeriesMarkers.CIRCLE);
         }
-        BitmapEncoder.saveBitmap(chart, file.toString(), BitmapEncoder.BitmapFormat.PNG);
+        ticks(chart, series);
+        return chart;
     }
 
     /** Lines plus horizontal reference lines drawn dashed (e.g. sqrt(eps)). */
@@ -60,17 +65,52 @@ public final class Charts {
         ref.setMarker(SeriesMarkers.NONE);
         ref.setLineColor(Color.GRAY);
         ref.setLineStyle(new java.awt.BasicStroke(1.5f, java.awt.BasicStroke.CAP_BUTT, java.awt.BasicStroke.JOIN_MITER, 10f, new float[] {6f, 6f}, 0f));
+        ticks(chart, series);
         BitmapEncoder.saveBitmap(chart, file.toString(), BitmapEncoder.BitmapFormat.PNG);
     }
 
+    /** Series are drawn in insertion order: put a highlighted set last, so that it is drawn over the rest. */
     public static void scatter(Path file, String title, String xLabel, String yLabel, Series series) throws IOException {
+        BitmapEncoder.saveBitmap(scatterChart(title, xLabel, yLabel, series), file.toString(), BitmapEncoder.BitmapFormat.PNG);
+    }
+
+    static XYChart scatterChart(String title, String xLabel, String yLabel, Series series) {
         XYChart chart = xy(title, xLabel, yLabel);
         chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
         chart.getStyler().setMarkerSize(4);
         for (Map.Entry<String, double[][]> e : series.data.entrySet()) {
             chart.addSeries(e.getKey(), e.getValue()[0], e.getValue()[1]);
         }
-        BitmapEncoder.saveBitmap(chart, file.toString(), BitmapEncoder.BitmapFormat.PNG);
+        ticks(chart, series);
+        return chart;
+    }
+
+    /**
+     * One tick format per axis, chosen from the data's range: "0.12" beside "0.08" (not ".08"), and scientific
+     * notation when every value is tiny or huge.
+     */
+    static void ticks(XYChart chart, Series series) {
+        double maxX = 0, maxY = 0;
+        for (double[][] xy : series.data.values()) {
+            for (double v : xy[0]) {
+                maxX = Double.isFinite(v) ? Math.max(maxX, Math.abs(v)) : maxX;
+            }
+            for (double v : xy[1]) {
+                maxY = Double.isFinite(v) ? Math.max(maxY, Math.abs(v)) : maxY;
+            }
+        }
+        chart.getStyler().setXAxisDecimalPattern(pattern(maxX));
+        chart.getStyler().setYAxisDecimalPattern(pattern(maxY));
+    }
+
+    static String pattern(double largest) {
+        if (largest == 0) {
+            return "0.###";
+        }
+        if (largest < 1e-3 || largest >= 1e6) {
+            return "0.##E0";
+        }
+        return largest < 1 ? "0.0###" : largest < 100 ? "0.##" : "0";
     }
 
     /** A histogram of {@code values} in {@code bins} equal-width bins. */
@@ -103,7 +143,8 @@ public final class Charts {
 
     private static XYChart xy(String title, String xLabel, String yLabel) {
         XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle(xLabel).yAxisTitle(yLabel).build();
-        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+        // outside the plot area: inside, it hid the very points a report cites (the largest Δloss sat under it)
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
         chart.getStyler().setChartBackgroundColor(Color.WHITE);
         return chart;
     }
