@@ -18,11 +18,56 @@ import org.solulens.model.ModelConfig;
  */
 public final class AblationSweep {
     /**
+     * What to sweep. Start from {@link #at(Ablation.Site)} (zero-ablation, exact method, every neuron, no cosines) and
+     * change what differs: {@code Settings.at(Site.MID).withMethod(SweepMethod.REFORWARD)}.
+     *
      * @param values per-neuron replacement values for {@code VALUE} ablation (else null)
      * @param meanPrompts prompts whose activations define mean-ablation values; null: the swept prompts themselves
+     * @param cosine also compute the cosine similarity of each ablated position's logits with the clean ones
      */
     public record Settings(Ablation.Site site, Ablation.Kind kind, double[] values, List<int[]> meanPrompts,
-                           SweepMethod method, NeuronSelection selection, boolean cosine) {}
+                           SweepMethod method, NeuronSelection selection, boolean cosine) {
+        /** Zero-ablation of every neuron at {@code site}, by the exact method, without cosines. */
+        public static Settings at(Ablation.Site site) {
+            return new Settings(site, Ablation.Kind.ZERO, null, null, SweepMethod.EXACT, NeuronSelection.all(), false);
+        }
+
+        /** Zero, mean (over the swept prompts) or paper ablation; for replacement values use {@link #withValues}. */
+        public Settings withKind(Ablation.Kind k) {
+            return new Settings(site, k, values, meanPrompts, method, selection, cosine);
+        }
+
+        /** Value-ablation: neuron n's activation replaced by {@code perNeuron[n]}. */
+        public Settings withValues(double[] perNeuron) {
+            return new Settings(site, Ablation.Kind.VALUE, perNeuron.clone(), meanPrompts, method, selection, cosine);
+        }
+
+        /** Mean-ablation with means over these prompts' positions instead of the swept ones. */
+        public Settings withMeansOver(List<int[]> prompts) {
+            return new Settings(site, Ablation.Kind.MEAN, values, List.copyOf(prompts), method, selection, cosine);
+        }
+
+        public Settings withMethod(SweepMethod m) {
+            return new Settings(site, kind, values, meanPrompts, m, selection, cosine);
+        }
+
+        /** Which (position, neuron) pairs to ablate: all, some neurons, or per-position selections. */
+        public Settings withSelection(NeuronSelection s) {
+            return new Settings(site, kind, values, meanPrompts, method, s, cosine);
+        }
+
+        public Settings withCosine(boolean on) {
+            return new Settings(site, kind, values, meanPrompts, method, selection, on);
+        }
+    }
+
+    /** Told after each prompt is swept: how many are done of how many (e.g. to draw a progress bar). */
+    @FunctionalInterface
+    public interface ProgressListener {
+        ProgressListener NONE = (done, total) -> { };
+
+        void update(int promptsDone, int promptsTotal);
+    }
 
     /**
      * One prompt's outcome. {@code exact} is the exact sweep alongside an attribution run (so the estimate can be
@@ -50,7 +95,13 @@ public final class AblationSweep {
         return end;
     }
 
-    public static Run run(Backend backend, List<Prompt> prompts, Settings s, boolean quiet) {
+    /** Sweeps the prompts without reporting progress. */
+    public static Run run(Backend backend, List<Prompt> prompts, Settings s) {
+        return run(backend, prompts, s, ProgressListener.NONE);
+    }
+
+    /** Sweeps the prompts (in batches: one kernel launch each on a GPU), telling {@code listener} after each prompt. */
+    public static Run run(Backend backend, List<Prompt> prompts, Settings s, ProgressListener listener) {
         ModelConfig cfg = backend.model().config();
         double[] values = switch (s.kind()) {
             case MEAN -> neuronMeans(backend, s.meanPrompts() != null ? s.meanPrompts() : prompts.stream().map(Prompt::tokens).toList(), s.site());
@@ -74,7 +125,7 @@ public final class AblationSweep {
             }
         }
         List<PromptResult> out = new ArrayList<>();
-        try (Progress progress = Progress.start(ablation.label() + " " + s.method().label() + " sweep", prompts.size(), quiet)) {
+        {
             for (int first = 0; first < prompts.size(); ) {
                 int last = batchEnd(prompts, first);
                 List<Prompt> batch = prompts.subList(first, last);
@@ -88,12 +139,31 @@ public final class AblationSweep {
                         : backend.sweep(cleans, requests.stream().map(r -> new SweepRequest(ablation, SweepMethod.EXACT, r.selected(), false)).toList());
                 for (int i = 0; i < batch.size(); i++) {
                     out.add(new PromptResult(batch.get(i), cleans.get(i), results.get(i), exact == null ? null : exact.get(i)));
-                    progress.step();
+                    listener.update(out.size(), prompts.size());
                 }
                 first = last;
             }
         }
         return new Run(ablation, s, out);
+    }
+
+    /** A console progress bar (stderr) as a listener, for the command line; close it when the sweep is done. */
+    public static final class ConsoleProgress implements ProgressListener, AutoCloseable {
+        private final Progress bar;
+
+        public ConsoleProgress(Settings s, int prompts, boolean quiet) {
+            bar = Progress.start(s.kind().name().toLowerCase(java.util.Locale.ROOT) + " " + s.method().label() + " sweep", prompts, quiet);
+        }
+
+        @Override
+        public void update(int done, int total) {
+            bar.step();
+        }
+
+        @Override
+        public void close() {
+            bar.close();
+        }
     }
 
     /** Per-neuron mean of the site's activation over every position of every prompt. */

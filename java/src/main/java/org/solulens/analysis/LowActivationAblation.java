@@ -34,8 +34,11 @@ public final class LowActivationAblation {
         }
         int n = model.config().dMlp();
         NeuronSelection low = NeuronSelection.perPosition(Hooks.MLP_MID, true, ratio, 0, fraction);
-        AblationSweep.Run run = AblationSweep.run(backend, prompts,
-                new AblationSweep.Settings(Ablation.Site.POST, kind, null, null, SweepMethod.EXACT, NeuronSelection.all(), true), quiet);
+        AblationSweep.Settings settings = AblationSweep.Settings.at(Ablation.Site.POST).withKind(kind).withCosine(true);
+        AblationSweep.Run run;
+        try (AblationSweep.ConsoleProgress progress = new AblationSweep.ConsoleProgress(settings, prompts.size(), quiet)) {
+            run = AblationSweep.run(backend, prompts, settings, progress);
+        }
         List<double[]> lowPoints = new ArrayList<>(), allPoints = new ArrayList<>();
         try (PrintWriter csv = new PrintWriter(Files.newBufferedWriter(out.resolve("ablate_low.csv")))) {
             csv.println("prompt,position,token,target,neuron,mid,post,delta_loss,logit_cosine,in_low_set");

@@ -104,7 +104,10 @@ final class SweepCommand implements Callable<Integer> {
              SoluModel model = modelOptions.loadModel(); Backend backend = modelOptions.backend(model)) {
             List<Prompt> prompts = promptOptions.resolve(model);
             AblationSweep.Settings settings = settings(model);
-            AblationSweep.Run run = AblationSweep.run(backend, prompts, settings, quiet);
+            AblationSweep.Run run;
+            try (AblationSweep.ConsoleProgress progress = new AblationSweep.ConsoleProgress(settings, prompts.size(), quiet)) {
+                run = AblationSweep.run(backend, prompts, settings, progress);
+            }
             NonFiniteOutputs nonFinite = new NonFiniteOutputs(allowNonFinite);
             for (int i = 0; i < run.results().size(); i++) {
                 nonFinite.checkLoss(i, run.results().get(i).clean().loss());
