@@ -9,6 +9,11 @@ import org.junit.jupiter.api.Test;
 /** {@code selftest --device cuda} and {@code info} as a user with a GPU runs them, on the stand-in driver (tag "standin"). */
 @Tag("standin")
 class StandInSelftestTest {
+    @org.junit.jupiter.api.BeforeEach
+    void kernels() {
+        org.solulens.testing.KernelBuild.assumeKernelsUnlessCi();
+    }
+
     @Test
     void selftestOnCudaRunsTheRealCudaDeviceAndPassesEveryCheck() {
         CliRunner.Outcome o = CliRunner.run("selftest", "--device", "cuda");

@@ -21,6 +21,7 @@ final class DeviceTesting {
         if (kind.equals("cuda")) {
             String why = CudaDevice.unavailableReason();
             if (!System.getProperty("solulens.test.devices", "").isBlank()) {
+                org.solulens.testing.KernelBuild.assumeKernelsUnlessCi();
                 org.junit.jupiter.api.Assertions.assertNull(why, "CUDA was asked for (solulens.test.devices) and cannot run");
             }
             org.junit.jupiter.api.Assumptions.assumeTrue(why == null, "no CUDA here: " + why);

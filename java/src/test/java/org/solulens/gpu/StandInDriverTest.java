@@ -42,7 +42,7 @@ import org.solulens.testing.TestModels;
  */
 @Tag("standin")
 class StandInDriverTest {
-    private final StandInDriver driver = StandInDriver.get();
+    private StandInDriver driver;
     private final ModelConfig cfg = TestModels.config(16, 40, 2, 8, 12, 97, ActivationFunction.SOLU_LN);
     private final SoluModel model = TestModels.random(cfg, 23);
     private final int[] tokens = TestModels.randomTokens(new Random(23), 6, cfg.dVocab());
@@ -51,12 +51,16 @@ class StandInDriverTest {
 
     @BeforeEach
     void counters() {
+        driver = StandInDriver.get();
         contextsBefore = driver.liveContexts();
         allocationsBefore = driver.liveAllocations();
     }
 
     @AfterEach
     void nothingLeaked() {
+        if (driver == null) {
+            return;   // skipped: no kernels in this build
+        }
         driver.failNothing();
         assertEquals(contextsBefore, driver.liveContexts(), "contexts left alive");
         assertEquals(allocationsBefore, driver.liveAllocations(), "allocations left alive");
