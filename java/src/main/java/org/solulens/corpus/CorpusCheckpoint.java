@@ -51,8 +51,11 @@ public final class CorpusCheckpoint {
         }
     }
 
-    /** Writes a snapshot to {@code file} atomically. */
-    static void write(Path file, byte[] snapshot) throws IOException {
+    /**
+     * Writes a snapshot to {@code file} atomically. One writer at a time (the sweep's thread and the Ctrl-C hook may
+     * both write; they raced on one temporary file before), each through its own temporary file.
+     */
+    static synchronized void write(Path file, byte[] snapshot) throws IOException {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
