@@ -10,6 +10,10 @@
 //   Products are rounded before they are added (__dmul_rn): contracting them into FMAs would round differently.
 // corpus_contexts: for each of those rows, d at the CONTEXT rows ending there ([neurons][3][k][context], NaN before row 0).
 // Launch: grid ceil(neurons / 128), block 128. candidateValues: scratch, [neurons][3][k] doubles.
+// Floor: rows · neurons pairs of ~25 double operations plus a histogram search and three insertion checks, but only
+//   `neurons` threads (2048 for solu-1l: 64 warps on a whole GPU), so latency, not throughput, bounds it: ~1,000 rows
+//   of dependent work a thread, ~0.2–0.3 ms per 1024-token window on an H100 (benchmarks/NOTES.md; predicted) against
+//   the sweep kernel's ~24 ms for that window.
 #include "common.cuh"
 
 __device__ __forceinline__ void corpus_add(double& sum, double& error, double x) {

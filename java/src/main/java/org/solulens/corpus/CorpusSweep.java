@@ -99,7 +99,9 @@ public final class CorpusSweep {
         int bos = model.tokenizer() != null && model.tokenizer().bosId() >= 0 ? model.tokenizer().bosId() : 0;
         int eos = model.tokenizer() != null && model.tokenizer().eosId() >= 0 ? model.tokenizer().eosId() : bos;
         long start = System.nanoTime(), lastCheckpoint = start;
-        long tokensEstimate = s.maxTokens() > 0 ? s.maxTokens() : Math.max(1, (long) (Files.size(data) / 4.4));   // bytes a token in English text
+        // the progress bar's total: ~4.4 bytes a token in English text, 4 or 8 in a .npy (close enough for a bar)
+        double bytesPerToken = data.getFileName().toString().endsWith(".npy") ? 4 : 4.4;
+        long tokensEstimate = s.maxTokens() > 0 ? s.maxTokens() : Math.max(1, (long) (Files.size(data) / bytesPerToken));
         final byte[][] latest = {checkpoint == null ? null : CorpusCheckpoint.snapshot(fingerprint, stats)};
         Thread hook = checkpoint == null ? null : new Thread(() -> {
             byte[] snap;

@@ -3,7 +3,6 @@ package org.solulens.model.hub;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import org.solulens.model.ModelFormatException;
 
 /**
@@ -29,10 +28,8 @@ public final class ModelSource {
         }
         HubCache cache = HubCache.fromEnvironment();
         Path snapshot = cache.requireSnapshot(repo, revision, "config.json model_final.pth");
-        for (String needed : List.of("config.json")) {
-            if (!Files.isRegularFile(snapshot.resolve(needed))) {
-                throw new ModelFormatException(snapshot + " has no " + needed + "; fetch it with: " + HubCache.downloadCommand(repo, needed));
-            }
+        if (!Files.isRegularFile(snapshot.resolve("config.json"))) {
+            throw new ModelFormatException(snapshot + " has no config.json; fetch it with: " + HubCache.downloadCommand(repo, "config.json"));
         }
         try (var files = Files.list(snapshot)) {
             if (files.map(p -> p.getFileName().toString()).noneMatch(n -> n.endsWith(".pth") || n.endsWith(".safetensors"))) {
