@@ -2,7 +2,7 @@
 # Every GPU check in one run, for a lent GPU machine (benchmarks/NOTES.md): the device and driver, `selftest` (every
 # kernel against its CPU twin, the forward pass, the exact sweep with each kernel variant), the same under
 # compute-sanitizer's memcheck and racecheck, and `bench-sweep` at solu-1l's shape over 1024 positions. Run from the
-# repository root with out/gpu from benchmarks/prepare_gpu_run.sh (or a JDK 17+ and java/target/solulens.jar);
+# repository root with out/gpu from benchmarks/prepare_gpu_run.sh (or a JDK 17+ and cli/target/solulens.jar);
 # each result goes to its own file in ${OUT:-out/gpu-results}, and the summary to stdout. Arguments pick steps
 # (default all): selftest memcheck racecheck bench. All four can take up to 14 minutes: split them over calls
 # where a call is limited to 10.
@@ -13,7 +13,7 @@ mkdir -p "$results"
 java=out/gpu/jre/bin/java
 jar=out/gpu/solulens.jar
 [ -x "$java" ] || java=java
-[ -f "$jar" ] || jar=java/target/solulens.jar
+[ -f "$jar" ] || jar=cli/target/solulens.jar
 sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
 solulens=("$java" --add-modules jdk.incubator.vector -Dsolulens.checkLaunches=true -jar "$jar")
 

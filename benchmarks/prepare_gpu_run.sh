@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rm -rf out/gpu && mkdir -p out/gpu
-cp java/target/solulens.jar out/gpu/
+cp cli/target/solulens.jar out/gpu/
 zip -q -d out/gpu/solulens.jar 'native/lib/linux-aarch64/*' 'native/lib/win-x86_64/*' 'native/lib/osx-aarch64/*' \
        'org/bytedeco/openblas/linux-x86_64/*' || true
 jlink --add-modules java.base,java.logging,jdk.unsupported,jdk.incubator.vector \

@@ -79,7 +79,7 @@ public final class DlaStudy {
                 }
             }
         }
-        Charts.histogram(out.resolve("mlp_dla_hist.png"), "MLP direct logit attribution toward the next token" + (o.tlVariant() ? " (TransformerLens variant)" : ""),
+        Figures.histogram(out.resolve("mlp_dla_hist.png"), "MLP direct logit attribution toward the next token" + (o.tlVariant() ? " (TransformerLens variant)" : ""),
                 "MLP DLA", all, 40);
         StringBuilder md = new StringBuilder("# Direct logit attribution (seed paper, Part 3)\n\n");
         md.append(String.format(Locale.ROOT, "%d positions of %d prompt(s). MLP DLA: mean %.4g, standard deviation %.4g. A position is flagged when "
@@ -89,6 +89,6 @@ public final class DlaStudy {
                 + String.join("\n", flagged) + "\n");
         String summary = md.toString();
         Files.writeString(out.resolve("dla.md"), summary);
-        return new Result(List.of("mlp_dla_hist.png"), summary);
+        return new Result(Figures.available() ? List.of("mlp_dla_hist.png") : List.of(), summary);
     }
 }

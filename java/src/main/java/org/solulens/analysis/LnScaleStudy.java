@@ -81,7 +81,7 @@ public final class LnScaleStudy {
         }
         List<String> figures = new ArrayList<>();
         for (String site : sites) {
-            Charts.Series series = new Charts.Series();
+            Figure.Series series = new Figure.Series();
             for (String family : families.keySet()) {
                 List<Row> fr = rows.stream().filter(r -> r.family().equals(family) && r.site().equals(site))
                         .sorted(java.util.Comparator.comparingInt(Row::tokens)).toList();
@@ -90,12 +90,14 @@ public final class LnScaleStudy {
             String file = "ln_scale_" + site.replace('.', '_') + ".png";
             String title = "LayerNorm scale at " + site + " (mean over positions) vs prompt length";
             if (site.equals("mlp.ln")) {
-                Charts.linesWithReference(out.resolve(file), title, "number of tokens", "scale = sqrt(var + eps)", series,
+                Figures.linesWithReference(out.resolve(file), title, "number of tokens", "scale = sqrt(var + eps)", series,
                         "sqrt(eps)", Math.sqrt(cfg.eps()));
             } else {
-                Charts.lines(out.resolve(file), title, "number of tokens", "scale = sqrt(var + eps)", series);
+                Figures.lines(out.resolve(file), title, "number of tokens", "scale = sqrt(var + eps)", series);
             }
-            figures.add(file);
+            if (Figures.available()) {
+                figures.add(file);
+            }
         }
         String summary = summary(rows, families.keySet(), sites, cfg.eps());
         Files.writeString(out.resolve("ln_scale.md"), summary);

@@ -63,14 +63,14 @@ public final class LowActivationAblation {
             }
         }
         String label = run.ablation().label();
-        Charts.scatter(out.resolve("ablate_low_lowest.png"), String.format(Locale.ROOT, "Lowest %.0f%% of hook_mid per position, %s ablation", 100 * fraction, label),
-                "hook_mid activation (before the MLP LayerNorm)", "Δloss", new Charts.Series().add("lowest " + Math.round(100 * fraction) + "%", xs(lowPoints), ys(lowPoints)));
-        Charts.scatter(out.resolve("ablate_low_all.png"), "All neurons, " + label + " ablation",
+        Figures.scatter(out.resolve("ablate_low_lowest.png"), String.format(Locale.ROOT, "Lowest %.0f%% of hook_mid per position, %s ablation", 100 * fraction, label),
+                "hook_mid activation (before the MLP LayerNorm)", "Δloss", new Figure.Series().add("lowest " + Math.round(100 * fraction) + "%", xs(lowPoints), ys(lowPoints)));
+        Figures.scatter(out.resolve("ablate_low_all.png"), "All neurons, " + label + " ablation",
                 "hook_mid activation (before the MLP LayerNorm)", "Δloss",
-                new Charts.Series().add("all neurons", xs(allPoints), ys(allPoints)).add("lowest " + Math.round(100 * fraction) + "%", xs(lowPoints), ys(lowPoints)));
+                new Figure.Series().add("all neurons", xs(allPoints), ys(allPoints)).add("lowest " + Math.round(100 * fraction) + "%", xs(lowPoints), ys(lowPoints)));
         String summary = summary(lowPoints, allPoints, fraction, label, low.describe(), prompts.size());
         Files.writeString(out.resolve("ablate_low.md"), summary);
-        return new Result(List.of("ablate_low_lowest.png", "ablate_low_all.png"), summary);
+        return new Result(Figures.available() ? List.of("ablate_low_lowest.png", "ablate_low_all.png") : List.of(), summary);
     }
 
     private static String summary(List<double[]> low, List<double[]> all, double fraction, String label, String selection, int prompts) {

@@ -86,13 +86,15 @@ public final class SmearTest {
                     seedVariant ? "seed's (mean-loss change × inverse outlier)" : "per-position loss change × inverse outlier",
                     Statistics.mean(a), Statistics.mean(b), Statistics.mean(a) - Statistics.mean(b), Statistics.permutationPValue(a, b, 10000, seed)));
             String file = seedVariant ? "smear_seed_score_vs_ratio.png" : "smear_score_vs_ratio.png";
-            Charts.scatter(out.resolve(file), (seedVariant ? "Seed's score" : "Per-position score") + " vs MLP LayerNorm amplification",
+            Figures.scatter(out.resolve(file), (seedVariant ? "Seed's score" : "Per-position score") + " vs MLP LayerNorm amplification",
                     "ablation loss × inverse outlier score", "ln_ratio (normalized / mid outlier score)",
-                    new Charts.Series()
+                    new Figure.Series()
                             .add("all positions", rows.stream().mapToDouble(seedVariant ? Position::seedScore : Position::score).toArray(),
                                     rows.stream().mapToDouble(Position::ratio).toArray())
                             .add("top " + k, best.stream().mapToDouble(seedVariant ? Position::seedScore : Position::score).toArray(), a));
-            figures.add(file);
+            if (Figures.available()) {
+                figures.add(file);
+            }
         }
         String summary = md.toString();
         Files.writeString(out.resolve("smear.md"), summary);

@@ -13,7 +13,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.IntStream;
-import org.solulens.analysis.Charts;
+import org.solulens.analysis.Figure;
+import org.solulens.analysis.Figures;
 import org.solulens.io.Npy;
 import org.solulens.model.SoluModel;
 
@@ -85,15 +86,15 @@ public final class CorpusReport {
                 .toArray(Integer[]::new);
         double[] rank = IntStream.range(0, N).mapToDouble(i -> i).toArray();
         double[] sortedMeanAbs = IntStream.range(0, N).mapToDouble(i -> s.meanAbs(order[i])).toArray();
-        Charts.lines(dir.resolve("mean_abs_delta_sorted.png"), "Mean |Δloss| per neuron, sorted", "neuron rank", "mean |Δloss| (nats)",
-                new Charts.Series().add("neurons", rank, sortedMeanAbs));
-        Charts.scatter(dir.resolve("activation_vs_effect.png"), "Activation vs effect per neuron", "mean activation", "mean |Δloss| (nats)",
-                new Charts.Series().add("neurons", cols[8], cols[3]));
+        Figures.lines(dir.resolve("mean_abs_delta_sorted.png"), "Mean |Δloss| per neuron, sorted", "neuron rank", "mean |Δloss| (nats)",
+                new Figure.Series().add("neurons", rank, sortedMeanAbs));
+        Figures.scatter(dir.resolve("activation_vs_effect.png"), "Activation vs effect per neuron", "mean activation", "mean |Δloss| (nats)",
+                new Figure.Series().add("neurons", cols[8], cols[3]));
         long[] wholeHist = s.wholeHistogram();
         double[] edges = IntStream.range(1, CorpusStats.BINS).mapToDouble(b -> Math.log10(CorpusStats.binLow(b))).toArray();
         double[] counts = IntStream.range(1, CorpusStats.BINS).mapToDouble(b -> wholeHist[b]).toArray();
-        Charts.lines(dir.resolve("whole_mlp_delta_histogram.png"), "Whole-MLP ablation: |Δloss| per position", "log10 |Δloss| (bin start)",
-                "positions", new Charts.Series().add("positions", edges, counts));
+        Figures.lines(dir.resolve("whole_mlp_delta_histogram.png"), "Whole-MLP ablation: |Δloss| per position", "log10 |Δloss| (bin start)",
+                "positions", new Figure.Series().add("positions", edges, counts));
 
         String summary = summary(model, r, order, command);
         Files.writeString(dir.resolve("summary.md"), summary, StandardCharsets.UTF_8);
@@ -161,8 +162,10 @@ public final class CorpusReport {
             b.append(String.format(Locale.ROOT, "| [%d](pages/neuron-%d.html) | %.4g | %.4g | %.4g | %.4g | %.4g | %.3f | %s |%n", n, n, s.meanAbs(n),
                     s.mean(n), s.max(n), s.fractionAbove(n), s.activationMean(n), s.correlation(n), context.replace("|", "\\|")));
         }
-        b.append("\n![mean |Δloss| sorted](mean_abs_delta_sorted.png)\n\n![activation vs effect](activation_vs_effect.png)\n\n")
+        if (Figures.available()) {
+            b.append("\n![mean |Δloss| sorted](mean_abs_delta_sorted.png)\n\n![activation vs effect](activation_vs_effect.png)\n\n")
                 .append("![whole-MLP ablation](whole_mlp_delta_histogram.png)\n\n");
+        }
         b.append("Files: `neurons.csv` and `neurons/*.npy` (every statistic per neuron), `examples.jsonl` (top, bottom and most-active contexts),"
                 + " `index.html` (a browser of neurons; open it from disk).\n");
         return b.toString();

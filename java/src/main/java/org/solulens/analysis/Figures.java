@@ -1,0 +1,72 @@
+package org.solulens.analysis;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.ServiceLoader;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The studies' figures: each is described as a {@link Figure} and drawn by the installed {@link FigureRenderer}, if any. */
+public final class Figures {
+    private static final Logger LOG = LoggerFactory.getLogger(Figures.class);
+    private static final FigureRenderer RENDERER = installed();
+
+    private Figures() {}
+
+    private static FigureRenderer installed() {
+        Iterator<FigureRenderer> found = ServiceLoader.load(FigureRenderer.class, Figures.class.getClassLoader()).iterator();
+        if (found.hasNext()) {
+            return found.next();
+        }
+        LOG.info("No FigureRenderer on the class path: studies write their tables and skip their PNG figures "
+                + "(org.solulens:solulens-cli provides one).");
+        return null;
+    }
+
+    /** @return whether figures are drawn: a {@link FigureRenderer} is on the class path */
+    public static boolean available() {
+        return RENDERER != null;
+    }
+
+    /**
+     * Draws a figure with the installed renderer.
+     *
+     * @param file the PNG to write
+     * @param figure what to draw
+     * @return whether it was drawn (false when no renderer is installed)
+     * @throws IOException if the file cannot be written
+     */
+    public static boolean draw(Path file, Figure figure) throws IOException {
+        if (RENDERER == null) {
+            return false;
+        }
+        RENDERER.render(figure, file);
+        return true;
+    }
+
+    /** Draws lines; see {@link #draw}. @return whether it was drawn */
+    public static boolean lines(Path file, String title, String xLabel, String yLabel, Figure.Series series) throws IOException {
+        return draw(file, new Figure(Figure.Kind.LINES, title, xLabel, yLabel, series, null));
+    }
+
+    /** Draws lines and a dashed horizontal reference line; see {@link #draw}. @return whether it was drawn */
+    public static boolean linesWithReference(Path file, String title, String xLabel, String yLabel, Figure.Series series,
+                                      String referenceName, double reference) throws IOException {
+        return draw(file, new Figure(Figure.Kind.LINES, title, xLabel, yLabel, series, new Figure.Reference(referenceName, reference)));
+    }
+
+    /** Draws points, later series over earlier ones; see {@link #draw}. @return whether it was drawn */
+    public static boolean scatter(Path file, String title, String xLabel, String yLabel, Figure.Series series) throws IOException {
+        return draw(file, new Figure(Figure.Kind.SCATTER, title, xLabel, yLabel, series, null));
+    }
+
+    /**
+     * Draws a histogram of {@code values} in {@code bins} equal-width bins; see {@link #draw}.
+     *
+     * @return whether it was drawn
+     */
+    public static boolean histogram(Path file, String title, String xLabel, double[] values, int bins) throws IOException {
+        return draw(file, Figure.histogram(title, xLabel, values, bins));
+    }
+}
