@@ -4,6 +4,7 @@ import java.io.IOException;
 import org.solulens.backend.Backend;
 import org.solulens.backend.Backends;
 import org.solulens.model.DemoModel;
+import org.solulens.model.ModelConfig;
 import org.solulens.model.ModelFolder;
 import org.solulens.model.SoluModel;
 import org.solulens.model.hub.ModelSource;
@@ -27,6 +28,11 @@ final class ModelOptions {
 
     SoluModel loadModel() throws IOException {
         return model == null ? DemoModel.load() : ModelFolder.load(ModelSource.resolve(model), ignoreExtraTensors);
+    }
+
+    /** The model's configuration alone, to check options against its sizes before the (longer) load. */
+    ModelConfig config() throws IOException {
+        return model == null ? DemoModel.config() : ModelFolder.readConfig(ModelSource.resolve(model));
     }
 
     Backend backend(SoluModel m) {

@@ -98,7 +98,7 @@ final class SweepCommand implements Callable<Integer> {
             throw new IllegalArgumentException("give either --neurons or --select, not both");
         }
         if (select == null) {
-            NeuronSelection.parseNeurons(neurons);
+            NeuronSelection.parseNeurons(neurons, modelOptions.config().dMlp());
         }
         try (OutputFolder folder = OutputFolder.open(out, "--out", overwrite);
              SoluModel model = modelOptions.loadModel(); Backend backend = modelOptions.backend(model)) {

@@ -6,9 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.solulens.model.ModelConfig;
 import picocli.CommandLine;
 
 /** Every command's --help renders cleanly, -V works on each, and a usage error is short and names a typo first. */
@@ -70,6 +74,23 @@ class HelpAndUsageTest {
                 "--out", "target/never-written");
         assertEquals(2, o.code());
         assertTrue(o.err().contains("unknown site 'middle'"), o.err());
+    }
+
+    @Test
+    void neuronIdsAreCheckedAgainstTheConfigBeforeTheWeightsLoad(@TempDir Path tmp) throws Exception {
+        // config.json alone: loading the weights would fail ("no *.safetensors"), so the neuron error must come first
+        Path folder = Files.createDirectories(tmp.resolve("config-only"));
+        try (var in = getClass().getResourceAsStream("/tl-reference/solu1l-random-small/config.json")) {
+            Files.copy(in, folder.resolve("config.json"));
+        }
+        int dMlp = ModelConfig.read(folder.resolve("config.json")).dMlp();
+        CliRunner.Outcome o = CliRunner.run("sweep", "--model", folder.toString(), "--prompt", "The ice is cold", "--neurons", "3," + dMlp,
+                "--out", tmp.resolve("never-written").toString());
+        assertEquals(2, o.code(), o.err());
+        assertTrue(o.err().contains("neuron " + dMlp + " is out of range [0, " + dMlp + ") (d_mlp)"), o.err());
+        CliRunner.Outcome demo = CliRunner.run("sweep", "--prompt", "The ice is cold", "--neurons", "9999", "--out", tmp.resolve("x").toString());
+        assertTrue(demo.err().contains("neuron 9999 is out of range [0, 512)"), demo.err());
+        assertFalse(Files.exists(tmp.resolve("x")), "nothing is written");
     }
 
     @Test

@@ -47,6 +47,7 @@ public final class AblationSweep {
             return new Settings(site, Ablation.Kind.MEAN, values, List.copyOf(prompts), method, selection, cosine);
         }
 
+        /** {@return these settings with sweep method {@code m} (exact, reforward or attribution)} */
         public Settings withMethod(SweepMethod m) {
             return new Settings(site, kind, values, meanPrompts, m, selection, cosine);
         }
@@ -56,6 +57,7 @@ public final class AblationSweep {
             return new Settings(site, kind, values, meanPrompts, method, s, cosine);
         }
 
+        /** {@return these settings, also computing each ablation's logit cosine similarity with the clean logits when {@code on}} */
         public Settings withCosine(boolean on) {
             return new Settings(site, kind, values, meanPrompts, method, selection, on);
         }
@@ -64,8 +66,10 @@ public final class AblationSweep {
     /** Told after each prompt is swept: how many are done of how many (e.g. to draw a progress bar). */
     @FunctionalInterface
     public interface ProgressListener {
+        /** A listener that ignores every update. */
         ProgressListener NONE = (done, total) -> { };
 
+        /** Called after each prompt: {@code promptsDone} of {@code promptsTotal} are swept. */
         void update(int promptsDone, int promptsTotal);
     }
 
@@ -75,6 +79,7 @@ public final class AblationSweep {
      */
     public record PromptResult(Prompt prompt, ForwardResult clean, SweepResult result, SweepResult exact) {}
 
+    /** A whole sweep: the ablation applied, the settings, and one result per prompt in the order given. */
     public record Run(Ablation ablation, Settings settings, List<PromptResult> results) {}
 
     /**
@@ -151,6 +156,7 @@ public final class AblationSweep {
     public static final class ConsoleProgress implements ProgressListener, AutoCloseable {
         private final Progress bar;
 
+        /** A bar labelled with the sweep's kind and method, over {@code prompts} prompts; silent when {@code quiet}. */
         public ConsoleProgress(Settings s, int prompts, boolean quiet) {
             bar = Progress.start(s.kind().name().toLowerCase(java.util.Locale.ROOT) + " " + s.method().label() + " sweep", prompts, quiet);
         }

@@ -28,10 +28,12 @@ public final class DlaStudy {
      */
     public record Options(double mlpThreshold, double neuronFraction, boolean tlVariant) {}
 
+    /** The study's figure files (in the output folder; none without a {@link FigureRenderer}) and its Markdown summary. */
     public record Result(List<String> figures, String summary) {}
 
     private DlaStudy() {}
 
+    /** Runs the study on {@code prompts}, writing its tables, figure and summary into {@code out}. */
     public static Result run(Backend backend, List<Prompt> prompts, Options o, Path out, boolean quiet) throws IOException {
         Files.createDirectories(out);
         SoluModel model = backend.model();

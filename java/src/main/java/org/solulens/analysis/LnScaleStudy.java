@@ -34,10 +34,12 @@ public final class LnScaleStudy {
     public record Row(String family, int prompt, int tokens, String site, double meanScale, double lastScale,
                       double meanInverse, double lastInverse) {}
 
+    /** The study's rows, its figure files (none without a {@link FigureRenderer}) and its Markdown summary. */
     public record Result(List<Row> rows, List<String> figures, String summary) {}
 
     private LnScaleStudy() {}
 
+    /** Runs the study on prompt families (name to prompts), writing its table, figures and summary into {@code out}. */
     public static Result run(Backend backend, Map<String, List<Prompt>> families, Path out, boolean quiet) throws IOException {
         Files.createDirectories(out);
         ModelConfig cfg = backend.model().config();

@@ -20,10 +20,12 @@ import org.solulens.model.SoluModel;
  * Every neuron is swept (exactly), so the low set can be set against all neurons.
  */
 public final class LowActivationAblation {
+    /** The study's figure files (none without a {@link FigureRenderer}) and its Markdown summary. */
     public record Result(List<String> figures, String summary) {}
 
     private LowActivationAblation() {}
 
+    /** Runs the study: {@code kind}-ablation after the MLP LayerNorm of every neuron at every position, the lowest {@code fraction} by {@code hook_mid} set apart; with {@code ratio}, Δloss is also reported relative to the position's loss. Writes into {@code out}. */
     public static Result run(Backend backend, List<Prompt> prompts, Ablation.Kind kind, double fraction, boolean ratio,
                              Path out, boolean quiet) throws IOException {
         Files.createDirectories(out);

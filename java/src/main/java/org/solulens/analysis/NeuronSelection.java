@@ -10,9 +10,13 @@ import org.solulens.backend.Hooks;
  * Parsed from the CLI's {@code --neurons} and {@code --select}.
  */
 public abstract class NeuronSelection {
+    /** For subclasses: a selection is defined by its {@link #mask}. */
+    protected NeuronSelection() {}
+
     /** The mask for one prompt, or null meaning every pair. */
     public abstract boolean[] mask(ForwardResult clean, int dMlp);
 
+    /** {@return a short description of the selection, for reports} */
     public abstract String describe();
 
     /** The hooks {@link #mask} reads. */
@@ -20,6 +24,7 @@ public abstract class NeuronSelection {
         return new String[0];
     }
 
+    /** {@return every neuron at every position} */
     public static NeuronSelection all() {
         return new NeuronSelection() {
             public boolean[] mask(ForwardResult clean, int dMlp) {
@@ -38,10 +43,8 @@ public abstract class NeuronSelection {
             public boolean[] mask(ForwardResult clean, int dMlp) {
                 int rows = clean.tokens().length - 1;
                 boolean[] m = new boolean[rows * dMlp];
+                checkRange(ids, dMlp);
                 for (int n : ids) {
-                    if (n < 0 || n >= dMlp) {
-                        throw new IllegalArgumentException("neuron " + n + " is out of range [0, " + dMlp + ") (d_mlp)");
-                    }
                     for (int p = 0; p < rows; p++) {
                         m[p * dMlp + n] = true;
                     }
@@ -135,13 +138,37 @@ public abstract class NeuronSelection {
 
     /** Parses {@code --neurons}: {@code all} or a comma-separated list of ids. */
     public static NeuronSelection parseNeurons(String spec) {
+        return parseNeurons(spec, Integer.MAX_VALUE);
+    }
+
+    /**
+     * Parses {@code --neurons} for a model with {@code dMlp} neurons: an id out of [0, dMlp) is an error here, before
+     * anything runs.
+     *
+     * @param spec {@code all} or comma-separated neuron ids
+     * @param dMlp the model's d_mlp
+     * @return the selection
+     */
+    public static NeuronSelection parseNeurons(String spec, int dMlp) {
         if (spec.equalsIgnoreCase("all")) {
             return all();
         }
         try {
-            return neurons(Arrays.stream(spec.split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray());
+            int[] ids = Arrays.stream(spec.split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
+            if (dMlp != Integer.MAX_VALUE) {
+                checkRange(ids, dMlp);
+            }
+            return neurons(ids);
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("--neurons '" + spec + "': expected 'all' or comma-separated neuron ids");
+        }
+    }
+
+    private static void checkRange(int[] ids, int dMlp) {
+        for (int n : ids) {
+            if (n < 0 || n >= dMlp) {
+                throw new IllegalArgumentException("neuron " + n + " is out of range [0, " + dMlp + ") (d_mlp)");
+            }
         }
     }
 }

@@ -30,12 +30,14 @@ public final class Progress implements AutoCloseable {
         this.terminal = terminal;
     }
 
+    /** Starts a bar of {@code total} steps on stderr (silent when {@code quiet}); whether stderr is a terminal decides how it draws. */
     public static Progress start(String label, long total, boolean quiet) {
         Progress p = new Progress(quiet ? null : System.err, label, total, System.console() != null);
         p.draw();
         return p;
     }
 
+    /** Counts one step done and redraws if due. */
     public synchronized void step() {
         done = Math.min(total, done + 1);
         draw();

@@ -27,13 +27,16 @@ import org.solulens.model.SoluModel;
  * favours short prompts and is 0 at the last position; both that and the per-position change are reported.
  */
 public final class SmearTest {
+    /** One position: the loss change when its whole {@code hook_mid} is zeroed ({@code deltaLoss}; {@code seedDelta} divided as the seed did), the inverse outlier score of {@code hook_mid}, the seed's and the per-position score (their products), and the MLP LayerNorm's amplification {@code ratio}. */
     public record Position(int prompt, int position, String token, double deltaLoss, double seedDelta, double inverseOutlier,
                            double seedScore, double score, double ratio) {}
 
+    /** Every position, the figure files (none without a {@link FigureRenderer}) and the Markdown summary. */
     public record Result(List<Position> positions, List<String> figures, String summary) {}
 
     private SmearTest() {}
 
+    /** Runs the test: the {@code top} positions by score against random positions (permutation test seeded by {@code seed}); writes into {@code out}. Throws for a model without SoLU's LayerNorm. */
     public static Result run(Backend backend, List<Prompt> prompts, int top, long seed, Path out, boolean quiet) throws IOException {
         Files.createDirectories(out);
         SoluModel model = backend.model();

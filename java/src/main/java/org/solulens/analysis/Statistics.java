@@ -7,10 +7,12 @@ import java.util.Random;
 public final class Statistics {
     private Statistics() {}
 
+    /** {@return the mean of {@code x}; NaN when empty} */
     public static double mean(double[] x) {
         return Arrays.stream(x).average().orElse(Double.NaN);
     }
 
+    /** {@return Pearson's correlation of {@code x} and {@code y} (same length)} */
     public static double pearson(double[] x, double[] y) {
         double mx = mean(x), my = mean(y), sxy = 0, sxx = 0, syy = 0;
         for (int i = 0; i < x.length; i++) {

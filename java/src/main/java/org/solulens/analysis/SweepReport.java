@@ -27,6 +27,7 @@ public final class SweepReport {
     /** One (prompt, position, neuron) ablation, for the top-k list. */
     record Pair(int prompt, int position, int neuron, double delta) {}
 
+    /** Writes {@code run}'s outputs into {@code dir} (per prompt {@code delta_loss.npy}; with {@code csv} a long CSV; {@code summary.json}) and returns the summary's fields. */
     public static Map<String, Object> write(Path dir, SoluModel model, AblationSweep.Run run, boolean csv) throws IOException {
         Files.createDirectories(dir);
         List<AblationSweep.PromptResult> results = run.results();

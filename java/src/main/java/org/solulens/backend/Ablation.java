@@ -18,10 +18,12 @@ public record Ablation(Site site, Kind kind, double[] values) {
         /** {@code blocks.0.mlp.hook_mid}: before it, so the LayerNorm re-normalises every neuron (where smearing would show). */
         MID;
 
+        /** {@return the hook this site's ablation replaces: {@link Hooks#MLP_POST} or {@link Hooks#MLP_MID}} */
         public String hook() {
             return this == POST ? Hooks.MLP_POST : Hooks.MLP_MID;
         }
 
+        /** Parses {@code post} or {@code mid} (any case); throws naming the expected values otherwise. */
         public static Site parse(String s) {
             return switch (s.toLowerCase(Locale.ROOT)) {
                 case "post" -> POST;
@@ -46,6 +48,7 @@ public record Ablation(Site site, Kind kind, double[] values) {
          */
         PAPER;
 
+        /** Parses {@code zero}, {@code mean}, {@code value} or {@code paper} (any case); throws naming the expected values otherwise. */
         public static Kind parse(String s) {
             try {
                 return valueOf(s.toUpperCase(Locale.ROOT));
@@ -55,6 +58,7 @@ public record Ablation(Site site, Kind kind, double[] values) {
         }
     }
 
+    /** Checks that {@code values} is given (one per neuron) exactly when the kind needs it. */
     public Ablation {
         boolean needsValues = kind == Kind.MEAN || kind == Kind.VALUE;
         if (needsValues && values == null) {
@@ -73,6 +77,7 @@ public record Ablation(Site site, Kind kind, double[] values) {
         }
     }
 
+    /** {@return zero-ablation at {@code site}} */
     public static Ablation zero(Site site) {
         return new Ablation(site, Kind.ZERO, null);
     }

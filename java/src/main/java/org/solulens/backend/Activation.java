@@ -4,6 +4,7 @@ import java.util.Arrays;
 
 /** One cached activation: a hook name, its shape (no batch dimension) and its values in row-major order. */
 public record Activation(String name, int[] shape, double[] data) {
+    /** Checks that the shape's product is the number of values. */
     public Activation {
         long n = 1;
         for (int s : shape) {

@@ -15,6 +15,7 @@ import org.solulens.model.SoluModel;
  * turn, since they share one device and its buffers.
  */
 public interface Backend extends AutoCloseable {
+    /** {@return the model this backend runs (still available after close)} */
     SoluModel model();
 
     /** A short name for logs and tables: "cpu", "cuda", "emulator". */

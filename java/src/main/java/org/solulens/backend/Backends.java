@@ -27,6 +27,7 @@ public final class Backends {
         /** CUDA when a GPU, its driver and the kernels are all there, else the CPU. */
         AUTO;
 
+        /** Parses {@code auto}, {@code cpu}, {@code cuda} or {@code emulator} (any case); throws naming the expected values otherwise. */
         public static Choice parse(String s) {
             try {
                 return valueOf(s.trim().toUpperCase(Locale.ROOT));
@@ -38,6 +39,7 @@ public final class Backends {
 
     private Backends() {}
 
+    /** Opens a backend for {@code model}. {@code CUDA} and {@code EMULATOR} throw {@link IllegalStateException} with the reason when they cannot run here; {@code AUTO} falls back to the CPU (and logs why). The caller closes the backend. */
     public static Backend create(SoluModel model, Choice choice) {
         switch (choice) {
             case CPU:

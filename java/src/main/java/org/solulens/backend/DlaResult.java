@@ -10,6 +10,7 @@ package org.solulens.backend;
  * @param neuron row-major [P-1, d_mlp]: x = post[p, n] · W_out[n]
  */
 public record DlaResult(int positions, int dMlp, double[] mlp, double[] neuron, boolean tlVariant) {
+    /** {@return neuron {@code n}'s direct logit attribution at position {@code p}} */
     public double neuron(int p, int n) {
         return neuron[p * dMlp + n];
     }

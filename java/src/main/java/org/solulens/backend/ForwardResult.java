@@ -10,6 +10,7 @@ import java.util.Map;
  * @param loss entry p is the cross-entropy of predicting token p+1 at position p; length P-1
  */
 public record ForwardResult(int[] tokens, double[] loss, Map<String, Activation> cache) {
+    /** Wraps the cache read-only. */
     public ForwardResult {
         cache = Collections.unmodifiableMap(cache);
     }

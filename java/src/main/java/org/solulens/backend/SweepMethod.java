@@ -11,6 +11,7 @@ public enum SweepMethod {
     /** First-order estimate {@code -c · dloss/dactivation} (attribution patching); not exact. */
     ATTRIBUTION;
 
+    /** Parses a method's label (any case); throws naming the expected values otherwise. */
     public static SweepMethod parse(String s) {
         return switch (s.toLowerCase(Locale.ROOT)) {
             case "exact", "exact-algebraic" -> EXACT;
@@ -20,6 +21,7 @@ public enum SweepMethod {
         };
     }
 
+    /** {@return the lower-case name the CLI and the reports use} */
     public String label() {
         return name().toLowerCase(Locale.ROOT);
     }

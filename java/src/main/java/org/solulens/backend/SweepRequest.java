@@ -27,6 +27,7 @@ public record SweepRequest(Ablation ablation, SweepMethod method, boolean[] sele
         return hooks;
     }
 
+    /** {@return whether (position {@code p}, neuron {@code n}) is swept: always, without a selection} */
     public boolean isSelected(int p, int n, int dMlp) {
         return selected == null || selected[p * dMlp + n];
     }

@@ -8,6 +8,7 @@ package org.solulens.backend;
  * @param cosine the same shape: cosine similarity of position p's ablated logits with its clean logits, or null
  */
 public record SweepResult(int positions, int dMlp, double[] delta, double[] cosine) {
+    /** {@return Δloss at position {@code p} when neuron {@code n} is ablated there} */
     public double delta(int p, int n) {
         return delta[p * dMlp + n];
     }

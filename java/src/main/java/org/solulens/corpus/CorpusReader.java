@@ -60,6 +60,7 @@ public final class CorpusReader implements Iterator<Document>, AutoCloseable {
         }
     }
 
+    /** Opens a corpus: {@code .txt} (one document per non-blank line), {@code .jsonl} (a {@code text} field per line) or {@code .npy} (token rows). With {@code skipBad}, malformed documents are skipped and counted; else the first one throws naming its line. */
     public static CorpusReader open(Path file, SoluModel model, boolean skipBad) throws IOException {
         return new CorpusReader(file, model, skipBad);
     }

@@ -36,6 +36,7 @@ public final class CorpusStats {
     private double wholeMin = Double.POSITIVE_INFINITY, wholeMax = Double.NEGATIVE_INFINITY;
     private final long[] wholeHistogram = new long[BINS];
 
+    /** Empty statistics for {@code neurons} neurons, keeping the {@code k} top, bottom and most-active examples of each, counting |Δloss| above {@code threshold}. */
     public CorpusStats(int neurons, int k, double threshold) {
         this.neurons = neurons;
         this.k = k;
@@ -218,10 +219,12 @@ public final class CorpusStats {
 
     // ---------------------------------------------------------------- results
 
+    /** {@return how many neurons are tracked (the model's d_mlp)} */
     public int neurons() {
         return neurons;
     }
 
+    /** {@return windows folded in} */
     public long windows() {
         return windows;
     }
@@ -231,18 +234,22 @@ public final class CorpusStats {
         return count;
     }
 
+    /** {@return the |Δloss| threshold of {@link #fractionAbove}} */
     public double threshold() {
         return threshold;
     }
 
+    /** {@return how many examples are kept per neuron and list} */
     public int k() {
         return k;
     }
 
+    /** {@return neuron {@code n}'s mean Δloss over every position} */
     public double mean(int n) {
         return sums.get(6 * n) / count;
     }
 
+    /** {@return neuron {@code n}'s mean |Δloss| over every position} */
     public double meanAbs(int n) {
         return sums.get(6 * n + 1) / count;
     }
@@ -253,26 +260,32 @@ public final class CorpusStats {
         return Math.sqrt(Math.max(0, sums.get(6 * n + 2) / count - m * m));
     }
 
+    /** {@return neuron {@code n}'s smallest Δloss} */
     public double min(int n) {
         return min[n];
     }
 
+    /** {@return neuron {@code n}'s largest Δloss} */
     public double max(int n) {
         return max[n];
     }
 
+    /** {@return the fraction of positions where neuron {@code n}'s |Δloss| exceeds {@link #threshold}} */
     public double fractionAbove(int n) {
         return (double) above[n] / count;
     }
 
+    /** {@return neuron {@code n}'s |Δloss| histogram (bin b starts at {@link #binLow}(b)), a copy} */
     public long[] histogram(int n) {
         return histogram[n].clone();
     }
 
+    /** {@return neuron {@code n}'s mean activation at the ablated site} */
     public double activationMean(int n) {
         return sums.get(6 * n + 3) / count;
     }
 
+    /** {@return neuron {@code n}'s largest activation at the ablated site} */
     public double activationMax(int n) {
         return activationMax[n];
     }
@@ -284,34 +297,42 @@ public final class CorpusStats {
         return va > 0 && vd > 0 ? cov / Math.sqrt(va * vd) : Double.NaN;
     }
 
+    /** {@return the positions where ablating neuron {@code n} raised the loss most, largest first} */
     public List<Example> top(int n) {
         return top[n].sorted();
     }
 
+    /** {@return the positions where ablating neuron {@code n} lowered the loss most, most negative first} */
     public List<Example> bottom(int n) {
         return bottom[n].sorted();
     }
 
+    /** {@return the positions where neuron {@code n} was most active, largest first} */
     public List<Example> mostActive(int n) {
         return active[n].sorted();
     }
 
+    /** {@return the mean Δloss of ablating the whole MLP at a position} */
     public double wholeMean() {
         return whole.get(0) / wholeCount;
     }
 
+    /** {@return the mean |Δloss| of ablating the whole MLP at a position} */
     public double wholeMeanAbs() {
         return whole.get(1) / wholeCount;
     }
 
+    /** {@return the smallest Δloss of ablating the whole MLP at a position} */
     public double wholeMin() {
         return wholeMin;
     }
 
+    /** {@return the largest Δloss of ablating the whole MLP at a position} */
     public double wholeMax() {
         return wholeMax;
     }
 
+    /** {@return the |Δloss| histogram of ablating the whole MLP at a position, a copy} */
     public long[] wholeHistogram() {
         return wholeHistogram.clone();
     }

@@ -21,6 +21,7 @@ public final class WindowPacker implements Iterator<Window> {
     private boolean separatorPending;
     private Window next;
 
+    /** Packs {@code documents} into windows of {@code length} tokens as the class describes. */
     public WindowPacker(Iterator<Document> documents, int length, int bos, int separator, boolean perDocument, long maxTokens) {
         if (length < 2) {
             throw new IllegalArgumentException("--window must be at least 2 tokens, got " + length);

@@ -14,7 +14,7 @@ public interface ExpSum {
     double sum(double alpha, double[] a, double gamma, double[] a2, int ao, double delta, float[] b, int bo, double[] beta,
                int v, double shift);
 
-    /** {@code Σ_i exp(x[offset + i] - shift)} for i < n: the softmax sums of the loss. */
+    /** {@code Σ_i exp(x[offset + i] - shift)} for i &lt; n: the softmax sums of the loss. */
     double sumExp(double[] x, int offset, int n, double shift);
 
     String name();

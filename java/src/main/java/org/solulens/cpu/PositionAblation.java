@@ -13,7 +13,7 @@ import org.solulens.model.SoluWeights;
 public final class PositionAblation {
     private PositionAblation() {}
 
-    /** Entry p: loss'(p) - loss(p) when every neuron at position p is ablated (p < P-1). */
+    /** Entry p: loss'(p) - loss(p) when every neuron at position p is ablated (p &lt; P-1). */
     public static double[] run(ModelConfig cfg, SoluWeights w, ForwardResult clean, Ablation ablation) {
         if (ablation.kind() == Ablation.Kind.PAPER) {
             throw new IllegalArgumentException("whole-position ablation supports zero, mean and value ablations");

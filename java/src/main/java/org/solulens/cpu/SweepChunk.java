@@ -68,7 +68,7 @@ public final class SweepChunk {
         this.coefficients = coefficients;
     }
 
-    /** {α, γ, δ} for ablating neuron n at position p0 + q; n < 0: the clean position (δ = 0). */
+    /** {α, γ, δ} for ablating neuron n at position p0 + q; n &lt; 0: the clean position (δ = 0). */
     public void coefficients(int q, int n, double[] out) {
         coefficients.of(q, n, out);
     }

@@ -19,6 +19,7 @@ import org.solulens.model.SoluModel;
 public final class CacheWriter {
     private CacheWriter() {}
 
+    /** Writes {@code result}'s cache into {@code dir}: one {@code .npy} per hook and {@code manifest.json}. */
     public static void write(Path dir, SoluModel model, String backend, ForwardResult result, String promptText)
             throws IOException {
         Files.createDirectories(dir);

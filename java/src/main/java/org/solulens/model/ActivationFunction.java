@@ -13,6 +13,7 @@ public enum ActivationFunction {
     GELU("gelu"),
     /** GPT-2's tanh approximation of GELU. */
     GELU_NEW("gelu_new"),
+    /** ReLU. */
     RELU("relu");
 
     private final String tlName;
@@ -21,6 +22,7 @@ public enum ActivationFunction {
         this.tlName = tlName;
     }
 
+    /** {@return TransformerLens's name of the function ({@code act_fn} in its config)} */
     public String tlName() {
         return tlName;
     }
@@ -30,6 +32,7 @@ public enum ActivationFunction {
         return this == SOLU_LN;
     }
 
+    /** Parses TransformerLens's {@code act_fn} name; throws naming the supported ones otherwise. */
     public static ActivationFunction fromTlName(String name) {
         for (ActivationFunction f : values()) {
             if (f.tlName.equals(name)) {

@@ -12,11 +12,22 @@ import java.nio.charset.StandardCharsets;
  * {@code tools/train_demo_model.py}. Its files are an ordinary model folder, read from the classpath.
  */
 public final class DemoModel {
+    /** How the demo model describes itself in logs and reports. */
     public static final String DESCRIPTION = "bundled demo model (SoLU-1L trained on the King James Bible, tools/train_demo_model.py)";
     private static final String RESOURCE_DIR = "/org/solulens/demo/";
 
     private DemoModel() {}
 
+    /** {@return the demo model's configuration, without its weights} */
+    public static ModelConfig config() {
+        try {
+            return ModelConfig.fromJson(new ObjectMapper().readTree(resource("config.json")));
+        } catch (IOException e) {
+            throw new UncheckedIOException("the bundled demo model could not be read from the jar", e);
+        }
+    }
+
+    /** {@return the demo model, read from the jar's resources} */
     public static SoluModel load() {
         try {
             ModelConfig cfg = ModelConfig.fromJson(new ObjectMapper().readTree(resource("config.json")));

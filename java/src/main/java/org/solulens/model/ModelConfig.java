@@ -28,6 +28,7 @@ public record ModelConfig(
         double attnScale,
         boolean defaultPrependBos) {
 
+    /** Checks that every size is a positive integer and eps and attn_scale are positive and finite; throws naming the field. */
     public ModelConfig {
         requirePositive("d_model", dModel);
         requirePositive("d_mlp", dMlp);
@@ -76,6 +77,7 @@ public record ModelConfig(
         return root;
     }
 
+    /** Reads a TransformerLens-style {@code config.json} (HookedTransformerConfig field names); throws naming a missing or wrong field. */
     public static ModelConfig fromJson(JsonNode root) {
         int nLayers = requiredInt(root, "n_layers");
         if (nLayers != 1) {

@@ -1,5 +1,6 @@
 package org.solulens.model;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -9,6 +10,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.solulens.model.hub.NeelConfig;
 
 /**
  * Loads a model folder: {@code config.json} (TransformerLens cfg), one or more {@code *.safetensors} with
@@ -66,6 +68,25 @@ public final class ModelFolder {
         }
         TextTokenizer tokenizer = Files.isRegularFile(tok) ? TextTokenizer.load(tok) : null;
         return new SoluModel(config, weights, tokenizer, dir.toAbsolutePath().normalize().toString());
+    }
+
+    /**
+     * Reads only a model folder's configuration (either config.json format), not its weights: for checking a request
+     * against the model's sizes before the load.
+     *
+     * @param dir the model folder
+     * @return its configuration
+     * @throws IOException if config.json cannot be read; {@link ModelFormatException} if it is malformed
+     */
+    public static ModelConfig readConfig(Path dir) throws IOException {
+        Path file = dir.resolve("config.json");
+        JsonNode root = ModelConfig.readObject(file);
+        try {
+            return NeelConfig.isTrainerFormat(root) ? NeelConfig.from(root, dir.toAbsolutePath().normalize().toString()).config()
+                    : ModelConfig.fromJson(root);
+        } catch (IllegalArgumentException e) {
+            throw new ModelFormatException(file + ": " + e.getMessage());
+        }
     }
 
     /** TransformerLens's buffers in a state dict ({@code *.mask}, {@code *.IGNORE}): not weights. */

@@ -4,10 +4,12 @@ package org.solulens.model;
 public class ModelFormatException extends IllegalArgumentException {
     private static final long serialVersionUID = 1L;
 
+    /** A model file is malformed; {@code message} says what and where. */
     public ModelFormatException(String message) {
         super(message);
     }
 
+    /** A model file is malformed; {@code message} says what and where, {@code cause} is the underlying error. */
     public ModelFormatException(String message, Throwable cause) {
         super(message, cause);
     }

@@ -7,6 +7,7 @@ public enum Normalization {
     /** The same without gain and bias (TransformerLens's {@code LayerNormPre}); the state dict has no LN tensors. */
     LN_PRE;
 
+    /** Parses TransformerLens's {@code normalization_type} name; throws naming the supported ones otherwise. */
     public static Normalization fromTlName(String name) {
         return switch (name) {
             case "LN" -> LN;
@@ -16,6 +17,7 @@ public enum Normalization {
         };
     }
 
+    /** {@return TransformerLens's name of the normalization ({@code normalization_type})} */
     public String tlName() {
         return this == LN ? "LN" : "LNPre";
     }

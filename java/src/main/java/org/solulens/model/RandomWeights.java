@@ -13,6 +13,7 @@ import java.util.Random;
 public final class RandomWeights {
     private RandomWeights() {}
 
+    /** {@return weights for {@code cfg}, the same for the same seed on every machine} */
     public static SoluWeights of(ModelConfig cfg, long seed) {
         Random rng = new Random(seed);
         int d = cfg.dModel(), n = cfg.dMlp(), h = cfg.nHeads(), dh = cfg.dHead(), v = cfg.dVocab();

@@ -54,6 +54,7 @@ public final class SafetensorsReader {
         return new SafetensorsReader(name, data, Collections.unmodifiableMap(parseEntries(name, root, data.capacity())));
     }
 
+    /** Opens and checks a safetensors file (header, offsets, dtypes); its float32 tensors are memory-mapped. Throws {@link ModelFormatException} naming what is wrong. */
     public static SafetensorsReader open(Path file) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long fileSize = ch.size();
@@ -184,6 +185,7 @@ public final class SafetensorsReader {
         return file;
     }
 
+    /** {@return the header's tensors by name, in file order} */
     public Map<String, Entry> entries() {
         return entries;
     }

@@ -19,6 +19,7 @@ import java.util.Collection;
 public final class SafetensorsWriter {
     private SafetensorsWriter() {}
 
+    /** Writes {@code tensors} as float32 safetensors, in the order given. */
     public static void write(Path file, Collection<Tensor> tensors) throws IOException {
         ObjectNode header = new ObjectMapper().createObjectNode();
         long offset = 0;

@@ -13,14 +13,17 @@ import java.util.Optional;
 public record SoluModel(ModelConfig config, SoluWeights weights, TextTokenizer tokenizer, String description, java.util.List<String> notes)
         implements AutoCloseable {
 
+    /** Copies the notes. */
     public SoluModel {
         notes = java.util.List.copyOf(notes);
     }
 
+    /** A model without notes. */
     public SoluModel(ModelConfig config, SoluWeights weights, TextTokenizer tokenizer, String description) {
         this(config, weights, tokenizer, description, java.util.List.of());
     }
 
+    /** {@return the tokenizer, if the model has one (else only token ids are accepted)} */
     public Optional<TextTokenizer> tokenizerIfAny() {
         return Optional.ofNullable(tokenizer);
     }
@@ -39,7 +42,7 @@ public record SoluModel(ModelConfig config, SoluWeights weights, TextTokenizer t
         return tokens;
     }
 
-    /** Throws with a specific message unless every id is in [0, d_vocab) and 1 <= length <= n_ctx. */
+    /** Throws with a specific message unless every id is in [0, d_vocab) and 1 &le; length &le; n_ctx. */
     public void checkTokens(int[] tokens) {
         if (tokens == null || tokens.length == 0) {
             throw new IllegalArgumentException("prompt is empty: at least one token is needed");

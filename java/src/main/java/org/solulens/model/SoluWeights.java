@@ -15,11 +15,54 @@ import org.slf4j.LoggerFactory;
 public final class SoluWeights {
     private static final Logger log = LoggerFactory.getLogger(SoluWeights.class);
 
-    public final Tensor wE, wPos;
-    public final Tensor ln1W, ln1B, ln2W, ln2B, lnFinalW, lnFinalB, mlpLnW, mlpLnB;
-    public final Tensor wQ, wK, wV, bQ, bK, bV, wO, bO;
-    public final Tensor wIn, bIn, wOut, bOut;
-    public final Tensor wU, bU;
+    /** {@code embed.W_E}, [d_vocab, d_model] */
+    public final Tensor wE;
+    /** {@code pos_embed.W_pos}, [n_ctx, d_model] */
+    public final Tensor wPos;
+    /** {@code blocks.0.ln1.w}, [d_model]; null for LNPre */
+    public final Tensor ln1W;
+    /** {@code blocks.0.ln1.b}, [d_model]; null for LNPre */
+    public final Tensor ln1B;
+    /** {@code blocks.0.ln2.w}, [d_model]; null for LNPre */
+    public final Tensor ln2W;
+    /** {@code blocks.0.ln2.b}, [d_model]; null for LNPre */
+    public final Tensor ln2B;
+    /** {@code ln_final.w}, [d_model]; null for LNPre */
+    public final Tensor lnFinalW;
+    /** {@code ln_final.b}, [d_model]; null for LNPre */
+    public final Tensor lnFinalB;
+    /** {@code blocks.0.mlp.ln.w}, [d_mlp]; null without SoLU's LayerNorm or for LNPre */
+    public final Tensor mlpLnW;
+    /** {@code blocks.0.mlp.ln.b}, [d_mlp]; null without SoLU's LayerNorm or for LNPre */
+    public final Tensor mlpLnB;
+    /** {@code blocks.0.attn.W_Q}, [n_heads, d_model, d_head] */
+    public final Tensor wQ;
+    /** {@code blocks.0.attn.W_K}, [n_heads, d_model, d_head] */
+    public final Tensor wK;
+    /** {@code blocks.0.attn.W_V}, [n_heads, d_model, d_head] */
+    public final Tensor wV;
+    /** {@code blocks.0.attn.b_Q}, [n_heads, d_head] */
+    public final Tensor bQ;
+    /** {@code blocks.0.attn.b_K}, [n_heads, d_head] */
+    public final Tensor bK;
+    /** {@code blocks.0.attn.b_V}, [n_heads, d_head] */
+    public final Tensor bV;
+    /** {@code blocks.0.attn.W_O}, [n_heads, d_head, d_model] */
+    public final Tensor wO;
+    /** {@code blocks.0.attn.b_O}, [d_model] */
+    public final Tensor bO;
+    /** {@code blocks.0.mlp.W_in}, [d_model, d_mlp] */
+    public final Tensor wIn;
+    /** {@code blocks.0.mlp.b_in}, [d_mlp] */
+    public final Tensor bIn;
+    /** {@code blocks.0.mlp.W_out}, [d_mlp, d_model] */
+    public final Tensor wOut;
+    /** {@code blocks.0.mlp.b_out}, [d_model] */
+    public final Tensor bOut;
+    /** {@code unembed.W_U}, [d_model, d_vocab] */
+    public final Tensor wU;
+    /** {@code unembed.b_U}, [d_vocab]; zeros when the checkpoint has none */
+    public final Tensor bU;
 
     private final Map<String, Tensor> byName;
 
