@@ -5,10 +5,14 @@ Runs on Debian's packages only, on CPU:
 
     apt-get install python3-torch python3-matplotlib bible-kjv
     /usr/bin/python3 tools/train_demo_model.py            # ~20 minutes on 2 cores
+    /usr/bin/python3 tools/train_demo_model.py --act gelu # its GELU twin (the smearing study's control)
 
 The architecture, the parameter names and the conventions are TransformerLens's (a HookedTransformer with
 act_fn "solu_ln", normalization_type "LN", learned positions, one layer; attention scores divided by
-sqrt(d_head); LayerNorm (x - mean) / sqrt(var + eps) * w + b with the biased variance). It writes:
+sqrt(d_head); LayerNorm (x - mean) / sqrt(var + eps) * w + b with the biased variance). With --act gelu it trains
+the twin with act_fn "gelu" (exact GELU, no MLP LayerNorm) on the same data, seed, size and steps (its parameters
+draw the same random numbers, the MLP LayerNorm's having none), into demo-gelu/ and demo-gelu-reference/ and
+train_demo_model_gelu.{log,png}. It writes:
 
   java/src/main/resources/org/solulens/demo/   config.json, model.safetensors, tokenizer.json (the shipped model)
   java/src/test/resources/demo-reference/       prompts.json and, per prompt, logits.npy and loss.npy computed
@@ -21,6 +25,7 @@ Hugging Face "Whitespace" pre-tokenizer does (\\w+|[^\\w\\s]+); the most frequen
 SoluLens's bundled prompts and word list, so that "ice" and the other prompt words are single tokens. Everything is seeded:
 the same machine and torch version give the same weights.
 """
+import argparse
 import json
 import math
 import pathlib
@@ -53,6 +58,21 @@ SPECIAL = ["<|BOS|>", "<unk>"]
 TOKEN_RE = re.compile(r"\w+|[^\w\s]+")
 
 
+def configure(act):
+    """Points the outputs at the SoLU model or its GELU twin."""
+    global DEMO, REFERENCE, LOG, CFG, LOSS_PNG
+    if act == "gelu":
+        DEMO = ROOT / "java/src/main/resources/org/solulens/demo-gelu"
+        REFERENCE = ROOT / "java/src/test/resources/demo-gelu-reference"
+        LOG = ROOT / "tools/train_demo_model_gelu.log"
+        LOSS_PNG = ROOT / "tools/train_demo_model_gelu_loss.png"
+        CFG = dict(CFG, act_fn="gelu", model_name="solulens-demo-kjv-gelu")
+
+
+LOSS_PNG = ROOT / "tools/train_demo_model_loss.png"
+WORDS = ROOT / "java/src/main/resources/org/solulens/demo/words.txt"
+
+
 def log(msg, lines=[]):
     print(msg, flush=True)
     lines.append(msg)
@@ -83,7 +103,7 @@ def tokenize(text):
 
 def build_vocab(train_tokens):
     # the bundled prompts and word list (the random-words family draws from it) must be in the vocabulary
-    forced = set(tokenize(PROMPTS.read_text())) | set(tokenize((DEMO / "words.txt").read_text()))
+    forced = set(tokenize(PROMPTS.read_text())) | set(tokenize(WORDS.read_text()))
     counts = Counter(train_tokens)
     vocab = list(SPECIAL)
     for word in sorted(forced - set(vocab)):
@@ -128,6 +148,8 @@ def init_params(cfg, generator):
         "ln_final.w": const(d, value=1), "ln_final.b": const(d, value=0),
         "unembed.W_U": normal(d, v, std=d ** -0.5), "unembed.b_U": const(v, value=0),
     }
+    if cfg["act_fn"] == "gelu":   # no MLP LayerNorm (its parameters drew no random numbers)
+        del p["blocks.0.mlp.ln.w"], p["blocks.0.mlp.ln.b"]
     return p
 
 
@@ -152,8 +174,11 @@ def forward(p, tokens, cfg):
     z = torch.einsum("bhqk,bkhe->bqhe", pattern, v)
     x = x + torch.einsum("bqhe,hed->bqd", z, p["blocks.0.attn.W_O"]) + p["blocks.0.attn.b_O"]
     pre = layer_norm(x, p["blocks.0.ln2.w"], p["blocks.0.ln2.b"], eps) @ p["blocks.0.mlp.W_in"] + p["blocks.0.mlp.b_in"]
-    mid = pre * pre.softmax(-1)
-    post = layer_norm(mid, p["blocks.0.mlp.ln.w"], p["blocks.0.mlp.ln.b"], eps)
+    if cfg["act_fn"] == "gelu":
+        post = F.gelu(pre)                      # exact (erf) GELU, TransformerLens's "gelu"
+    else:
+        mid = pre * pre.softmax(-1)
+        post = layer_norm(mid, p["blocks.0.mlp.ln.w"], p["blocks.0.mlp.ln.b"], eps)
     x = x + post @ p["blocks.0.mlp.W_out"] + p["blocks.0.mlp.b_out"]
     return layer_norm(x, p["ln_final.w"], p["ln_final.b"], eps) @ p["unembed.W_U"] + p["unembed.b_U"]
 
@@ -188,6 +213,9 @@ def write_safetensors(path, tensors):
 
 
 def main():
+    parser = argparse.ArgumentParser(description="Train the bundled demo model (SoLU) or its GELU twin.")
+    parser.add_argument("--act", choices=["solu_ln", "gelu"], default="solu_ln")
+    configure(parser.parse_args().act)
     torch.manual_seed(SEED)
     torch.set_num_threads(2)
     torch.use_deterministic_algorithms(True)
@@ -283,11 +311,11 @@ def plot(curve, final):
     plt.axhline(final, color="gray", linestyle="--", label=f"final held-out loss {final:.3f}")
     plt.xlabel("step")
     plt.ylabel("next-token loss (nats)")
-    plt.title("SoluLens demo model: SoLU-1L on the King James Bible")
+    plt.title("SoluLens demo model: " + ("GELU" if CFG["act_fn"] == "gelu" else "SoLU") + "-1L on the King James Bible")
     plt.legend()
     plt.grid(alpha=0.3)
     plt.tight_layout()
-    plt.savefig(ROOT / "tools/train_demo_model_loss.png", dpi=100)
+    plt.savefig(LOSS_PNG, dpi=100)
 
 
 if __name__ == "__main__":

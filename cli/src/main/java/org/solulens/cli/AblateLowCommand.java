@@ -47,7 +47,7 @@ final class AblateLowCommand implements Callable<Integer> {
         try (OutputFolder folder = OutputFolder.open(experiment.out, "--out", experiment.overwrite);
              SoluModel model = modelOptions.loadModel(); Backend backend = modelOptions.backend(model)) {
             LowActivationAblation.Result r = LowActivationAblation.run(backend, experiment.prompts(model), kind, fraction, ratio,
-                    folder.staging(), experiment.quiet);
+                    folder.staging(), experiment.quiet());
             spec.commandLine().getOut().print(r.summary());
             folder.commit(spec.commandLine().getParseResult().originalArgs());
             spec.commandLine().getOut().println("outputs written to " + experiment.out.toAbsolutePath() + " (figures: " + String.join(", ", r.figures()) + ")");

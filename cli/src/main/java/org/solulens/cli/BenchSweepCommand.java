@@ -19,9 +19,13 @@ import org.solulens.model.ActivationFunction;
 import org.solulens.model.RandomWeights;
 import org.solulens.model.ModelConfig;
 import org.solulens.model.Normalization;
+import org.solulens.model.ModelFolder;
 import org.solulens.model.SoluModel;
+import org.solulens.model.hub.ModelSource;
+import org.solulens.analysis.Progress;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -31,6 +35,10 @@ import picocli.CommandLine.Spec;
 final class BenchSweepCommand implements Callable<Integer> {
     @Option(names = "--shape", defaultValue = "small,solu-1l", split = ",", description = "small, solu-1l or both. Default: ${DEFAULT-VALUE}.")
     List<String> shapes;
+
+    @Option(names = "--model", paramLabel = "DIR|hf:ORG/NAME",
+            description = "Time this model (a folder or hf:ORG/NAME, as --model elsewhere) on its own weights instead of the random --shape models.")
+    String model;
 
     @Option(names = "--length", defaultValue = "4", paramLabel = "N",
             description = "Prompt length in tokens, of random ids (the re-forward takes a few seconds per position at solu-1l shape on 2 cores). Default: ${DEFAULT-VALUE}.")
@@ -58,11 +66,14 @@ final class BenchSweepCommand implements Callable<Integer> {
                     + "Default: ${DEFAULT-VALUE}.")
     List<String> kernels;
 
+    @Mixin
+    QuietOption quietOption = new QuietOption();
+
     @Spec
     CommandSpec spec;
 
     @Override
-    public Integer call() {
+    public Integer call() throws java.io.IOException {
         if (renamedTokens != null) {
             throw new IllegalArgumentException("bench-sweep --tokens is now --length (--tokens means token ids in every other command): --length "
                     + renamedTokens);
@@ -79,14 +90,33 @@ final class BenchSweepCommand implements Callable<Integer> {
         out.println("exact, s: the whole sweep (host algebra, uploads, kernels, download); kernel, s: the sweep kernel alone (device synchronised around it)");
         out.printf(Locale.ROOT, "%-8s %-7s %6s %6s %6s %7s %12s %10s %10s %12s %9s %12s%n", "shape", "kernel", "d_model", "d_mlp", "vocab", "tokens",
                 "B (once), s", "exact, s", "kernel, s", "reforward, s", "speed-up", "max |diff|");
-        for (String shape : shapes) {
-            ModelConfig cfg = switch (shape.trim()) {
-                case "small" -> new ModelConfig("small", 64, 256, 4, 16, 128, 559, ActivationFunction.SOLU_LN, Normalization.LN, 1e-5, 4, true);
-                case "solu-1l" -> new ModelConfig("solu-1l-shaped", 512, 2048, 8, 64, 1024, 48262, ActivationFunction.SOLU_LN,
-                        Normalization.LN, 1e-5, 8, true);
-                default -> throw new IllegalArgumentException("unknown shape '" + shape + "'; expected small or solu-1l");
-            };
-            SoluModel model = new SoluModel(cfg, RandomWeights.of(cfg, 3), null, "random " + shape);
+        List<String> rows = model != null ? List.of("model") : shapes.stream().map(String::trim).toList();
+        for (String shape : rows) {
+            if (!List.of("model", "small", "solu-1l").contains(shape)) {
+                throw new IllegalArgumentException("unknown shape '" + shape + "'; expected small or solu-1l");
+            }
+        }
+        // steps: per row, the re-forward, then per kernel variant one untimed and `repeats` timed exact sweeps
+        try (Progress progress = Progress.start("bench-sweep", (long) rows.size() * (1 + variants.size() * (1L + repeats)), quietOption.quiet)) {
+            for (String shape : rows) {
+                try (SoluModel m = shape.equals("model") ? ModelFolder.load(ModelSource.resolve(model)) : randomModel(shape)) {
+                    bench(out, shape, m, variants, progress);
+                }
+            }
+        }
+        return 0;
+    }
+
+    private static SoluModel randomModel(String shape) {
+        ModelConfig cfg = shape.equals("small")
+                ? new ModelConfig("small", 64, 256, 4, 16, 128, 559, ActivationFunction.SOLU_LN, Normalization.LN, 1e-5, 4, true)
+                : new ModelConfig("solu-1l-shaped", 512, 2048, 8, 64, 1024, 48262, ActivationFunction.SOLU_LN, Normalization.LN, 1e-5, 8, true);
+        return new SoluModel(cfg, RandomWeights.of(cfg, 3), null, "random " + shape);
+    }
+
+    private void bench(PrintWriter out, String shape, SoluModel model, List<SweepKernel> variants, Progress progress) {
+        ModelConfig cfg = model.config();
+        {
             int[] prompt = new Random(5).ints(Math.min(tokens, cfg.nCtx()), 0, cfg.dVocab()).toArray();
             try (Backend backend = org.solulens.backend.Backends.create(model, org.solulens.backend.Backends.Choice.parse(device))) {
                 Ablation ablation = Ablation.zero(Ablation.Site.parse(site));
@@ -95,6 +125,7 @@ final class BenchSweepCommand implements Callable<Integer> {
                 long t0 = System.nanoTime();
                 SweepResult slow = backend.sweep(clean, new SweepRequest(ablation, SweepMethod.REFORWARD, null, false));
                 double reforward = (System.nanoTime() - t0) / 1e9;
+                progress.step();
                 GpuBackend gpu = backend instanceof GpuBackend g ? g : null;
                 boolean first = true;
                 for (SweepKernel variant : variants) {
@@ -104,6 +135,7 @@ final class BenchSweepCommand implements Callable<Integer> {
                     t0 = System.nanoTime();
                     SweepResult exact = backend.sweep(clean, exactRequest);
                     double firstRun = (System.nanoTime() - t0) / 1e9;   // the first includes the model constants B, made once
+                    progress.step();
                     double best = Double.POSITIVE_INFINITY, bestKernel = Double.POSITIVE_INFINITY;
                     for (int r = 0; r < repeats; r++) {
                         if (gpu != null) {
@@ -112,6 +144,7 @@ final class BenchSweepCommand implements Callable<Integer> {
                         t0 = System.nanoTime();
                         exact = backend.sweep(clean, exactRequest);
                         best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+                        progress.step();
                         if (gpu != null) {
                             bestKernel = Math.min(bestKernel, gpu.takeSweepKernelSeconds());
                         }
@@ -129,6 +162,5 @@ final class BenchSweepCommand implements Callable<Integer> {
                 }
             }
         }
-        return 0;
     }
 }

@@ -11,6 +11,7 @@ import org.solulens.model.SoluModel;
 import org.solulens.model.hub.ModelSource;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -32,6 +33,9 @@ final class ConvertCommand implements Callable<Integer> {
 
     @Option(names = "--ignore-extra-tensors", description = "Convert even if the checkpoint holds tensors the model does not use (they are left out).")
     boolean ignoreExtraTensors;
+
+    @Mixin
+    QuietOption quietOption = new QuietOption();
 
     @Spec
     CommandSpec spec;

@@ -79,8 +79,8 @@ final class CorpusCommand implements Callable<Integer> {
     @Option(names = "--checkpoint-seconds", defaultValue = "60", paramLabel = "S", description = "How often the state is saved while running. Default: ${DEFAULT-VALUE}.")
     double checkpointSeconds;
 
-    @Option(names = "--quiet", description = "No progress bar.")
-    boolean quiet;
+    @Mixin
+    QuietOption quietOption = new QuietOption();
 
     @Spec
     CommandSpec spec;
@@ -169,7 +169,7 @@ final class CorpusCommand implements Callable<Integer> {
                     maxTokens, top, threshold, batch, skipBad);
             spec.commandLine().getErr().printf(Locale.ROOT, "corpus sweep: %s, windows of %d tokens; statistics held in memory: at most %.1f MB,"
                     + " whatever the corpus' length%n", corpus.getFileName(), length, CorpusStats.memoryBound(model.config().dMlp(), top) / 1e6);
-            CorpusSweep.Result r = CorpusSweep.run(backends, corpus, settings, checkpoint, resume, checkpointSeconds, quiet);
+            CorpusSweep.Result r = CorpusSweep.run(backends, corpus, settings, checkpoint, resume, checkpointSeconds, quietOption.quiet);
             String command = "solulens " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
             String summary = CorpusReport.write(folder.staging(), model, r, command);
             folder.commit(spec.commandLine().getParseResult().originalArgs());

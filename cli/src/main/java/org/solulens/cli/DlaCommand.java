@@ -40,7 +40,7 @@ final class DlaCommand implements Callable<Integer> {
         try (OutputFolder folder = OutputFolder.open(experiment.out, "--out", experiment.overwrite);
              SoluModel model = modelOptions.loadModel(); Backend backend = modelOptions.backend(model)) {
             DlaStudy.Result r = DlaStudy.run(backend, experiment.prompts(model),
-                    new DlaStudy.Options(mlpThreshold == null ? Double.NaN : mlpThreshold, neuronFraction, tlVariant), folder.staging(), experiment.quiet);
+                    new DlaStudy.Options(mlpThreshold == null ? Double.NaN : mlpThreshold, neuronFraction, tlVariant), folder.staging(), experiment.quiet());
             spec.commandLine().getOut().print(r.summary());
             folder.commit(spec.commandLine().getParseResult().originalArgs());
             spec.commandLine().getOut().println("outputs written to " + experiment.out.toAbsolutePath() + " (figures: " + String.join(", ", r.figures()) + ")");

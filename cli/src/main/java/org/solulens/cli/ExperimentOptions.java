@@ -8,6 +8,7 @@ import org.solulens.analysis.PromptFamilies;
 import org.solulens.analysis.Prompt;
 import org.solulens.model.SoluModel;
 import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -24,8 +25,8 @@ final class ExperimentOptions {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder (CSV, PNG figures, a Markdown summary).")
     Path out;
 
-    @Option(names = "--quiet", description = "No progress bar.")
-    boolean quiet;
+    @Mixin
+    QuietOption quietOption = new QuietOption();
 
     @Option(names = "--overwrite", description = "Replace the results already in --out (by default a folder holding files is refused).")
     boolean overwrite;
@@ -55,5 +56,9 @@ final class ExperimentOptions {
             out.add(new Prompt(s, model.tokenize(s, bos(model))));
         }
         return out;
+    }
+
+    boolean quiet() {
+        return quietOption.quiet;
     }
 }

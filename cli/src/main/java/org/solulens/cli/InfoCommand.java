@@ -16,6 +16,9 @@ final class InfoCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
 
+    @Mixin
+    QuietOption quietOption = new QuietOption();
+
     @Spec
     CommandSpec spec;
 

@@ -45,7 +45,7 @@ final class LnScaleCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         try (OutputFolder folder = OutputFolder.open(experiment.out, "--out", experiment.overwrite);
              SoluModel model = modelOptions.loadModel(); Backend backend = modelOptions.backend(model)) {
-            LnScaleStudy.Result r = LnScaleStudy.run(backend, families(model), folder.staging(), experiment.quiet);
+            LnScaleStudy.Result r = LnScaleStudy.run(backend, families(model), folder.staging(), experiment.quiet());
             spec.commandLine().getOut().print(r.summary());
             folder.commit(spec.commandLine().getParseResult().originalArgs());
             spec.commandLine().getOut().println("outputs written to " + experiment.out.toAbsolutePath() + " (figures: " + String.join(", ", r.figures()) + ")");

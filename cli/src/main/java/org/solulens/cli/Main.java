@@ -25,6 +25,10 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        if (java.util.Arrays.asList(args).contains(QuietOption.NAME)) {
+            // before any logger exists: slf4j-simple reads its level once
+            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        }
         System.exit(execute(args));
     }
 

@@ -49,14 +49,14 @@ final class PaperCommand implements Callable<Integer> {
             md.append("Model: ").append(model.description()).append(". Backend: ").append(backend.name())
                     .append(". Prompts: ").append(experiment.describePrompts())
                     .append(" (").append(prompts.size()).append("). Date: ").append(LocalDate.now()).append(".\n\n");
-            LnScaleStudy.Result ln = LnScaleStudy.run(backend, families, out.resolve("ln-scale"), experiment.quiet);
+            LnScaleStudy.Result ln = LnScaleStudy.run(backend, families, out.resolve("ln-scale"), experiment.quiet());
             section(md, "ln-scale", ln.summary(), ln.figures());
             LowActivationAblation.Result low = LowActivationAblation.run(backend, prompts, Ablation.Kind.PAPER, 0.1, false,
-                    out.resolve("ablate-low"), experiment.quiet);
+                    out.resolve("ablate-low"), experiment.quiet());
             section(md, "ablate-low", low.summary(), low.figures());
-            SmearTest.Result smear = SmearTest.run(backend, prompts, 10, 1, out.resolve("smear"), experiment.quiet);
+            SmearTest.Result smear = SmearTest.run(backend, prompts, 10, 1, out.resolve("smear"), experiment.quiet());
             section(md, "smear", smear.summary(), smear.figures());
-            DlaStudy.Result dla = DlaStudy.run(backend, prompts, new DlaStudy.Options(Double.NaN, 0.25, false), out.resolve("dla"), experiment.quiet);
+            DlaStudy.Result dla = DlaStudy.run(backend, prompts, new DlaStudy.Options(Double.NaN, 0.25, false), out.resolve("dla"), experiment.quiet());
             section(md, "dla", dla.summary(), dla.figures());
             Files.writeString(out.resolve("report.md"), md.toString());
             folder.commit(spec.commandLine().getParseResult().originalArgs());

@@ -48,6 +48,9 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--allow-nonfinite", description = "Report NaN or infinite losses as one warning instead of failing.")
     boolean allowNonFinite;
 
+    @Mixin
+    QuietOption quietOption = new QuietOption();
+
     @Spec
     CommandSpec spec;
 

@@ -12,8 +12,11 @@ import org.solulens.gpu.SelfTest;
 import org.solulens.model.DemoModel;
 import org.solulens.model.ModelFolder;
 import org.solulens.model.SoluModel;
+import org.solulens.model.hub.ModelSource;
+import org.solulens.analysis.Progress;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -24,11 +27,16 @@ import picocli.CommandLine.Spec;
                 "Prints a pass/fail table with errors and times; exit code 1 if any check fails."})
 final class SelftestCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "auto", paramLabel = "cuda|emulator|auto",
-            description = "cuda, emulator, or auto (cuda when it can run, else the emulator). Default: ${DEFAULT-VALUE}.")
+            description = "cuda, emulator, or auto (cuda when it can run, else the emulator). Default: ${DEFAULT-VALUE}. "
+                    + "(No cpu: the CPU backend is what every check compares against.)")
     String device;
 
-    @Option(names = "--model", paramLabel = "DIR", description = "Also check the forward pass of this model folder (the demo model is always checked).")
-    java.nio.file.Path model;
+    @Option(names = "--model", paramLabel = "DIR|hf:ORG/NAME",
+            description = "Also check the forward pass of this model (a folder or hf:ORG/NAME, as --model elsewhere; the demo model is always checked).")
+    String model;
+
+    @Mixin
+    QuietOption quietOption = new QuietOption();
 
     @Spec
     CommandSpec spec;
@@ -42,18 +50,26 @@ final class SelftestCommand implements Callable<Integer> {
         }
         List<SelfTest.Check> checks = new ArrayList<>();
         String name;
-        try (Device kernels = open(kind)) {
-            name = kernels.name();
-            out.println("device: " + name);
-            checks.addAll(new SelfTest(kernels).kernels());
-        }
-        try (SoluModel demo = DemoModel.load()) {
-            checks.addAll(new SelfTest(open(kind)).forward(demo, 1, 17, 64));
-            checks.addAll(new SelfTest(open(kind)).sweep(demo, 9));
-        }
-        if (model != null) {
-            try (SoluModel m = ModelFolder.load(model)) {
-                checks.addAll(new SelfTest(open(kind)).forward(m, 1, 64));
+        // stages: the kernels, the demo model's forward pass, its sweep, and --model's forward pass
+        try (Progress progress = Progress.start("selftest (stages)", model == null ? 3 : 4, quietOption.quiet)) {
+            try (Device kernels = open(kind)) {
+                name = kernels.name();
+                out.println("device: " + name);
+                out.flush();
+                checks.addAll(new SelfTest(kernels).kernels());
+            }
+            progress.step();
+            try (SoluModel demo = DemoModel.load()) {
+                checks.addAll(new SelfTest(open(kind)).forward(demo, 1, 17, 64));
+                progress.step();
+                checks.addAll(new SelfTest(open(kind)).sweep(demo, 9));
+                progress.step();
+            }
+            if (model != null) {
+                try (SoluModel m = ModelFolder.load(ModelSource.resolve(model))) {
+                    checks.addAll(new SelfTest(open(kind)).forward(m, 1, 64));
+                }
+                progress.step();
             }
         }
         out.println("error column: the largest |device - cpu| / max(1, |cpu|) over all elements (sweeps: / (2e-6 + 1e-4 |cpu|), the project's bound);"

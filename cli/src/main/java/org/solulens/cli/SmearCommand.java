@@ -37,7 +37,7 @@ final class SmearCommand implements Callable<Integer> {
         }
         try (OutputFolder folder = OutputFolder.open(experiment.out, "--out", experiment.overwrite);
              SoluModel model = modelOptions.loadModel(); Backend backend = modelOptions.backend(model)) {
-            SmearTest.Result r = SmearTest.run(backend, experiment.prompts(model), top, seed, folder.staging(), experiment.quiet);
+            SmearTest.Result r = SmearTest.run(backend, experiment.prompts(model), top, seed, folder.staging(), experiment.quiet());
             spec.commandLine().getOut().print(r.summary());
             folder.commit(spec.commandLine().getParseResult().originalArgs());
             spec.commandLine().getOut().println("outputs written to " + experiment.out.toAbsolutePath() + " (figures: " + String.join(", ", r.figures()) + ")");

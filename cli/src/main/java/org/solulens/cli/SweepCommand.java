@@ -75,8 +75,8 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder.")
     Path out;
 
-    @Option(names = "--quiet", description = "No progress bar.")
-    boolean quiet;
+    @Mixin
+    QuietOption quietOption = new QuietOption();
 
     @Option(names = "--overwrite", description = "Replace the results already in --out (by default a folder holding files is refused).")
     boolean overwrite;
@@ -105,7 +105,7 @@ final class SweepCommand implements Callable<Integer> {
             List<Prompt> prompts = promptOptions.resolve(model);
             AblationSweep.Settings settings = settings(model);
             AblationSweep.Run run;
-            try (AblationSweep.ConsoleProgress progress = new AblationSweep.ConsoleProgress(settings, prompts.size(), quiet)) {
+            try (AblationSweep.ConsoleProgress progress = new AblationSweep.ConsoleProgress(settings, prompts, quietOption.quiet)) {
                 run = AblationSweep.run(backend, prompts, settings, progress);
             }
             NonFiniteOutputs nonFinite = new NonFiniteOutputs(allowNonFinite);

@@ -63,14 +63,18 @@ public final class AblationSweep {
         }
     }
 
-    /** Told after each prompt is swept: how many are done of how many (e.g. to draw a progress bar). */
+    /**
+     * Told as prompts are swept, in positions (a prompt of P tokens has P - 1): how many are done of how many, e.g. to
+     * draw a progress bar whose pace is the work's. On the CPU it is told after each prompt; on a GPU after each batch
+     * (one kernel launch for up to {@link Backend#sweepBatchPositions()} positions).
+     */
     @FunctionalInterface
     public interface ProgressListener {
         /** A listener that ignores every update. */
         ProgressListener NONE = (done, total) -> { };
 
-        /** Called after each prompt: {@code promptsDone} of {@code promptsTotal} are swept. */
-        void update(int promptsDone, int promptsTotal);
+        /** Called after each sweep call: {@code positionsDone} of {@code positionsTotal} are swept. */
+        void update(long positionsDone, long positionsTotal);
     }
 
     /**
@@ -82,18 +86,13 @@ public final class AblationSweep {
     /** A whole sweep: the ablation applied, the settings, and one result per prompt in the order given. */
     public record Run(Ablation ablation, Settings settings, List<PromptResult> results) {}
 
-    /**
-     * Prompts are swept in batches of about this many predicting positions: a GPU backend runs a batch in one kernel
-     * launch, and the progress bar moves once a batch.
-     */
-    static final int BATCH_POSITIONS = 1024;
 
     private AblationSweep() {}
 
     /** The end (exclusive) of the batch that starts at prompt {@code first}: at least one prompt. */
-    private static int batchEnd(List<Prompt> prompts, int first) {
+    private static int batchEnd(List<Prompt> prompts, int first, int batchPositions) {
         int end = first, positions = 0;
-        while (end < prompts.size() && (end == first || positions + prompts.get(end).tokens().length - 1 <= BATCH_POSITIONS)) {
+        while (end < prompts.size() && (end == first || positions + prompts.get(end).tokens().length - 1 <= batchPositions)) {
             positions += prompts.get(end).tokens().length - 1;
             end++;
         }
@@ -130,9 +129,11 @@ public final class AblationSweep {
             }
         }
         List<PromptResult> out = new ArrayList<>();
+        long positionsTotal = prompts.stream().mapToLong(q -> q.tokens().length - 1).sum(), positionsDone = 0;
+        int batchPositions = backend.sweepBatchPositions();
         {
             for (int first = 0; first < prompts.size(); ) {
-                int last = batchEnd(prompts, first);
+                int last = batchEnd(prompts, first, batchPositions);
                 List<Prompt> batch = prompts.subList(first, last);
                 List<ForwardResult> cleans = backend.run(batch.stream().map(Prompt::tokens).toList(), hooks);
                 List<SweepRequest> requests = new ArrayList<>();
@@ -144,8 +145,9 @@ public final class AblationSweep {
                         : backend.sweep(cleans, requests.stream().map(r -> new SweepRequest(ablation, SweepMethod.EXACT, r.selected(), false)).toList());
                 for (int i = 0; i < batch.size(); i++) {
                     out.add(new PromptResult(batch.get(i), cleans.get(i), results.get(i), exact == null ? null : exact.get(i)));
-                    listener.update(out.size(), prompts.size());
+                    positionsDone += batch.get(i).tokens().length - 1;
                 }
+                listener.update(positionsDone, positionsTotal);
                 first = last;
             }
         }
@@ -156,14 +158,18 @@ public final class AblationSweep {
     public static final class ConsoleProgress implements ProgressListener, AutoCloseable {
         private final Progress bar;
 
-        /** A bar labelled with the sweep's kind and method, over {@code prompts} prompts; silent when {@code quiet}. */
-        public ConsoleProgress(Settings s, int prompts, boolean quiet) {
-            bar = Progress.start(s.kind().name().toLowerCase(java.util.Locale.ROOT) + " " + s.method().label() + " sweep", prompts, quiet);
+        /**
+         * A bar labelled with the sweep's kind and method, counting the positions of {@code prompts}; silent when
+         * {@code quiet}.
+         */
+        public ConsoleProgress(Settings s, List<Prompt> prompts, boolean quiet) {
+            bar = Progress.start(s.kind().name().toLowerCase(java.util.Locale.ROOT) + " " + s.method().label() + " sweep (positions)",
+                    prompts.stream().mapToLong(q -> q.tokens().length - 1).sum(), quiet);
         }
 
         @Override
-        public void update(int done, int total) {
-            bar.step();
+        public void update(long done, long total) {
+            bar.advance(done - bar.done(), "");
         }
 
         @Override

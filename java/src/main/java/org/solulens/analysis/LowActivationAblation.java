@@ -38,7 +38,7 @@ public final class LowActivationAblation {
         NeuronSelection low = NeuronSelection.perPosition(Hooks.MLP_MID, true, ratio, 0, fraction);
         AblationSweep.Settings settings = AblationSweep.Settings.at(Ablation.Site.POST).withKind(kind).withCosine(true);
         AblationSweep.Run run;
-        try (AblationSweep.ConsoleProgress progress = new AblationSweep.ConsoleProgress(settings, prompts.size(), quiet)) {
+        try (AblationSweep.ConsoleProgress progress = new AblationSweep.ConsoleProgress(settings, prompts, quiet)) {
             run = AblationSweep.run(backend, prompts, settings, progress);
         }
         List<double[]> lowPoints = new ArrayList<>(), allPoints = new ArrayList<>();

@@ -46,6 +46,11 @@ public final class Progress implements AutoCloseable {
         }
     }
 
+    /** {@return the steps done so far} */
+    public synchronized long done() {
+        return done;
+    }
+
     /** Advances by {@code steps} and shows {@code detail} after the time (rates, say); an ETA follows from the pace. */
     public synchronized void advance(long steps, String detail) {
         done = Math.min(total, done + steps);

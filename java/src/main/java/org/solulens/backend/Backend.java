@@ -65,4 +65,13 @@ public interface Backend extends AutoCloseable {
 
     @Override
     default void close() {}
+
+    /**
+     * {@return how many positions this backend sweeps best in one {@link #sweep(List, List)} call} Callers group prompts
+     * up to it. A GPU sweeps a batch in one kernel launch; the CPU gains nothing from batching, so it takes one prompt
+     * per call (which lets progress move with each prompt).
+     */
+    default int sweepBatchPositions() {
+        return 1;
+    }
 }

@@ -278,6 +278,12 @@ public final class GpuBackend implements Backend {
     }
 
     /** Exact sweeps of one ablation (without cosines) share device launches; anything else goes prompt by prompt. */
+    /** Batches of about 1024 positions, each swept in one kernel launch (the batching AblationSweep has always used). */
+    @Override
+    public int sweepBatchPositions() {
+        return 1024;
+    }
+
     @Override
     public synchronized List<SweepResult> sweep(List<ForwardResult> cleans, List<SweepRequest> requests) {
         ensureOpen();
