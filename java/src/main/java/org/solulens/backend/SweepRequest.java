@@ -9,8 +9,27 @@ import org.solulens.model.ModelConfig;
  *
  * @param selected row-major [P-1, d_mlp] mask of the pairs to ablate, or null for all
  * @param withCosine also report the cosine similarity of the ablated position's logits with the clean ones
+ * @param frozen the LayerNorm scales held at their clean values (the exact and re-forward methods; NONE otherwise)
  */
-public record SweepRequest(Ablation ablation, SweepMethod method, boolean[] selected, boolean withCosine) {
+public record SweepRequest(Ablation ablation, SweepMethod method, boolean[] selected, boolean withCosine, FrozenScales frozen) {
+    /** Checks that frozen scales come with a method that honours them. */
+    public SweepRequest {
+        java.util.Objects.requireNonNull(frozen, "frozen");
+        if (frozen != FrozenScales.NONE && method == SweepMethod.ATTRIBUTION) {
+            throw new IllegalArgumentException("frozen LayerNorm scales need the exact or reforward method, not attribution");
+        }
+    }
+
+    /** A request that freezes no scale: the total effect. */
+    public SweepRequest(Ablation ablation, SweepMethod method, boolean[] selected, boolean withCosine) {
+        this(ablation, method, selected, withCosine, FrozenScales.NONE);
+    }
+
+    /** {@return this request with {@code scales} frozen} */
+    public SweepRequest withFrozen(FrozenScales scales) {
+        return new SweepRequest(ablation, method, selected, withCosine, scales);
+    }
+
     /** The hooks a clean forward pass must have cached for this request. */
     public List<String> requiredHooks(ModelConfig cfg) {
         if (ablation.site() == Ablation.Site.MID || ablation.kind() == Ablation.Kind.PAPER) {

@@ -11,7 +11,8 @@ import org.solulens.backend.SweepResult;
  * The slow truth: for every selected (p, n), actually recompute position p from the ablated activation on —
  * the MLP LayerNorm (site mid), the MLP output, resid_post, the final LayerNorm, the logits over the whole
  * vocabulary and the loss — in double. The ablations of one position are batched into one matrix product
- * with the unembedding (the "batched re-forward" baseline).
+ * with the unembedding (the "batched re-forward" baseline). A frozen LayerNorm divides by its clean scale, as a
+ * TransformerLens hook on its {@code hook_scale} would make it.
  */
 public final class ReforwardSweep {
     /** Ablations of one position recomputed together (bounds the [batch, d_vocab] logits block). */
@@ -50,7 +51,9 @@ public final class ReforwardSweep {
                     mlpOut = MatMul.multiply(act, rows, N, paperRows, D);
                     addRowVector(mlpOut, rows, paperBias);
                 } else {
-                    double[] post = mid ? mlpLayerNorm(k, act, rows) : act;
+                    double[] post = !mid ? act : req.frozen().mlpLn()
+                            ? layerNormWithScale(act, rows, N, k.w.mlpLnW, k.w.mlpLnB, clean.get(Hooks.MLP_LN_SCALE).data()[p])
+                            : mlpLayerNorm(k, act, rows);
                     mlpOut = MatMul.multiply(post, rows, N, k.w.wOut, 0, D, k.w.bOut, 0);
                 }
                 for (int r = 0; r < rows; r++) {
@@ -58,7 +61,10 @@ public final class ReforwardSweep {
                         mlpOut[r * D + i] += residMid[p * D + i];          // now resid_post'
                     }
                 }
-                double[] logits = logits(k, finalLayerNorm(k, mlpOut, rows), rows);
+                double[] normalized = req.frozen().lnFinal()
+                        ? layerNormWithScale(mlpOut, rows, D, k.w.lnFinalW, k.w.lnFinalB, clean.get(Hooks.LN_FINAL_SCALE).data()[p])
+                        : finalLayerNorm(k, mlpOut, rows);
+                double[] logits = logits(k, normalized, rows);
                 int target = clean.tokens()[p + 1];
                 for (int r = 0; r < rows; r++) {
                     int n = neurons[b0 + r];
@@ -102,6 +108,24 @@ public final class ReforwardSweep {
         int D = k.cfg.dModel();
         double[] normalized = new double[resid.length], scale = new double[rows], out = new double[resid.length];
         LayerNorm.forward(resid, rows, D, k.w.lnFinalW, k.w.lnFinalB, k.cfg.eps(), normalized, scale, out);
+        return out;
+    }
+
+    /** {@code (x - mean(x)) / scale · gain + bias} per row, the scale given (frozen) rather than computed. */
+    private static double[] layerNormWithScale(double[] x, int rows, int width, org.solulens.model.Tensor gain,
+                                               org.solulens.model.Tensor bias, double scale) {
+        double[] out = new double[x.length];
+        for (int r = 0; r < rows; r++) {
+            double mean = 0;
+            for (int i = 0; i < width; i++) {
+                mean += x[r * width + i];
+            }
+            mean /= width;
+            for (int i = 0; i < width; i++) {
+                double z = (x[r * width + i] - mean) / scale;
+                out[r * width + i] = gain == null ? z : z * gain.get(i) + bias.get(i);
+            }
+        }
         return out;
     }
 

@@ -3,6 +3,7 @@ package org.solulens.cpu;
 import java.util.Arrays;
 import org.solulens.backend.Ablation;
 import org.solulens.backend.ForwardResult;
+import org.solulens.backend.FrozenScales;
 import org.solulens.backend.Hooks;
 import org.solulens.backend.SweepRequest;
 
@@ -94,9 +95,11 @@ public final class SweepChunk {
         }
         double[] g = products.crossDots(yBar, rows, dirs);
         double eps = k.cfg.eps();
+        boolean frozenFinal = req.frozen().lnFinal();
         return new SweepChunk(p0, p1, yBar, null, dirs, (q, n, out) -> {
             double c = n < 0 ? 0 : paper ? act[(p0 + q) * N + n] : act[(p0 + q) * N + n] - req.ablation().replacement(n);
-            double var = n < 0 ? yy[q] / D + eps : (yy[q] - 2 * c * g[q * N + n] + c * c * dirs.norm2[n]) / D + eps;
+            // a frozen ln_final keeps the clean scale: only the centred residual moves
+            double var = n < 0 || frozenFinal ? yy[q] / D + eps : (yy[q] - 2 * c * g[q * N + n] + c * c * dirs.norm2[n]) / D + eps;
             double inv = 1 / Math.sqrt(var);
             out[0] = inv;
             out[1] = 0;
@@ -136,13 +139,18 @@ public final class SweepChunk {
         }
         double[] rz = products.crossDots(r, rows, dirs), mz = products.crossDots(m, rows, dirs);
         double eps = k.cfg.eps();
+        FrozenScales frozen = req.frozen();
         return new SweepChunk(p0, p1, r, m, dirs, (q, n, out) -> {
             double d = n < 0 ? 0 : midAct[(p0 + q) * N + n] - req.ablation().replacement(n);
             double mn = n < 0 ? 0 : mBar[q * N + n];
-            double s2 = (mm[q] - 2 * d * mn + d * d * (1 - 1.0 / N)) / N + eps;
+            // a = 1 / the MLP LayerNorm's scale: re-computed from the ablated m̄, or frozen at the clean one
+            double s2 = frozen.mlpLn() ? mm[q] / N + eps : (mm[q] - 2 * d * mn + d * d * (1 - 1.0 / N)) / N + eps;
             double a = 1 / Math.sqrt(s2);
+            // inv = 1 / ln_final's scale: from the Gram terms of the ablated residual, or the clean one (a0, d = 0)
+            double aFinal = frozen.lnFinal() ? 1 / Math.sqrt(mm[q] / N + eps) : a, dFinal = frozen.lnFinal() ? 0 : d;
             double zz = n < 0 ? 0 : dirs.norm2[n], xr = n < 0 ? 0 : rz[q * N + n], xm = n < 0 ? 0 : mz[q * N + n];
-            double x2 = rr[q] + a * a * mmD[q] + a * a * d * d * zz + 2 * a * rm[q] - 2 * a * d * xr - 2 * a * a * d * xm;
+            double x2 = rr[q] + aFinal * aFinal * mmD[q] + aFinal * aFinal * dFinal * dFinal * zz + 2 * aFinal * rm[q]
+                    - 2 * aFinal * dFinal * xr - 2 * aFinal * aFinal * dFinal * xm;
             double inv = 1 / Math.sqrt(x2 / D + eps);
             out[0] = inv;
             out[1] = a * inv;

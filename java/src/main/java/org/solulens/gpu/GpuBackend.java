@@ -271,19 +271,20 @@ public final class GpuBackend implements Backend {
         }
         boolean plainPost = request.ablation().site() == org.solulens.backend.Ablation.Site.POST
                 && request.ablation().kind() != org.solulens.backend.Ablation.Kind.PAPER;
-        if (request.method() == org.solulens.backend.SweepMethod.REFORWARD && plainPost && !request.withCosine()) {
+        if (request.method() == org.solulens.backend.SweepMethod.REFORWARD && plainPost && !request.withCosine()
+                && request.frozen() == org.solulens.backend.FrozenScales.NONE) {
             return reforwardOnDevice(clean, request);
         }
         return cpu.sweep(cpu.run(clean.tokens(), request.requiredHooks(model.config())), request);
     }
 
-    /** Exact sweeps of one ablation (without cosines) share device launches; anything else goes prompt by prompt. */
     /** Batches of about 1024 positions, each swept in one kernel launch (the batching AblationSweep has always used). */
     @Override
     public int sweepBatchPositions() {
         return 1024;
     }
 
+    /** Exact sweeps of one ablation (without cosines) share device launches; anything else goes prompt by prompt. */
     @Override
     public synchronized List<SweepResult> sweep(List<ForwardResult> cleans, List<SweepRequest> requests) {
         ensureOpen();

@@ -78,6 +78,32 @@ class GpuSweepTest {
         }
     }
 
+    /** The direct / mediated split on the device: every frozen-scale variant within the bound of the float64 CPU sweep. */
+    @ParameterizedTest
+    @MethodSource("devices")
+    void frozenLayerNormScalesMatchTheCpuOnTheDevice(String kind) {
+        ModelConfig cfg = TestModels.config(16, 45, 2, 8, 12, 263, ActivationFunction.SOLU_LN);
+        SoluModel model = TestModels.random(cfg, 13);
+        CpuBackend cpu = new CpuBackend(model);
+        try (GpuBackend gpu = new GpuBackend(model, DeviceTesting.open(kind))) {
+            int[] tokens = TestModels.randomTokens(new Random(13), 7, cfg.dVocab());
+            ForwardResult cleanCpu = cpu.run(tokens, Hooks.available(cfg));
+            ForwardResult cleanGpu = gpu.run(tokens, Hooks.available(cfg));
+            for (Ablation.Site site : Ablation.Site.values()) {
+                org.solulens.analysis.EffectDecomposition.Parts expected = org.solulens.analysis.EffectDecomposition.run(cpu, cleanCpu, Ablation.zero(site));
+                org.solulens.analysis.EffectDecomposition.Parts actual = org.solulens.analysis.EffectDecomposition.run(gpu, cleanGpu, Ablation.zero(site));
+                for (int i = 0; i < expected.total().length; i++) {
+                    double e = expected.direct()[i], a = actual.direct()[i];
+                    assertTrue(Math.abs(e - a) <= tolerance(e), kind + " " + site + " direct, pair " + i + ": cpu " + e + ", device " + a);
+                    double lnFinalFrozenCpu = e + expected.viaMlpLn()[i], lnFinalFrozenGpu = a + actual.viaMlpLn()[i];
+                    assertTrue(Math.abs(lnFinalFrozenCpu - lnFinalFrozenGpu) <= tolerance(lnFinalFrozenCpu),
+                            kind + " " + site + " ln_final frozen, pair " + i + ": cpu " + lnFinalFrozenCpu + ", device " + lnFinalFrozenGpu);
+                    assertTrue(Math.abs(expected.total()[i] - actual.total()[i]) <= tolerance(expected.total()[i]), kind + " total, pair " + i);
+                }
+            }
+        }
+    }
+
     /**
      * Logits 150 times larger than usual: the clean distribution has probabilities far below float32's smallest
      * (which the kernel's first version multiplied as zeros: it returned -Infinity here), and ablations move logits by

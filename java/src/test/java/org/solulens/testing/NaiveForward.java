@@ -13,6 +13,25 @@ public final class NaiveForward {
     private NaiveForward() {}
 
     public static double[][] logits(ModelConfig c, SoluWeights w, int[] tokens) {
+        return logits(c, w, tokens, null, null);
+    }
+
+    /**
+     * An intervention at one position, as a TransformerLens user writes it with hooks: {@code neurons} of
+     * {@code hook_mid} ({@code mid}) or {@code hook_post} set to {@code values}, and the MLP LayerNorm's and
+     * ln_final's {@code hook_scale} at that position replaced by the given values (NaN: computed as usual).
+     */
+    public record Patch(int position, boolean mid, int[] neurons, double[] values, double mlpLnScale, double finalScale) {}
+
+    /** The LayerNorm scales of a clean pass: {mlp.ln hook_scale [P], ln_final hook_scale [P]}. */
+    public static double[][] scales(ModelConfig c, SoluWeights w, int[] tokens) {
+        double[][] scales = new double[2][tokens.length];
+        logits(c, w, tokens, null, scales);
+        return scales;
+    }
+
+    /** The logits with {@code patch} applied (null: none); {@code scalesOut}, if given, receives the two scales. */
+    public static double[][] logits(ModelConfig c, SoluWeights w, int[] tokens, Patch patch, double[][] scalesOut) {
         int P = tokens.length, D = c.dModel(), N = c.dMlp(), H = c.nHeads(), E = c.dHead(), V = c.dVocab();
         double[][] x = new double[P][D];
         for (int p = 0; p < P; p++) {
@@ -76,8 +95,20 @@ public final class NaiveForward {
             }
             act[p] = activate(c.actFn(), pre);
         }
+        int at = patch == null ? -1 : patch.position();
+        if (patch != null && patch.mid()) {
+            for (int i = 0; i < patch.neurons().length; i++) {
+                act[at][patch.neurons()[i]] = patch.values()[i];
+            }
+        }
         if (c.actFn() == ActivationFunction.SOLU_LN) {
-            act = norm(act, w.mlpLnW, w.mlpLnB, c.eps());
+            act = norm(act, w.mlpLnW, w.mlpLnB, c.eps(), at, patch == null ? Double.NaN : patch.mlpLnScale(),
+                    scalesOut == null ? null : scalesOut[0]);
+        }
+        if (patch != null && !patch.mid()) {
+            for (int i = 0; i < patch.neurons().length; i++) {
+                act[at][patch.neurons()[i]] = patch.values()[i];
+            }
         }
         for (int p = 0; p < P; p++) {
             for (int d = 0; d < D; d++) {
@@ -88,7 +119,8 @@ public final class NaiveForward {
                 x[p][d] += out;
             }
         }
-        double[][] f = norm(x, w.lnFinalW, w.lnFinalB, c.eps());
+        double[][] f = norm(x, w.lnFinalW, w.lnFinalB, c.eps(), at, patch == null ? Double.NaN : patch.finalScale(),
+                scalesOut == null ? null : scalesOut[1]);
         double[][] logits = new double[P][V];
         for (int p = 0; p < P; p++) {
             for (int t = 0; t < V; t++) {
@@ -138,6 +170,11 @@ public final class NaiveForward {
     }
 
     private static double[][] norm(double[][] x, Tensor gain, Tensor bias, double eps) {
+        return norm(x, gain, bias, eps, -1, Double.NaN, null);
+    }
+
+    /** LayerNorm; row {@code fixedRow}'s scale is {@code fixedScale} unless that is NaN; scales go to scaleOut. */
+    private static double[][] norm(double[][] x, Tensor gain, Tensor bias, double eps, int fixedRow, double fixedScale, double[] scaleOut) {
         double[][] y = new double[x.length][];
         for (int p = 0; p < x.length; p++) {
             int n = x[p].length;
@@ -149,8 +186,12 @@ public final class NaiveForward {
                 var += (u - mean) * (u - mean) / n;
             }
             y[p] = new double[n];
+            double scale = p == fixedRow && !Double.isNaN(fixedScale) ? fixedScale : Math.sqrt(var + eps);
+            if (scaleOut != null) {
+                scaleOut[p] = scale;
+            }
             for (int i = 0; i < n; i++) {
-                double z = (x[p][i] - mean) / Math.sqrt(var + eps);
+                double z = (x[p][i] - mean) / scale;
                 y[p][i] = gain == null ? z : z * gain.get(i) + bias.get(i);
             }
         }
