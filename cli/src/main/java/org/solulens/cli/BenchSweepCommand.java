@@ -99,7 +99,7 @@ final class BenchSweepCommand implements Callable<Integer> {
         // steps: per row, the re-forward, then per kernel variant one untimed and `repeats` timed exact sweeps
         try (Progress progress = Progress.start("bench-sweep", (long) rows.size() * (1 + variants.size() * (1L + repeats)), quietOption.quiet)) {
             for (String shape : rows) {
-                try (SoluModel m = shape.equals("model") ? ModelFolder.load(ModelSource.resolve(model)) : randomModel(shape)) {
+                try (SoluModel m = shape.equals("model") ? ModelOptions.load(model, false) : randomModel(shape)) {
                     bench(out, shape, m, variants, progress);
                 }
             }

@@ -43,7 +43,7 @@ final class ConvertCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         try (OutputFolder folder = OutputFolder.open(out, "--out", overwrite);
-             SoluModel m = ModelFolder.load(ModelSource.resolve(model), ignoreExtraTensors)) {
+             SoluModel m = ModelOptions.load(model, ignoreExtraTensors)) {
             Path dir = folder.staging();
             ObjectMapper json = new ObjectMapper();
             json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(), m.config().toTlMap());

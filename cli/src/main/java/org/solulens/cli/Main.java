@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "solulens", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Interpretability experiments on one-layer SoLU transformers (TransformerLens's solu-1l).",
         subcommands = {InfoCommand.class, RunCommand.class, SweepCommand.class, LnScaleCommand.class,
-                AblateLowCommand.class, SmearCommand.class, DlaCommand.class, PaperCommand.class, BenchSweepCommand.class, SelftestCommand.class,
+                AblateLowCommand.class, SmearCommand.class, SmearingCommand.class, DlaCommand.class, PaperCommand.class, BenchSweepCommand.class, SelftestCommand.class,
                 ConvertCommand.class, CorpusCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {

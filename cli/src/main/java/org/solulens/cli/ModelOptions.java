@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
 /** {@code --model} and {@code --device}, shared by every command. */
 final class ModelOptions {
     @Option(names = "--model", paramLabel = "DIR|hf:ORG/NAME",
-            description = "Model folder (config.json, *.safetensors, optional tokenizer.json), a Hugging Face snapshot folder"
+            description = "demo (the bundled SoLU model), demo-gelu (its GELU twin), a model folder (config.json, *.safetensors, optional tokenizer.json), a Hugging Face snapshot folder"
                     + " (config.json and model_final.pth, as the hub holds solu-1l), or hf:ORG/NAME[@REV] for one in the Hugging Face"
                     + " cache (offline; HF_HOME chooses the cache), e.g. hf:NeelNanda/SoLU_1L512W_C4_Code. Default: the bundled demo model.")
     String model;
@@ -27,12 +27,22 @@ final class ModelOptions {
     boolean ignoreExtraTensors;
 
     SoluModel loadModel() throws IOException {
-        return model == null ? DemoModel.load() : ModelFolder.load(ModelSource.resolve(model), ignoreExtraTensors);
+        return load(model, ignoreExtraTensors);
+    }
+
+    /** A model by what --model takes: null or "demo", "demo-gelu", a folder, or hf:ORG/NAME. */
+    static SoluModel load(String model, boolean ignoreExtraTensors) throws IOException {
+        if (model == null) {
+            return DemoModel.load();
+        }
+        SoluModel bundled = DemoModel.byName(model);
+        return bundled != null ? bundled : ModelFolder.load(ModelSource.resolve(model), ignoreExtraTensors);
     }
 
     /** The model's configuration alone, to check options against its sizes before the (longer) load. */
     ModelConfig config() throws IOException {
-        return model == null ? DemoModel.config() : ModelFolder.readConfig(ModelSource.resolve(model));
+        return model == null || model.equals(DemoModel.NAME) ? DemoModel.config()
+                : model.equals(DemoModel.GELU_NAME) ? DemoModel.geluConfig() : ModelFolder.readConfig(ModelSource.resolve(model));
     }
 
     Backend backend(SoluModel m) {

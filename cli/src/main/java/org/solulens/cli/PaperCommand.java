@@ -15,15 +15,17 @@ import org.solulens.analysis.PromptFamilies;
 import org.solulens.analysis.SmearTest;
 import org.solulens.backend.Ablation;
 import org.solulens.backend.Backend;
+import org.solulens.model.DemoModel;
 import org.solulens.model.SoluModel;
+import org.solulens.analysis.SmearingStudy;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 @Command(name = "paper", mixinStandardHelpOptions = true,
-        description = {"Run the seed paper's four experiments with default settings and write one report.md linking every figure.",
-                "ln-scale, ablate-low, smear and dla each write into a sub-folder of --out."})
+        description = {"Run the seed paper's four experiments and the direct smearing study with default settings, and write one report.md linking every figure.",
+                "ln-scale, ablate-low, smear, dla and smearing each write into a sub-folder of --out."})
 final class PaperCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
@@ -58,6 +60,13 @@ final class PaperCommand implements Callable<Integer> {
             section(md, "smear", smear.summary(), smear.figures());
             DlaStudy.Result dla = DlaStudy.run(backend, prompts, new DlaStudy.Options(Double.NaN, 0.25, false), out.resolve("dla"), experiment.quiet());
             section(md, "dla", dla.summary(), dla.figures());
+            // the smearing question asked directly; the GELU twin is the control where the model is the bundled one
+            boolean demo = modelOptions.model == null || modelOptions.model.equals(DemoModel.NAME);
+            try (SoluModel gelu = demo ? DemoModel.loadGelu() : null; Backend geluBackend = demo ? modelOptions.backend(gelu) : null) {
+                SmearingStudy.Result smearing = SmearingStudy.run(backend, prompts, geluBackend, demo ? experiment.prompts(gelu) : null,
+                        new SmearingStudy.Options(0.1, 2000, 1), out.resolve("smearing"), experiment.quiet());
+                section(md, "smearing", smearing.summary(), smearing.figures());
+            }
             Files.writeString(out.resolve("report.md"), md.toString());
             folder.commit(spec.commandLine().getParseResult().originalArgs());
             spec.commandLine().getOut().println("report written to " + experiment.out.resolve("report.md").toAbsolutePath());

@@ -66,7 +66,7 @@ final class SelftestCommand implements Callable<Integer> {
                 progress.step();
             }
             if (model != null) {
-                try (SoluModel m = ModelFolder.load(ModelSource.resolve(model))) {
+                try (SoluModel m = ModelOptions.load(model, false)) {
                     checks.addAll(new SelfTest(open(kind)).forward(m, 1, 64));
                 }
                 progress.step();

@@ -17,7 +17,7 @@ import picocli.CommandLine;
 
 /** Every command's --help renders cleanly, -V works on each, and a usage error is short and names a typo first. */
 class HelpAndUsageTest {
-    private static final List<String> COMMANDS = List.of("info", "run", "sweep", "ln-scale", "ablate-low", "smear", "dla", "paper", "bench-sweep",
+    private static final List<String> COMMANDS = List.of("info", "run", "sweep", "ln-scale", "ablate-low", "smear", "smearing", "dla", "paper", "bench-sweep",
             "selftest", "convert", "corpus");
 
     @Test
@@ -61,7 +61,7 @@ class HelpAndUsageTest {
 
     @Test
     void everyCommandThatTakesPromptsTakesTheSameThreeForms() {
-        for (String command : List.of("run", "sweep", "ln-scale", "ablate-low", "smear", "dla", "paper")) {
+        for (String command : List.of("run", "sweep", "ln-scale", "ablate-low", "smear", "smearing", "dla", "paper")) {
             String help = CliRunner.run(command, "--help").out();
             assertTrue(help.contains("--prompt=TEXT") && help.contains("--tokens=IDS") && help.contains("--prompts=FILE"), command + ":\n" + help);
         }
