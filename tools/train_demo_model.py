@@ -11,8 +11,8 @@ The architecture, the parameter names and the conventions are TransformerLens's 
 act_fn "solu_ln", normalization_type "LN", learned positions, one layer; attention scores divided by
 sqrt(d_head); LayerNorm (x - mean) / sqrt(var + eps) * w + b with the biased variance). With --act gelu it trains
 the twin with act_fn "gelu" (exact GELU, no MLP LayerNorm) on the same data, seed, size and steps (its parameters
-draw the same random numbers, the MLP LayerNorm's having none), into demo-gelu/ and demo-gelu-reference/ and
-train_demo_model_gelu.{log,png}. It writes:
+draw the same random numbers, the MLP LayerNorm's having none), into demo-gelu/ (config and weights; it shares
+demo/tokenizer.json) and demo-gelu-reference/ and train_demo_model_gelu.{log,png}. It writes:
 
   java/src/main/resources/org/solulens/demo/   config.json, model.safetensors, tokenizer.json (the shipped model)
   java/src/test/resources/demo-reference/       prompts.json and, per prompt, logits.npy and loss.npy computed
@@ -268,7 +268,8 @@ def main():
     DEMO.mkdir(parents=True, exist_ok=True)
     (DEMO / "config.json").write_text(json.dumps(cfg, indent=1) + "\n")
     write_safetensors(DEMO / "model.safetensors", p)
-    (DEMO / "tokenizer.json").write_text(json.dumps(tokenizer_json(vocab), indent=1) + "\n")
+    if CFG["act_fn"] != "gelu":   # the twin shares the demo model's tokenizer (the vocabulary is built the same way)
+        (DEMO / "tokenizer.json").write_text(json.dumps(tokenizer_json(vocab), indent=1) + "\n")
     write_reference(p, cfg, index, unk)
     plot(curve, final)
 

@@ -91,6 +91,16 @@ final class CpuKernelCases {
                 backend.sweep(clean, request);   // makes the model constant B once, outside the timing
                 return of(() -> backend.sweep(clean, request));
             }
+            case "sweep-mid", "decomposition": {
+                // one exact sweep at hook_mid, against the three-sweep split into direct and mediated parts
+                CpuBackend backend = new CpuBackend(new SoluModel(cfg, RandomWeights.of(cfg, 1), null, "bench"));
+                ForwardResult clean = backend.run(rng.ints(shape.sweepTokens, 0, V).toArray(), Hooks.ALL);
+                Ablation mid = Ablation.zero(Ablation.Site.MID);
+                SweepRequest request = new SweepRequest(mid, SweepMethod.EXACT, null, false);
+                backend.sweep(clean, request);   // makes the model constant B once, outside the timing
+                return kernel.equals("sweep-mid") ? of(() -> backend.sweep(clean, request))
+                        : of(() -> org.solulens.analysis.EffectDecomposition.run(backend, clean, mid));
+            }
             default:
                 throw new IllegalArgumentException("unknown kernel '" + kernel + "'");
         }

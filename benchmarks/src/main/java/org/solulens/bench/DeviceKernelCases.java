@@ -107,6 +107,15 @@ final class DeviceKernelCases {
                 backend.sweep(clean, request);   // makes the model constant B once, outside the timing
                 return of(d, owned, () -> backend.sweep(clean, request));
             }
+            case "sweep-mid", "decomposition": {
+                GpuBackend backend = keep(owned, new GpuBackend(new SoluModel(cfg, RandomWeights.of(cfg, 1), null, "bench"), d));
+                ForwardResult clean = backend.run(rng.ints(shape.sweepTokens, 0, V).toArray(), Hooks.ALL);
+                Ablation mid = Ablation.zero(Ablation.Site.MID);
+                SweepRequest request = new SweepRequest(mid, SweepMethod.EXACT, null, false);
+                backend.sweep(clean, request);
+                return kernel.equals("sweep-mid") ? of(d, owned, () -> backend.sweep(clean, request))
+                        : of(d, owned, () -> org.solulens.analysis.EffectDecomposition.run(backend, clean, mid));
+            }
             default:
                 throw new IllegalArgumentException("unknown kernel '" + kernel + "'");
         }

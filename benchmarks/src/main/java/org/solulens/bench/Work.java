@@ -28,7 +28,9 @@ record Work(double bytes, double flops, double exps) {
             // Q, K, V, O; W_in, W_out; the unembedding; and the softmaxes of SoLU and of the loss
             case "forward" -> flops(2 * P * (4 * D * H * dh + 2 * D * N + D * V)).plus(exps(P * (V + N)));
             // P·N·V exponentials over the predicting positions
-            case "sweep" -> exps((s.sweepTokens - 1) * N * V);
+            case "sweep", "sweep-mid" -> exps((s.sweepTokens - 1) * N * V);
+            // three sweeps: direct (both scales frozen), ln_final frozen, total
+            case "decomposition" -> exps(3 * (s.sweepTokens - 1) * N * V);
             default -> throw new IllegalArgumentException("unknown kernel '" + kernel + "'");
         };
     }

@@ -137,4 +137,36 @@ class ExperimentsCliTest {
         }
         assertEquals(9, figures, report);
     }
+
+    @Test
+    void smearingRunsOnTheBundledPairAndStatesItsCriterionBeforeItsVerdict() throws IOException {
+        Path out = tmp.resolve("smearing");
+        String printed = run("smearing", "--out", out.toString(), "--prompts", PROMPTS_FOR_SMEARING.toString(), "--bootstrap", "200", "--quiet");
+        assertTrue(printed.contains("1. Synergy") && printed.contains("3. GELU"), printed);
+        for (String png : List.of("smearing_by_rank.png", "smearing_direct_vs_mlp_ln.png", "smearing_groups.png")) {
+            assertPng(out.resolve(png));
+        }
+        String md = Files.readString(out.resolve("smearing.md"));
+        assertTrue(md.indexOf("fixed before the numbers") < md.indexOf("| solu | mid | lowest"), md);
+        assertTrue(Files.readString(out.resolve("groups_summary.csv")).contains("gelu,post,lowest"), "the GELU twin ran as the control");
+        // the GELU twin cannot be the subject, and a bad fraction is refused before any model loads
+        CliRunner.Outcome gelu = CliRunner.run("smearing", "--model", "demo-gelu", "--out", tmp.resolve("g").toString(), "--quiet");
+        assertEquals(2, gelu.code(), gelu.err());
+        assertTrue(gelu.err().contains("as the control"), gelu.err());
+        CliRunner.Outcome bad = CliRunner.run("smearing", "--model", "target/no-such-model", "--fraction", "0", "--out", tmp.resolve("b").toString());
+        assertTrue(bad.err().contains("--fraction must be in (0, 1]"), bad.err());
+    }
+
+    private static final Path PROMPTS_FOR_SMEARING = writePrompts();
+
+    private static Path writePrompts() {
+        try {
+            Path file = Files.createTempFile("smearing-prompts", ".txt");
+            Files.writeString(file, String.join("\n", PromptFamilies.defaultSentences().subList(0, 6)) + "\n");
+            file.toFile().deleteOnExit();
+            return file;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
 }

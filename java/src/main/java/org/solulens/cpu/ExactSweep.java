@@ -69,7 +69,7 @@ public final class ExactSweep {
                 cleanLogits[q] = new double[V];
                 logSumExp(coef, a, a2, null, q * V, 0, beta, V, target, shift, cleanLogits[q], null, out);
             } else {
-                out[0] = shift + Math.log(expSum.sum(coef[0], a, coef[1], a2, q * V, 0, null, 0, beta, V, shift));
+                out[0] = logSumExp(expSum, coef, a, a2, q * V, null, 0, beta, V, shift);
                 out[1] = coef[0] * a[q * V + target] + beta[target] + (a2 == null ? 0 : coef[1] * a2[q * V + target]);
             }
             cleanLoss[q] = out[0] - out[1];
@@ -94,7 +94,7 @@ public final class ExactSweep {
                         logSumExp(coef, a, a2, b, q * V, n * V, beta, V, target, shift, null, cleanLogits[q], out);
                         cosine[p * N + n] = out[2];
                     } else {
-                        out[0] = shift + Math.log(expSum.sum(coef[0], a, coef[1], a2, q * V, coef[2], b, n * V, beta, V, shift));
+                        out[0] = logSumExp(expSum, coef, a, a2, q * V, b, n * V, beta, V, shift);
                         out[1] = coef[0] * a[q * V + target] + beta[target] + coef[2] * b[n * V + target]
                                 + (a2 == null ? 0 : coef[1] * a2[q * V + target]);
                     }
@@ -103,6 +103,33 @@ public final class ExactSweep {
             }
         });
     }
+
+    /**
+     * {@code LSE_v(α a[v] + γ a2[v] + δ b[v] + β[v])}: one pass with {@code shift} (an upper bound on every logit). The
+     * bound adds the terms' separate maxima, so it can overshoot the largest logit; when the MLP LayerNorm amplifies an
+     * ablation by up to 1/sqrt(eps) it can overshoot by more than 700 and every exponential underflows (the sum 0 and
+     * the loss infinite, as zero-ablating the demo model's strongest neurons at hook_mid did). Then a second pass finds
+     * the largest logit and sums again from it.
+     */
+    private static double logSumExp(ExpSum expSum, double[] coef, double[] a, double[] a2, int ao, float[] b, int bo, double[] beta, int V,
+                                    double shift) {
+        double sum = expSum.sum(coef[0], a, coef[1], a2, ao, coef[2], b, bo, beta, V, shift);
+        if (sum >= MIN_FULL_PRECISION_SUM) {
+            return shift + Math.log(sum);
+        }
+        double max = Double.NEGATIVE_INFINITY;
+        for (int v = 0; v < V; v++) {
+            double l = coef[0] * a[ao + v] + beta[v] + (a2 == null ? 0 : coef[1] * a2[ao + v]) + (b == null ? 0 : coef[2] * b[bo + v]);
+            max = Math.max(max, l);
+        }
+        return max + Math.log(expSum.sum(coef[0], a, coef[1], a2, ao, coef[2], b, bo, beta, V, max));
+    }
+
+    /**
+     * A one-pass sum at least this large kept every significant term a normal double (the largest of at most 2^31
+     * terms is then above 1e-290 / 2^31, far above the smallest normal, 2.2e-308): its logarithm is accurate.
+     */
+    private static final double MIN_FULL_PRECISION_SUM = 1e-290;
 
     /** An upper bound on every logit, so one pass of exp(logit - bound) never overflows. */
     private static double bound(double[] coef, double aMax, double a2Max, double bAbsMax, double betaMax) {
@@ -138,6 +165,17 @@ public final class ExactSweep {
             if (v == target) {
                 out[1] = l;
             }
+        }
+        if (!(sum >= MIN_FULL_PRECISION_SUM)) {   // the bound overshot the largest logit (see logSumExp): sum from it
+            double max = Double.NEGATIVE_INFINITY;
+            for (int v = 0; v < V; v++) {
+                max = Math.max(max, alpha * a[ao + v] + beta[v] + (a2 == null ? 0 : gamma * a2[ao + v]) + (b == null ? 0 : dl * b[bo + v]));
+            }
+            sum = 0;
+            for (int v = 0; v < V; v++) {
+                sum += Math.exp(alpha * a[ao + v] + beta[v] + (a2 == null ? 0 : gamma * a2[ao + v]) + (b == null ? 0 : dl * b[bo + v]) - max);
+            }
+            shift = max;
         }
         out[0] = shift + Math.log(sum);
         out[2] = clean == null ? Double.NaN : dot / Math.sqrt(normSq * cleanSq);

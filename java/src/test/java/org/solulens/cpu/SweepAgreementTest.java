@@ -150,4 +150,34 @@ class SweepAgreementTest {
             }
         }
     }
+
+    /**
+     * Zero-ablating one of the demo model's strongest neurons at hook_mid leaves the MLP LayerNorm a nearly flat row to
+     * divide by ~sqrt(eps): logits move by hundreds, the one-pass bound overshot the largest of them by more than 700,
+     * and the sum underflowed (Δloss was +Infinity for some pairs of the bundled sentences). Every pair must be finite,
+     * and the large ones must agree with the re-forward (float32 B, amplified: relative 1e-5).
+     */
+    @Test
+    void amplifiedAblationsAtMidStayFiniteAndExact() {
+        SoluModel model = org.solulens.model.DemoModel.load();
+        CpuBackend backend = new CpuBackend(model);
+        int large = 0;
+        for (String text : org.solulens.analysis.PromptFamilies.defaultSentences()) {
+            ForwardResult clean = backend.run(model.tokenize(text, true), Hooks.ALL);
+            SweepResult exact = backend.sweep(clean, new SweepRequest(Ablation.zero(Ablation.Site.MID), SweepMethod.EXACT, null, false));
+            boolean[] selected = new boolean[exact.delta().length];
+            for (int i = 0; i < selected.length; i++) {
+                assertTrue(Double.isFinite(exact.delta()[i]), "\"" + text + "\" pair " + i + ": " + exact.delta()[i]);
+                selected[i] = Math.abs(exact.delta()[i]) > 5;
+                large += selected[i] ? 1 : 0;
+            }
+            SweepResult slow = backend.sweep(clean, new SweepRequest(Ablation.zero(Ablation.Site.MID), SweepMethod.REFORWARD, selected, false));
+            for (int i = 0; i < selected.length; i++) {
+                if (selected[i]) {
+                    assertEquals(slow.delta()[i], exact.delta()[i], 1e-5 * Math.abs(slow.delta()[i]), "\"" + text + "\" pair " + i);
+                }
+            }
+        }
+        assertTrue(large > 0, "the bundled sentences have amplified pairs");
+    }
 }

@@ -157,10 +157,12 @@ class GpuSweepTest {
         try (SoluModel model = org.solulens.model.DemoModel.load(); GpuBackend gpu = new GpuBackend(model, DeviceTesting.open(kind))) {
             CpuBackend cpu = new CpuBackend(model);
             List<int[]> prompts = List.of(model.tokenize("the class had to answer every question on the test by the end of the hour", true),
-                    model.tokenize("the children play in the snow near the old house", true));
+                    model.tokenize("the children play in the snow near the old house", true),
+                    // zeroing its strongest neurons at mid, the MLP LayerNorm amplifies by ~1/sqrt(eps) (logits move by hundreds)
+                    model.tokenize("in the morning the farm is quiet and the horse stands near the gate", true));
             for (Ablation ablation : List.of(Ablation.zero(Ablation.Site.MID), Ablation.zero(Ablation.Site.POST))) {
                 SweepRequest request = new SweepRequest(ablation, SweepMethod.EXACT, null, false);
-                List<SweepResult> actual = gpu.sweep(gpu.run(prompts, Hooks.available(model.config())), List.of(request, request));
+                List<SweepResult> actual = gpu.sweep(gpu.run(prompts, Hooks.available(model.config())), java.util.Collections.nCopies(prompts.size(), request));
                 for (int p = 0; p < prompts.size(); p++) {
                     SweepResult expected = cpu.sweep(cpu.run(prompts.get(p), Hooks.available(model.config())), request);
                     for (int i = 0; i < expected.delta().length; i++) {
