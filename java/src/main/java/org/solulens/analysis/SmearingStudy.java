@@ -142,7 +142,8 @@ public final class SmearingStudy {
                 .append(". ").append(prompts.size()).append(" prompts, ").append(positions(main)).append(" positions; groups of ")
                 .append(setSize(main, o)).append(" neurons (").append(percent(o.fraction())).append(" of d_mlp), ranked by ")
                 .append(GroupAblation.rankingHook(main.model())).append(" at each position; zero-ablation; intervals: 95% bootstrap over prompts (")
-                .append(o.resamples()).append(" resamples).\n\n");
+                .append(o.resamples()).append(" resamples). Ranks are by the signed activation, as the seed paper's \"lowest 10%\": SoLU's ")
+                .append("hook_mid is negative where its input is, so the lowest set holds the most negative activations, not the smallest in size.\n\n");
         md.append("## The criterion (fixed before the numbers)\n\n").append(CRITERION).append("\n\n");
         writeDecomposition(main, out);
         if (twin != null) {
