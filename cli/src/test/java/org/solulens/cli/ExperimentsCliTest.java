@@ -135,7 +135,7 @@ class ExperimentsCliTest {
             assertPng(out.resolve(m.group(1)));
             figures++;
         }
-        assertEquals(9, figures, report);
+        assertEquals(12, figures, report);   // ln-scale 4, ablate-low 2, smear 2, dla 1, smearing 3
     }
 
     @Test
