@@ -157,7 +157,8 @@ public final class SmearingStudy {
         md.append("## Verdict\n\n").append(verdict.text()).append("\n\n");
         md.append("Files: `positions.csv`; per model `<model>_<part>.npy` ([positions, d_mlp]: total, direct, via_mlp_ln, via_ln_final) and "
                 + "`<model>_rank.npy` (each neuron's rank by the ranking hook at its position, 0 = lowest), `<model>_neurons.csv`, "
-                + "`<model>_by_rank.csv`; `groups.csv` (every position, site and set) and `groups_summary.csv`.\n");
+                + "`<model>_by_rank.csv`; `groups.csv` (every position, site and set; also `<model>_groups.npy`: [positions, sites, "
+                + "sets, (group Δloss, sum of singles)]) and `groups_summary.csv`.\n");
         Files.writeString(out.resolve("smearing.md"), md.toString());
         return new Result(figures, md.toString(), verdict);
     }
@@ -416,6 +417,9 @@ public final class SmearingStudy {
                 groupSum[mi] = new double[sites][3][prompts];
                 singleSum[mi] = new double[sites][3][prompts];
                 int size = setSize(m, o);
+                // the same numbers as an array: [positions, sites, sets (lowest, random, highest), (group Δloss, sum of singles)]
+                double[] array = new double[(int) positions(m) * sites * 3 * 2];
+                int row = 0;
                 for (int i = 0; i < prompts; i++) {
                     counts[mi][i] = m.parts().get(i).positions();
                     for (int s = 0; s < sites; s++) {
@@ -427,10 +431,15 @@ public final class SmearingStudy {
                                 singleSum[mi][s][k][i] += sum[p];
                                 csv.printf(Locale.ROOT, "%s,%d,%d,%s,%s,%d,%.9g,%.9g,%.9g%n", m.label(), i, p, site(m, s), GroupAblation.SET_NAMES.get(k),
                                         size, g[p], sum[p], g[p] - sum[p]);
+                                int at = (((row + p) * sites + s) * 3 + k) * 2;
+                                array[at] = g[p];
+                                array[at + 1] = sum[p];
                             }
                         }
                     }
+                    row += m.parts().get(i).positions();
                 }
+                Npy.writeFloat32(out.resolve(m.label() + "_groups.npy"), new int[] {(int) positions(m), sites, 3, 2}, array);
             }
         }
         StringBuilder md = new StringBuilder("## Group ablation: together vs alone\n\n");

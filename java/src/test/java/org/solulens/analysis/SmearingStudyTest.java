@@ -48,6 +48,11 @@ class SmearingStudyTest {
         }
         List<String> groups = Files.readAllLines(tmp.resolve("groups.csv"));
         assertEquals(1 + positions * (2 * 3 + 3), groups.size(), "SoLU: 2 sites x 3 sets, GELU: 1 site x 3 sets, per position");
+        float[] soluGroups = Npy.read(tmp.resolve("solu_groups.npy")).data();
+        assertEquals(positions * 2 * 3 * 2, soluGroups.length);
+        String[] first = groups.get(1).split(",");   // solu, prompt 0, position 0, mid, lowest
+        assertEquals(Double.parseDouble(first[6]), soluGroups[0], 1e-6 * Math.max(1, Math.abs(soluGroups[0])));
+        assertEquals(Double.parseDouble(first[7]), soluGroups[1], 1e-6 * Math.max(1, Math.abs(soluGroups[1])));
         // the summary's mean synergy is the mean of groups.csv's column, for every model, site and set
         List<String> summary = Files.readAllLines(tmp.resolve("groups_summary.csv"));
         assertEquals(1 + 9, summary.size());
