@@ -34,8 +34,8 @@ public final class SmearingStudy {
             Smearing predicts that the neurons SoLU leaves weakest carry features together, and that the MLP LayerNorm \
             is what lets them (by re-normalising the whole layer). Call the *synergy* of a set at a position its group \
             Δloss (all of it ablated at once) minus the sum of its members' single Δloss. The data count as evidence \
-            for smearing on this model when all three hold, each judged by a 95% bootstrap interval over prompts that \
-            lies wholly above zero:
+            for smearing on this model when all three hold, each judged by a 95% bootstrap interval over prompts (at \
+            least 5 prompts) that lies wholly above zero:
             1. **Synergy**: the lowest set's mean synergy at `hook_mid` (before the MLP LayerNorm) is positive.
             2. **Specificity**: it is larger than a random set's of the same size at `hook_mid`, and larger than the \
             lowest set's at `hook_post` (after the MLP LayerNorm), i.e. it passes through the LayerNorm.
@@ -44,6 +44,8 @@ public final class SmearingStudy {
             The effect decomposition (direct vs mediated parts) is reported as description, not as part of the verdict.""";
 
     private static final List<String> PARTS = List.of("total", "direct", "via_mlp_ln", "via_ln_final");
+    /** Fewer prompts than this give bootstrap intervals too narrow to mean anything: no verdict. */
+    static final int MIN_PROMPTS = 5;
 
     private SmearingStudy() {}
 
@@ -143,7 +145,10 @@ public final class SmearingStudy {
                 .append(setSize(main, o)).append(" neurons (").append(percent(o.fraction())).append(" of d_mlp), ranked by ")
                 .append(GroupAblation.rankingHook(main.model())).append(" at each position; zero-ablation; intervals: 95% bootstrap over prompts (")
                 .append(o.resamples()).append(" resamples). Ranks are by the signed activation, as the seed paper's \"lowest 10%\": SoLU's ")
-                .append("hook_mid is negative where its input is, so the lowest set holds the most negative activations, not the smallest in size.\n\n");
+                .append("hook_mid is negative where its input is, so the lowest set holds the most negative activations, not the smallest in size. ")
+                .append("Backend: ").append(solu.name()).append("; group ablations are re-run in double on the CPU whatever the backend")
+                .append(solu.name().equals("cpu") ? ".\n\n" : "; the single-neuron Δloss come from the float32 sweep (error up to 2e-6 + 1e-4 |Δloss| a pair),"
+                        + " which bounds how small a synergy this run can resolve: use --device cpu for the smallest.\n\n");
         md.append("## The criterion (fixed before the numbers)\n\n").append(CRITERION).append("\n\n");
         writeDecomposition(main, out);
         if (twin != null) {
@@ -519,6 +524,11 @@ public final class SmearingStudy {
                     control ? "holds" : "does not hold"));
         } else {
             text.append("3. No GELU control ran (`--control`): the criterion cannot be met without it.\n");
+        }
+        if (counts.length < MIN_PROMPTS) {
+            text.append('\n').append(String.format(Locale.ROOT, "**No verdict**: %d prompt(s) are too few for intervals over prompts (a resample "
+                    + "of one prompt is that prompt); the criterion needs at least %d. The numbers above are descriptive.", counts.length, MIN_PROMPTS));
+            return new Verdict(false, false, false, text.toString());
         }
         boolean met = synergy && specificity && control;
         text.append('\n').append(met

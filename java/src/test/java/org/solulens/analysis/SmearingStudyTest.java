@@ -71,6 +71,14 @@ class SmearingStudyTest {
     }
 
     @Test
+    void tooFewPromptsGiveNoVerdict() throws Exception {
+        ModelConfig solu = TestModels.config(16, 40, 2, 8, 16, 61, ActivationFunction.SOLU_LN);
+        List<Prompt> prompts = List.of(new Prompt("a", TestModels.randomTokens(new Random(1), 6, 61)), new Prompt("b", TestModels.randomTokens(new Random(2), 7, 61)));
+        SmearingStudy.Result r = SmearingStudy.run(new CpuBackend(TestModels.random(solu, 1)), prompts, null, null, new SmearingStudy.Options(0.1, 500, 3), tmp, true);
+        assertTrue(!r.verdict().met() && r.verdict().text().contains("No verdict") && r.verdict().text().contains("at least 5"), r.verdict().text());
+    }
+
+    @Test
     void aGeluModelCannotBeTheSubjectAndBadSettingsAreRefused() {
         ModelConfig gelu = TestModels.config(16, 40, 2, 8, 16, 61, ActivationFunction.GELU);
         List<Prompt> prompts = List.of(new Prompt("x", new int[] {1, 2, 3}));
