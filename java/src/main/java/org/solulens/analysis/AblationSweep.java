@@ -65,8 +65,9 @@ public final class AblationSweep {
 
     /**
      * Told as prompts are swept, in positions (a prompt of P tokens has P - 1): how many are done of how many, e.g. to
-     * draw a progress bar whose pace is the work's. On the CPU it is told after each prompt; on a GPU after each batch
-     * (one kernel launch for up to {@link Backend#sweepBatchPositions()} positions).
+     * draw a progress bar whose pace is the work's. On the CPU it is told after each chunk of positions of the exact
+     * sweep (each prompt for the other methods); on a GPU after each batch (one kernel launch for up to
+     * {@link Backend#sweepBatchPositions()} positions).
      */
     @FunctionalInterface
     public interface ProgressListener {
@@ -140,7 +141,13 @@ public final class AblationSweep {
                 for (ForwardResult clean : cleans) {
                     requests.add(new SweepRequest(ablation, s.method(), s.selection().mask(clean, cfg.dMlp()), s.cosine()));
                 }
-                List<SweepResult> results = backend.sweep(cleans, requests);
+                List<SweepResult> results;
+                if (batch.size() == 1) {   // one prompt a call (the CPU): the bar moves with each chunk of positions
+                    long[] done = {positionsDone};
+                    results = List.of(backend.sweep(cleans.get(0), requests.get(0), n -> listener.update(done[0] += n, positionsTotal)));
+                } else {
+                    results = backend.sweep(cleans, requests);
+                }
                 List<SweepResult> exact = s.method() != SweepMethod.ATTRIBUTION ? null
                         : backend.sweep(cleans, requests.stream().map(r -> new SweepRequest(ablation, SweepMethod.EXACT, r.selected(), false)).toList());
                 for (int i = 0; i < batch.size(); i++) {

@@ -43,6 +43,16 @@ public interface Backend extends AutoCloseable {
     SweepResult sweep(ForwardResult clean, SweepRequest request);
 
     /**
+     * {@link #sweep(ForwardResult, SweepRequest)}, telling {@code positionsDone} how many more positions are swept as
+     * it goes (the CPU after each chunk of positions; other backends once, at the end).
+     */
+    default SweepResult sweep(ForwardResult clean, SweepRequest request, java.util.function.IntConsumer positionsDone) {
+        SweepResult result = sweep(clean, request);
+        positionsDone.accept(result.positions());
+        return result;
+    }
+
+    /**
      * The sweeps of several prompts (request i for prompt i; results in input order). A GPU backend packs the positions
      * of all prompts into one kernel launch when they share an ablation and device memory allows.
      */

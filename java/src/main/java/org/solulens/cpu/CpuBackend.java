@@ -100,16 +100,24 @@ public final class CpuBackend implements Backend {
 
     @Override
     public SweepResult sweep(ForwardResult clean, SweepRequest request) {
+        return sweep(clean, request, positions -> { });
+    }
+
+    /** The exact sweep reports each chunk of positions as it finishes it; the other methods, the whole prompt at the end. */
+    @Override
+    public SweepResult sweep(ForwardResult clean, SweepRequest request, java.util.function.IntConsumer positionsDone) {
         ensureOpen();
         for (String hook : request.requiredHooks(model.config())) {
             clean.get(hook);
         }
         SweepConstants k = sweepConstants();
-        return switch (request.method()) {
-            case EXACT -> ExactSweep.run(k, clean, request);
-            case REFORWARD -> ReforwardSweep.run(k, clean, request);
-            case ATTRIBUTION -> AttributionSweep.run(k, clean, request);
-        };
+        if (request.method() == org.solulens.backend.SweepMethod.EXACT) {
+            return ExactSweep.run(k, clean, request, positionsDone);
+        }
+        SweepResult result = request.method() == org.solulens.backend.SweepMethod.REFORWARD ? ReforwardSweep.run(k, clean, request)
+                : AttributionSweep.run(k, clean, request);
+        positionsDone.accept(result.positions());
+        return result;
     }
 
     @Override

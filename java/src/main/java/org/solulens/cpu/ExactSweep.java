@@ -28,7 +28,13 @@ public final class ExactSweep {
 
     private ExactSweep() {}
 
+    /** The sweep of one prompt. */
     public static SweepResult run(SweepConstants k, ForwardResult clean, SweepRequest req) {
+        return run(k, clean, req, positions -> { });
+    }
+
+    /** The sweep of one prompt, telling {@code positionsDone} the size of each chunk of positions as it finishes. */
+    public static SweepResult run(SweepConstants k, ForwardResult clean, SweepRequest req, java.util.function.IntConsumer positionsDone) {
         int P = clean.tokens().length - 1, N = k.cfg.dMlp(), V = k.cfg.dVocab();
         double[] delta = new double[Math.max(P, 0) * N];
         double[] cosine = req.withCosine() ? new double[delta.length] : null;
@@ -44,6 +50,7 @@ public final class ExactSweep {
             SweepChunk c = SweepChunk.of(k, clean, req, p0, p1);
             double[] a = k.unembed(c.rowsA, 0, p1 - p0), a2 = c.rowsA2 == null ? null : k.unembed(c.rowsA2, 0, p1 - p0);
             sweepChunk(k, clean.tokens(), c, a, a2, req, p0, p1, delta, cosine);
+            positionsDone.accept(p1 - p0);
         }
         return new SweepResult(P, N, delta, cosine);
     }
