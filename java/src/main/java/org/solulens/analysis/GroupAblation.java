@@ -48,14 +48,7 @@ public final class GroupAblation {
         if (size < 1 || size > dMlp) {
             throw new IllegalArgumentException("a group of " + size + " neurons: expected 1 to d_mlp = " + dMlp);
         }
-        Integer[] order = new Integer[dMlp];
-        for (int n = 0; n < dMlp; n++) {
-            order[n] = n;
-        }
-        java.util.Arrays.sort(order, (a, b) -> {
-            int c = Double.compare(activation[p * dMlp + a], activation[p * dMlp + b]);
-            return c != 0 ? c : Integer.compare(a, b);
-        });
+        int[] order = order(activation, dMlp, p);
         int[] lowest = new int[size], highest = new int[size];
         for (int i = 0; i < size; i++) {
             lowest[i] = order[i];
@@ -69,6 +62,17 @@ public final class GroupAblation {
             all[j] = t;
         }
         return new Sets(lowest, java.util.Arrays.copyOf(all, size), highest);
+    }
+
+    /**
+     * {@return position {@code p}'s neurons in ascending order of {@code activation} (row-major [P, d_mlp]); ties keep
+     * the lower index first}
+     */
+    public static int[] order(double[] activation, int dMlp, int p) {
+        return java.util.stream.IntStream.range(0, dMlp).boxed().sorted((a, b) -> {
+            int c = Double.compare(activation[p * dMlp + a], activation[p * dMlp + b]);
+            return c != 0 ? c : Integer.compare(a, b);
+        }).mapToInt(Integer::intValue).toArray();
     }
 
     /**

@@ -209,15 +209,7 @@ public final class SmearingStudy {
             GroupAblation.Sets[] sets = new GroupAblation.Sets[positions];
             for (int p = 0; p < positions; p++) {
                 sets[p] = GroupAblation.sets(act, n, p, size, rng);
-                Integer[] order = new Integer[n];
-                for (int j = 0; j < n; j++) {
-                    order[j] = j;
-                }
-                final int row = p;
-                java.util.Arrays.sort(order, (a, b) -> {
-                    int c = Double.compare(act[row * n + a], act[row * n + b]);
-                    return c != 0 ? c : Integer.compare(a, b);
-                });
+                int[] order = GroupAblation.order(act, n, p);
                 for (int r = 0; r < n; r++) {
                     rank[p * n + order[r]] = r;
                 }
