@@ -19,9 +19,7 @@ import org.solulens.model.ActivationFunction;
 import org.solulens.model.RandomWeights;
 import org.solulens.model.ModelConfig;
 import org.solulens.model.Normalization;
-import org.solulens.model.ModelFolder;
 import org.solulens.model.SoluModel;
-import org.solulens.model.hub.ModelSource;
 import org.solulens.analysis.Progress;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -116,50 +114,48 @@ final class BenchSweepCommand implements Callable<Integer> {
 
     private void bench(PrintWriter out, String shape, SoluModel model, List<SweepKernel> variants, Progress progress) {
         ModelConfig cfg = model.config();
-        {
-            int[] prompt = new Random(5).ints(Math.min(tokens, cfg.nCtx()), 0, cfg.dVocab()).toArray();
-            try (Backend backend = org.solulens.backend.Backends.create(model, org.solulens.backend.Backends.Choice.parse(device))) {
-                Ablation ablation = Ablation.zero(Ablation.Site.parse(site));
-                SweepRequest exactRequest = new SweepRequest(ablation, SweepMethod.EXACT, null, false);
-                ForwardResult clean = backend.run(prompt, exactRequest.requiredHooks(cfg));
-                long t0 = System.nanoTime();
-                SweepResult slow = backend.sweep(clean, new SweepRequest(ablation, SweepMethod.REFORWARD, null, false));
-                double reforward = (System.nanoTime() - t0) / 1e9;
+        int[] prompt = new Random(5).ints(Math.min(tokens, cfg.nCtx()), 0, cfg.dVocab()).toArray();
+        try (Backend backend = Backends.create(model, Backends.Choice.parse(device))) {
+            Ablation ablation = Ablation.zero(Ablation.Site.parse(site));
+            SweepRequest exactRequest = new SweepRequest(ablation, SweepMethod.EXACT, null, false);
+            ForwardResult clean = backend.run(prompt, exactRequest.requiredHooks(cfg));
+            long t0 = System.nanoTime();
+            SweepResult slow = backend.sweep(clean, new SweepRequest(ablation, SweepMethod.REFORWARD, null, false));
+            double reforward = (System.nanoTime() - t0) / 1e9;
+            progress.step();
+            GpuBackend gpu = backend instanceof GpuBackend g ? g : null;
+            boolean first = true;
+            for (SweepKernel variant : variants) {
+                if (gpu != null) {
+                    gpu.useSweepKernel(variant);
+                }
+                t0 = System.nanoTime();
+                SweepResult exact = backend.sweep(clean, exactRequest);
+                double firstRun = (System.nanoTime() - t0) / 1e9;   // the first includes the model constants B, made once
                 progress.step();
-                GpuBackend gpu = backend instanceof GpuBackend g ? g : null;
-                boolean first = true;
-                for (SweepKernel variant : variants) {
+                double best = Double.POSITIVE_INFINITY, bestKernel = Double.POSITIVE_INFINITY;
+                for (int r = 0; r < repeats; r++) {
                     if (gpu != null) {
-                        gpu.useSweepKernel(variant);
+                        gpu.takeSweepKernelSeconds();
                     }
                     t0 = System.nanoTime();
-                    SweepResult exact = backend.sweep(clean, exactRequest);
-                    double firstRun = (System.nanoTime() - t0) / 1e9;   // the first includes the model constants B, made once
+                    exact = backend.sweep(clean, exactRequest);
+                    best = Math.min(best, (System.nanoTime() - t0) / 1e9);
                     progress.step();
-                    double best = Double.POSITIVE_INFINITY, bestKernel = Double.POSITIVE_INFINITY;
-                    for (int r = 0; r < repeats; r++) {
-                        if (gpu != null) {
-                            gpu.takeSweepKernelSeconds();
-                        }
-                        t0 = System.nanoTime();
-                        exact = backend.sweep(clean, exactRequest);
-                        best = Math.min(best, (System.nanoTime() - t0) / 1e9);
-                        progress.step();
-                        if (gpu != null) {
-                            bestKernel = Math.min(bestKernel, gpu.takeSweepKernelSeconds());
-                        }
+                    if (gpu != null) {
+                        bestKernel = Math.min(bestKernel, gpu.takeSweepKernelSeconds());
                     }
-                    double worst = 0;
-                    for (int i = 0; i < exact.delta().length; i++) {
-                        worst = Math.max(worst, Math.abs(exact.delta()[i] - slow.delta()[i]));
-                    }
-                    out.printf(Locale.ROOT, "%-8s %-7s %6d %6d %6d %7d %12s %10.4f %10s %12.3f %8.0fx %12.2e%n", shape,
-                            variant == null ? "-" : variant.name().toLowerCase(Locale.ROOT), cfg.dModel(), cfg.dMlp(),
-                            cfg.dVocab(), prompt.length, first ? String.format(Locale.ROOT, "%.3f", firstRun - best) : "-", best,
-                            gpu != null ? String.format(Locale.ROOT, "%.4f", bestKernel) : "-", reforward, reforward / best, worst);
-                    out.flush();
-                    first = false;
                 }
+                double worst = 0;
+                for (int i = 0; i < exact.delta().length; i++) {
+                    worst = Math.max(worst, Math.abs(exact.delta()[i] - slow.delta()[i]));
+                }
+                out.printf(Locale.ROOT, "%-8s %-7s %6d %6d %6d %7d %12s %10.4f %10s %12.3f %8.0fx %12.2e%n", shape,
+                        variant == null ? "-" : variant.name().toLowerCase(Locale.ROOT), cfg.dModel(), cfg.dMlp(),
+                        cfg.dVocab(), prompt.length, first ? String.format(Locale.ROOT, "%.3f", firstRun - best) : "-", best,
+                        gpu != null ? String.format(Locale.ROOT, "%.4f", bestKernel) : "-", reforward, reforward / best, worst);
+                out.flush();
+                first = false;
             }
         }
     }

@@ -45,10 +45,22 @@ public final class GroupAblation {
      * @return the sets
      */
     public static Sets sets(double[] activation, int dMlp, int p, int size, java.util.Random rng) {
+        return sets(order(activation, dMlp, p), size, rng);
+    }
+
+    /**
+     * The sets from a position's neurons already ranked ({@link #order}), for callers that need the ranking too.
+     *
+     * @param order the position's neurons in ascending order of the ranking activation
+     * @param size the set size, 1 to d_mlp
+     * @param rng the random set's source
+     * @return the sets
+     */
+    public static Sets sets(int[] order, int size, java.util.Random rng) {
+        int dMlp = order.length;
         if (size < 1 || size > dMlp) {
             throw new IllegalArgumentException("a group of " + size + " neurons: expected 1 to d_mlp = " + dMlp);
         }
-        int[] order = order(activation, dMlp, p);
         int[] lowest = new int[size], highest = new int[size];
         for (int i = 0; i < size; i++) {
             lowest[i] = order[i];

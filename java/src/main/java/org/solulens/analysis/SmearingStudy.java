@@ -208,8 +208,8 @@ public final class SmearingStudy {
             double[] act = clean.get(rankHook).data(), rank = new double[positions * n];
             GroupAblation.Sets[] sets = new GroupAblation.Sets[positions];
             for (int p = 0; p < positions; p++) {
-                sets[p] = GroupAblation.sets(act, n, p, size, rng);
                 int[] order = GroupAblation.order(act, n, p);
+                sets[p] = GroupAblation.sets(order, size, rng);
                 for (int r = 0; r < n; r++) {
                     rank[p * n + order[r]] = r;
                 }
@@ -347,8 +347,9 @@ public final class SmearingStudy {
                 (main.ranks().get(i)[k] * 10 < n ? low : all).add(new double[] {s.direct()[k], s.viaMlpLn()[k]});
             }
         }
-        Figure.Series scatter = new Figure.Series().add("other pairs", column(thin(all), 0), column(thin(all), 1))
-                .add("lowest 10% by hook_mid", column(thin(low), 0), column(thin(low), 1));
+        List<double[]> allShown = thin(all), lowShown = thin(low);
+        Figure.Series scatter = new Figure.Series().add("other pairs", column(allShown, 0), column(allShown, 1))
+                .add("lowest decile by hook_mid", column(lowShown, 0), column(lowShown, 1));
         if (Figures.scatter(out.resolve("smearing_direct_vs_mlp_ln.png"), "Each (position, neuron): direct effect vs the part via the MLP LayerNorm",
                 "direct Δloss (both scales frozen)", "Δloss via the MLP LayerNorm", scatter)) {
             figures.add("smearing_direct_vs_mlp_ln.png");

@@ -124,6 +124,11 @@ public final class ExactSweep {
         if (sum >= MIN_FULL_PRECISION_SUM) {
             return shift + Math.log(sum);
         }
+        return logSumExpFromMax(expSum, coef, a, a2, ao, b, bo, beta, V);
+    }
+
+    /** The two-pass log-sum-exp: the largest logit first, then the sum from it. */
+    private static double logSumExpFromMax(ExpSum expSum, double[] coef, double[] a, double[] a2, int ao, float[] b, int bo, double[] beta, int V) {
         double max = Double.NEGATIVE_INFINITY;
         for (int v = 0; v < V; v++) {
             double l = coef[0] * a[ao + v] + beta[v] + (a2 == null ? 0 : coef[1] * a2[ao + v]) + (b == null ? 0 : coef[2] * b[bo + v]);
@@ -173,18 +178,8 @@ public final class ExactSweep {
                 out[1] = l;
             }
         }
-        if (!(sum >= MIN_FULL_PRECISION_SUM)) {   // the bound overshot the largest logit (see logSumExp): sum from it
-            double max = Double.NEGATIVE_INFINITY;
-            for (int v = 0; v < V; v++) {
-                max = Math.max(max, alpha * a[ao + v] + beta[v] + (a2 == null ? 0 : gamma * a2[ao + v]) + (b == null ? 0 : dl * b[bo + v]));
-            }
-            sum = 0;
-            for (int v = 0; v < V; v++) {
-                sum += Math.exp(alpha * a[ao + v] + beta[v] + (a2 == null ? 0 : gamma * a2[ao + v]) + (b == null ? 0 : dl * b[bo + v]) - max);
-            }
-            shift = max;
-        }
-        out[0] = shift + Math.log(sum);
+        // the bound overshot the largest logit (see logSumExp): sum again from it
+        out[0] = sum >= MIN_FULL_PRECISION_SUM ? shift + Math.log(sum) : logSumExpFromMax(ExpSum.best(), coef, a, a2, ao, b, bo, beta, V);
         out[2] = clean == null ? Double.NaN : dot / Math.sqrt(normSq * cleanSq);
     }
 }
