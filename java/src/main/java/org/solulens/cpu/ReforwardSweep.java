@@ -12,7 +12,7 @@ import org.solulens.backend.SweepResult;
  * the MLP LayerNorm (site mid), the MLP output, resid_post, the final LayerNorm, the logits over the whole
  * vocabulary and the loss — in double. The ablations of one position are batched into one matrix product
  * with the unembedding (the "batched re-forward" baseline). A frozen LayerNorm divides by its clean scale, as a
- * TransformerLens hook on its {@code hook_scale} would make it.
+ * TransformerLens hook on its {@code hook_scale} would make it. The arithmetic after the activation is {@link MlpTail}.
  */
 public final class ReforwardSweep {
     /** Ablations of one position recomputed together (bounds the [batch, d_vocab] logits block). */
@@ -37,7 +37,10 @@ public final class ReforwardSweep {
         double[] paperBias = paper ? paperBias(k) : null;
         for (int p = 0; p < P; p++) {
             int[] neurons = selected(req, p, N);
-            double[] cleanLogits = cosine == null ? null : logits(k, finalLayerNorm(k, Arrays.copyOfRange(clean.get(Hooks.RESID_POST).data(), p * D, (p + 1) * D), 1), 1);
+            double[] cleanLogits = cosine == null ? null   // the clean resid_post row, nothing added (a zero resid_mid)
+                    : MlpTail.logits(k.cfg, k.w, Arrays.copyOfRange(clean.get(Hooks.RESID_POST).data(), p * D, (p + 1) * D), 1, new double[D], 0, Double.NaN);
+            double mlpLnScale = mid && req.frozen().mlpLn() ? clean.get(Hooks.MLP_LN_SCALE).data()[p] : Double.NaN;
+            double finalScale = req.frozen().lnFinal() ? clean.get(Hooks.LN_FINAL_SCALE).data()[p] : Double.NaN;
             for (int b0 = 0; b0 < neurons.length; b0 += BATCH) {
                 int rows = Math.min(BATCH, neurons.length - b0);
                 double[] act = new double[rows * N];
@@ -51,20 +54,9 @@ public final class ReforwardSweep {
                     mlpOut = MatMul.multiply(act, rows, N, paperRows, D);
                     addRowVector(mlpOut, rows, paperBias);
                 } else {
-                    double[] post = !mid ? act : req.frozen().mlpLn()
-                            ? layerNormWithScale(act, rows, N, k.w.mlpLnW, k.w.mlpLnB, clean.get(Hooks.MLP_LN_SCALE).data()[p])
-                            : mlpLayerNorm(k, act, rows);
-                    mlpOut = MatMul.multiply(post, rows, N, k.w.wOut, 0, D, k.w.bOut, 0);
+                    mlpOut = MlpTail.mlpOut(k.cfg, k.w, act, rows, mid, mlpLnScale);
                 }
-                for (int r = 0; r < rows; r++) {
-                    for (int i = 0; i < D; i++) {
-                        mlpOut[r * D + i] += residMid[p * D + i];          // now resid_post'
-                    }
-                }
-                double[] normalized = req.frozen().lnFinal()
-                        ? layerNormWithScale(mlpOut, rows, D, k.w.lnFinalW, k.w.lnFinalB, clean.get(Hooks.LN_FINAL_SCALE).data()[p])
-                        : finalLayerNorm(k, mlpOut, rows);
-                double[] logits = logits(k, normalized, rows);
+                double[] logits = MlpTail.logits(k.cfg, k.w, mlpOut, rows, residMid, p, finalScale);
                 int target = clean.tokens()[p + 1];
                 for (int r = 0; r < rows; r++) {
                     int n = neurons[b0 + r];
@@ -95,42 +87,6 @@ public final class ReforwardSweep {
             }
         }
         return bias;
-    }
-
-    private static double[] mlpLayerNorm(SweepConstants k, double[] mid, int rows) {
-        int N = k.cfg.dMlp();
-        double[] normalized = new double[mid.length], scale = new double[rows], out = new double[mid.length];
-        LayerNorm.forward(mid, rows, N, k.w.mlpLnW, k.w.mlpLnB, k.cfg.eps(), normalized, scale, out);
-        return out;
-    }
-
-    private static double[] finalLayerNorm(SweepConstants k, double[] resid, int rows) {
-        int D = k.cfg.dModel();
-        double[] normalized = new double[resid.length], scale = new double[rows], out = new double[resid.length];
-        LayerNorm.forward(resid, rows, D, k.w.lnFinalW, k.w.lnFinalB, k.cfg.eps(), normalized, scale, out);
-        return out;
-    }
-
-    /** {@code (x - mean(x)) / scale · gain + bias} per row, the scale given (frozen) rather than computed. */
-    private static double[] layerNormWithScale(double[] x, int rows, int width, org.solulens.model.Tensor gain,
-                                               org.solulens.model.Tensor bias, double scale) {
-        double[] out = new double[x.length];
-        for (int r = 0; r < rows; r++) {
-            double mean = 0;
-            for (int i = 0; i < width; i++) {
-                mean += x[r * width + i];
-            }
-            mean /= width;
-            for (int i = 0; i < width; i++) {
-                double z = (x[r * width + i] - mean) / scale;
-                out[r * width + i] = gain == null ? z : z * gain.get(i) + bias.get(i);
-            }
-        }
-        return out;
-    }
-
-    private static double[] logits(SweepConstants k, double[] x, int rows) {
-        return MatMul.multiply(x, rows, k.cfg.dModel(), k.w.wU, 0, k.cfg.dVocab(), k.w.bU, 0);
     }
 
     private static void addRowVector(double[] m, int rows, double[] v) {
