@@ -141,7 +141,8 @@ class ExperimentsCliTest {
     @Test
     void smearingRunsOnTheBundledPairAndStatesItsCriterionBeforeItsVerdict() throws IOException {
         Path out = tmp.resolve("smearing");
-        String printed = run("smearing", "--out", out.toString(), "--prompts", PROMPTS_FOR_SMEARING.toString(), "--bootstrap", "200", "--quiet");
+        Path prompts = Files.writeString(tmp.resolve("smearing-prompts.txt"), String.join("\n", PromptFamilies.defaultSentences().subList(0, 6)) + "\n");
+        String printed = run("smearing", "--out", out.toString(), "--prompts", prompts.toString(), "--bootstrap", "200", "--quiet");
         assertTrue(printed.contains("1. Synergy") && printed.contains("3. GELU"), printed);
         for (String png : List.of("smearing_by_rank.png", "smearing_direct_vs_mlp_ln.png", "smearing_groups.png")) {
             assertPng(out.resolve(png));
@@ -155,18 +156,5 @@ class ExperimentsCliTest {
         assertTrue(gelu.err().contains("as the control"), gelu.err());
         CliRunner.Outcome bad = CliRunner.run("smearing", "--model", "target/no-such-model", "--fraction", "0", "--out", tmp.resolve("b").toString());
         assertTrue(bad.err().contains("--fraction must be in (0, 1]"), bad.err());
-    }
-
-    private static final Path PROMPTS_FOR_SMEARING = writePrompts();
-
-    private static Path writePrompts() {
-        try {
-            Path file = Files.createTempFile("smearing-prompts", ".txt");
-            Files.writeString(file, String.join("\n", PromptFamilies.defaultSentences().subList(0, 6)) + "\n");
-            file.toFile().deleteOnExit();
-            return file;
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
     }
 }
