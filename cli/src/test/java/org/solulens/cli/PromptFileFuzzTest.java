@@ -8,38 +8,39 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.solulens.model.DemoModel;
 import org.solulens.model.SoluModel;
+import org.solulens.testing.Gen;
 
 /**
  * Structured fuzzing of prompt files (text lines, JSON lines with "text" or "tokens" of any type, bytes that are not
  * UTF-8): each file is read or refused with an IllegalArgumentException or IllegalStateException within a second.
- * Longer run: {@code mvn -B test -pl java -Dtest=PromptFileFuzzTest -Djqwik.tries.default=100000}.
+ * {@link Gen#TRIES} seeded files per run (1000); longer: {@code mvn -B test -pl cli -Dtest=PromptFileFuzzTest
+ * -Dsolulens.fuzz.tries=100000}.
  */
 class PromptFileFuzzTest {
     private static final SoluModel MODEL = DemoModel.load();
 
-    @Provide
-    Arbitrary<byte[]> promptLine() {
-        Arbitrary<String> token = Arbitraries.oneOf(Arbitraries.integers().between(-2, 5000).map(String::valueOf),
-                Arbitraries.of("2.5", "\"7\"", "null", "true", "1e3", "99999999999", "[]"));
-        Arbitrary<String> tokens = Arbitraries.oneOf(token.list().ofMaxSize(6).map(l -> "[" + String.join(",", l) + "]"),
-                Arbitraries.of("5", "\"1,2\"", "{}", "null"));
-        Arbitrary<String> json = Arbitraries.oneOf(
-                tokens.map(t -> "{\"tokens\": " + t + "}"),
-                Arbitraries.of("{\"text\": 7}", "{\"text\": \"the ice\"}", "{\"text\": null}", "{}", "{\"tokens\": [1,", "{\"other\": 1}"));
-        Arbitrary<String> text = Arbitraries.strings().withCharRange(' ', '~').withChars('é', '\t', '\r', '\u0000').ofMaxLength(40);
-        Arbitrary<byte[]> invalid = Arbitraries.of(new byte[] {(byte) 0xff, (byte) 0xfe}, new byte[] {(byte) 0xc3}, new byte[] {(byte) 0x80});
-        return Arbitraries.oneOf(json.map(s -> s.getBytes(StandardCharsets.UTF_8)), text.map(s -> s.getBytes(StandardCharsets.UTF_8)), invalid);
+    /** One line: JSON with tokens or text of any type, printable text with a few awkward characters, or invalid UTF-8. */
+    private static byte[] promptLine(Gen g) {
+        return g.oneOf(() -> {
+            String json = g.oneOf(() -> {
+                String tokens = g.oneOf(() -> "[" + String.join(",", g.list(0, 6, () -> g.oneOf(() -> String.valueOf(g.between(-2, 5000)),
+                        () -> g.of("2.5", "\"7\"", "null", "true", "1e3", "99999999999", "[]")))) + "]", () -> g.of("5", "\"1,2\"", "{}", "null"));
+                return "{\"tokens\": " + tokens + "}";
+            }, () -> g.of("{\"text\": 7}", "{\"text\": \"the ice\"}", "{\"text\": null}", "{}", "{\"tokens\": [1,", "{\"other\": 1}"));
+            return json.getBytes(StandardCharsets.UTF_8);
+        }, () -> g.string(0, 40, Gen.PRINTABLE + "é\t\r\u0000").getBytes(StandardCharsets.UTF_8),
+                () -> g.of(new byte[] {(byte) 0xff, (byte) 0xfe}, new byte[] {(byte) 0xc3}, new byte[] {(byte) 0x80}));
     }
 
-    @Property
-    void promptFilesAreReadOrRefusedWithADocumentedError(@ForAll("promptLines") List<byte[]> lines) throws Exception {
+    @ParameterizedTest(name = "seed {0}")
+    @MethodSource("org.solulens.testing.Gen#seeds")
+    void promptFilesAreReadOrRefusedWithADocumentedError(long seed) throws Exception {
+        Gen g = new Gen(seed);
+        List<byte[]> lines = g.list(0, 5, () -> promptLine(g));
         Path file = Files.createTempFile("prompts", ".txt");
         try {
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -60,10 +61,5 @@ class PromptFileFuzzTest {
         } finally {
             Files.deleteIfExists(file);
         }
-    }
-
-    @Provide
-    Arbitrary<List<byte[]>> promptLines() {
-        return promptLine().list().ofMaxSize(5);
     }
 }

@@ -6,7 +6,7 @@ import org.solulens.model.Tensor;
 
 /**
  * Where the CPU's matrix products go: OpenBLAS when its native library loads here, else the pure-Java loops,
- * said once in the log. {@code -Dsolulens.blas=java} forces the Java loops (for comparisons and benchmarks).
+ * said once in the log at warning level with the cause. {@code -Dsolulens.blas=java} forces the Java loops (for comparisons and benchmarks).
  */
 public final class MatMul {
     private static final Logger log = LoggerFactory.getLogger(MatMul.class);
@@ -38,10 +38,21 @@ public final class MatMul {
             log.debug("matrix products: {}", blas.name());
             return blas;
         } catch (LinkageError | RuntimeException e) {
-            log.info("matrix products: pure Java, several times slower than a BLAS (OpenBLAS cannot load on {} {}: {})",
-                    System.getProperty("os.name"), System.getProperty("os.arch"), e.toString());
+            // a warning with the cause: a silent fallback once hid a broken first extraction that cost every product ~18x
+            log.warn("matrix products: pure Java, about 18x slower than OpenBLAS on the CPU backend's large products"
+                    + " (OpenBLAS cannot load on {} {}: {})", System.getProperty("os.name"), System.getProperty("os.arch"), causes(e));
             return new JavaMatrixProduct();
         }
+    }
+
+    /** The failure and its causes on one line ("ExceptionInInitializerError" alone says nothing). */
+    private static String causes(Throwable e) {
+        StringBuilder s = new StringBuilder(e.toString());
+        int depth = 0;
+        for (Throwable c = e.getCause(); c != null && depth++ < 5; c = c.getCause()) {
+            s.append(", caused by ").append(c);
+        }
+        return s.toString();
     }
 
     /** See {@link MatrixProduct#multiply(double[], int, int, Tensor, int, int, Tensor, int)}. */

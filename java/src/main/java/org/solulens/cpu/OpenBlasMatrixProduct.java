@@ -16,6 +16,7 @@ import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.openblas.global.openblas_nolapack;
 import org.solulens.model.Tensor;
+import org.solulens.natives.NativeLoader;
 
 /**
  * The matrix products as OpenBLAS {@code cblas_dgemm} calls (the JavaCPP preset, which bundles the native
@@ -49,6 +50,12 @@ public final class OpenBlasMatrixProduct implements MatrixProduct {
      * @throws LinkageError or a runtime exception when the native library cannot load here
      */
     static OpenBlasMatrixProduct load() {
+        // on a thread no interrupt reaches: JavaCPP's first extraction into its cache fails on an interrupt, and
+        // openblas_nolapack's initializer with it, for good (NativeLoader)
+        return NativeLoader.load("OpenBLAS", OpenBlasMatrixProduct::loadHere);
+    }
+
+    private static OpenBlasMatrixProduct loadHere() {
         if (System.getenv("OPENBLAS_THREAD_TIMEOUT") == null) {
             // OpenBLAS's idle threads spin for 2^28 cycles (~0.1 s) after each multi-threaded call, taking a core from
             // the Java threads that run next (the exact sweep ran 25% slower); 2^4 lets them sleep at once. OpenBLAS
@@ -56,6 +63,7 @@ public final class OpenBlasMatrixProduct implements MatrixProduct {
             setEnvironment("OPENBLAS_THREAD_TIMEOUT", "4");
         }
         Loader.load(openblas_nolapack.class);
+        NativeLoader.initialize(openblas_nolapack.class.getName());
         int threads;
         String fromEnv = System.getenv("OPENBLAS_NUM_THREADS");
         if (fromEnv != null && !fromEnv.isBlank()) {

@@ -39,6 +39,7 @@ import jcuda.jcublas.cublasMath;
 import jcuda.jcublas.cublasOperation;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.solulens.natives.NativeLoader;
 
 /**
  * A real NVIDIA GPU through the JCuda driver API ({@code libcuda.so.1} is all it needs), running the kernels of the
@@ -154,6 +155,7 @@ public final class CudaDevice implements Device {
     /** A cuBLAS handle, or null (said once in the log) when JCublas's libcublas.so.12 is not on this machine. */
     private static cublasHandle openBlas() {
         try {
+            NativeLoader.initialize(JCublas2.class.getName());   // its library is extracted on first use
             JCublas2.setExceptionsEnabled(true);
             cublasHandle handle = new cublasHandle();
             JCublas2.cublasCreate(handle);
@@ -181,7 +183,11 @@ public final class CudaDevice implements Device {
      */
     public static synchronized String unavailableReason() {
         if (probed == null) {
-            probed = probe();
+            // JCuda's and LWJGL's libraries are extracted on first use: on a thread no interrupt reaches (NativeLoader)
+            probed = NativeLoader.load("JCuda", () -> {
+                NativeLoader.initialize("org.lwjgl.system.MemoryUtil");
+                return probe();
+            });
         }
         return probed.isEmpty() ? null : probed;
     }
@@ -194,6 +200,13 @@ public final class CudaDevice implements Device {
         int[] count = new int[1];
         check("cuDeviceGetCount", () -> cuDeviceGetCount(count));
         return count[0];
+    }
+
+    private static final String NO_DRIVER = "no NVIDIA driver (libcuda.so.1 cannot be loaded)";
+
+    /** Whether this machine has no NVIDIA driver at all (as opposed to a driver without a usable device). */
+    public static boolean driverMissing() {
+        return NO_DRIVER.equals(unavailableReason());
     }
 
     /** The outcome of the one probe per JVM ("" = available): JCuda cannot be initialised twice after a failure. */
@@ -211,7 +224,7 @@ public final class CudaDevice implements Device {
         } catch (LinkageError e) {
             // JCuda's message holds every attempt's stack trace; the line that matters names the missing library.
             String message = String.valueOf(e.getMessage());
-            return message.contains("libcuda.so") ? "no NVIDIA driver (libcuda.so.1 cannot be loaded)"
+            return message.contains("libcuda.so") ? NO_DRIVER
                     : "JCuda's native library cannot be loaded: " + message.lines().findFirst().orElse(message);
         } catch (CudaException e) {
             return "the CUDA driver reports " + e.getMessage();

@@ -5,35 +5,30 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import org.solulens.natives.NativeLoader;
 
 /** The JNI entry points of the CPU emulator (native/emulator), loaded from the jar on first use. */
 final class EmulatorNative {
     private static final String RESOURCE = "/native/linux-x86_64/libsolulens_emulator.so";
-    private static String loadError;
-
-    static {
-        try {
-            load();
-            // At exit (Ctrl-C, SIGTERM, System.exit) a launch in progress stops at its next block instead of
-            // holding the process until the kernel finishes.
-            Runtime.getRuntime().addShutdownHook(new Thread(EmulatorNative::cancel, "solulens-emulator-cancel"));
-        } catch (IOException | LinkageError e) {
-            loadError = e.getMessage();
-        }
-    }
+    private static boolean loaded;
 
     private EmulatorNative() {}
 
-    private static void load() throws IOException {
+    /** Why the library can never load in this JVM (another platform, a build without it), or null. */
+    private static String missing() {
         String os = System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT);
         String arch = System.getProperty("os.arch", "");
         if (!os.contains("linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
-            throw new IOException("the emulator is built for linux-x86_64 only, this is " + os + "/" + arch);
+            return "the emulator is built for linux-x86_64 only, this is " + os + "/" + arch;
         }
+        if (EmulatorNative.class.getResource(RESOURCE) == null) {
+            return "the emulator library " + RESOURCE + " is not in this build (built by native/build.sh)";
+        }
+        return null;
+    }
+
+    private static void load() throws IOException {
         try (InputStream in = EmulatorNative.class.getResourceAsStream(RESOURCE)) {
-            if (in == null) {
-                throw new IOException("the emulator library " + RESOURCE + " is not in this build (built by native/build.sh)");
-            }
             Path dir = Files.createTempDirectory("solulens-emulator");
             Path lib = dir.resolve("libsolulens_emulator.so");
             Files.copy(in, lib, StandardCopyOption.REPLACE_EXISTING);
@@ -43,9 +38,34 @@ final class EmulatorNative {
         }
     }
 
-    /** Null when the library loaded, else why not. */
-    static String loadError() {
-        return loadError;
+    /**
+     * Loads the library if it is not loaded yet (on {@link NativeLoader}'s thread, which no interrupt reaches: the copy
+     * out of the jar fails on an interrupt) and returns null, or else why it cannot load. A failure is not kept: the
+     * next call tries again.
+     */
+    static synchronized String loadError() {
+        if (loaded) {
+            return null;
+        }
+        String missing = missing();
+        if (missing != null) {
+            return missing;
+        }
+        try {
+            NativeLoader.load("the CPU emulator", () -> {
+                NativeLoader.initialize("org.lwjgl.system.MemoryUtil");   // the emulator's device memory
+                load();
+                return null;
+            });
+        } catch (RuntimeException | LinkageError e) {
+            Throwable cause = e instanceof IllegalStateException && e.getCause() != null ? e.getCause() : e;
+            return String.valueOf(cause.getMessage());
+        }
+        loaded = true;
+        // At exit (Ctrl-C, SIGTERM, System.exit) a launch in progress stops at its next block instead of
+        // holding the process until the kernel finishes.
+        Runtime.getRuntime().addShutdownHook(new Thread(EmulatorNative::cancel, "solulens-emulator-cancel"));
+        return null;
     }
 
     /** "name signature" for every kernel of the emulator, the signature one letter per parameter (p, i, l, f). */

@@ -10,6 +10,8 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.solulens.gpu.CudaDevice;
+import org.solulens.natives.NativeLoader;
 
 /**
  * A Hugging Face {@code tokenizer.json} (through DJL's bundled native tokenizer), plus the BOS token that
@@ -25,6 +27,33 @@ public final class TextTokenizer implements AutoCloseable {
             System.setProperty("RUST_FLAVOR", "cpu");
         }
     }
+
+    /**
+     * Loads DJL's native tokenizer once, on {@link NativeLoader}'s thread: DJL keeps a failed first load (an interrupted
+     * extraction into its cache) for the life of the JVM. Where no NVIDIA driver is installed, DJL's GPU lookup is
+     * switched off first: it would find the CUDA toolkit's runtime and warn "Failed to detect GPU count" on every
+     * start, about a GPU neither it nor we could use.
+     */
+    private static void loadNativeLibrary() {
+        NativeLoader.load("DJL's tokenizer library", () -> {
+            ClassLoader loader = TextTokenizer.class.getClassLoader();
+            if (System.getProperty(DJL_FORK_PROPERTY) == null && CudaDevice.driverMissing()) {
+                // CudaUtils binds the CUDA runtime in its initializer unless this property is set then; without the
+                // binding it counts 0 GPUs, silently. The property is cleared again so that nothing forks later.
+                System.setProperty(DJL_FORK_PROPERTY, "true");
+                try {
+                    Class.forName("ai.djl.util.cuda.CudaUtils", true, loader);
+                } finally {
+                    System.clearProperty(DJL_FORK_PROPERTY);
+                }
+            }
+            Class.forName("ai.djl.huggingface.tokenizers.jni.LibUtils", true, loader);
+            ai.djl.huggingface.tokenizers.jni.LibUtils.checkStatus();
+            return null;
+        });
+    }
+
+    private static final String DJL_FORK_PROPERTY = "ai.djl.util.cuda.fork";
 
     /** BOS spellings looked for when no tokenizer_config.json names one. */
     private static final List<String> BOS_CANDIDATES = List.of("<|BOS|>", "<|endoftext|>", "<s>", "<bos>", "[BOS]");
@@ -91,6 +120,7 @@ public final class TextTokenizer implements AutoCloseable {
         options.put("addSpecialTokens", "false");
         options.put("truncation", "false");
         options.put("padding", "false");
+        loadNativeLibrary();
         HuggingFaceTokenizer hf;
         try (InputStream in = new java.io.ByteArrayInputStream(json)) {
             hf = HuggingFaceTokenizer.newInstance(in, options);

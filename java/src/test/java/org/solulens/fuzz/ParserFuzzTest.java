@@ -1,6 +1,8 @@
 package org.solulens.fuzz;
 
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -13,48 +15,55 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.solulens.io.Npy;
 import org.solulens.model.ActivationFunction;
 import org.solulens.model.ModelConfig;
 import org.solulens.model.SafetensorsReader;
 import org.solulens.model.Tensor;
+import org.solulens.testing.Gen;
 import org.solulens.testing.TestModels;
 
 /**
  * Structured fuzzing of the parsers that read files a user hands us: every input either parses or fails with the
  * documented exception (IllegalArgumentException and its ModelFormatException for models and configs, IOException
- * for .npy), within a second, never with anything else. Each property runs jqwik's default number of tries in CI;
- * a longer run: {@code mvn -B test -pl java -Dtest=ParserFuzzTest -Djqwik.tries.default=100000}. Inputs that once
- * broke a parser are kept as regression tests beside the parser's own tests (ModelFolderTest, PromptFileErrorsTest).
+ * for .npy), within a second, never with anything else. Each property runs {@link Gen#TRIES} seeded inputs (1000);
+ * a longer run: {@code mvn -B test -pl java -Dtest=ParserFuzzTest -Dsolulens.fuzz.tries=100000}. A failing case is
+ * named by its seed. Inputs that once broke a parser are kept as regression tests beside the parser's own tests
+ * (ModelFolderTest, PromptFileErrorsTest).
  */
 class ParserFuzzTest {
     private static final Duration PER_INPUT = Duration.ofSeconds(1);
+    private static final String SEEDS = "org.solulens.testing.Gen#seeds";
 
     // ---------------------------------------------------------------- safetensors
 
-    @Provide
-    Arbitrary<String> headerEntries() {
-        Arbitrary<String> dtype = Arbitraries.of("F32", "F16", "BF16", "F64", "I64", "BOOL", "Q4", "");
-        Arbitrary<String> dim = Arbitraries.oneOf(Arbitraries.integers().between(-2, 9).map(String::valueOf),
-                Arbitraries.of("65536", "2147483647", "2147483648", "1e3", "2.5", "\"4\"", "null"));
-        Arbitrary<String> shape = dim.list().ofMaxSize(4).map(l -> "[" + String.join(",", l) + "]");
-        Arbitrary<String> offset = Arbitraries.oneOf(Arbitraries.longs().between(-4, 64).map(String::valueOf),
-                Arbitraries.of("\"8\"", "1.5", "9223372036854775807", "null"));
-        Arbitrary<String> entry = Combinators.combine(Arbitraries.strings().alpha().ofMinLength(1).ofMaxLength(3), dtype, shape, offset, offset)
-                .as((name, d, s, b, e) -> "\"" + name + "\":{\"dtype\":\"" + d + "\",\"shape\":" + s + ",\"data_offsets\":[" + b + "," + e + "]}");
-        return entry.list().ofMaxSize(4).map(l -> "{" + String.join(",", l) + "}");
+    /** A JSON header of up to 4 entries, each with a dtype, a shape and data offsets of any sort. */
+    private static String safetensorsHeader(Gen g) {
+        List<String> entries = g.list(0, 4, () -> {
+            String name = g.string(1, 3, Gen.ALPHA);
+            String dtype = g.of("F32", "F16", "BF16", "F64", "I64", "BOOL", "Q4", "");
+            List<String> dims = g.list(0, 4, () -> g.oneOf(() -> String.valueOf(g.between(-2, 9)),
+                    () -> g.of("65536", "2147483647", "2147483648", "1e3", "2.5", "\"4\"", "null")));
+            return "\"" + name + "\":{\"dtype\":\"" + dtype + "\",\"shape\":[" + String.join(",", dims) + "],\"data_offsets\":["
+                    + offset(g) + "," + offset(g) + "]}";
+        });
+        return "{" + String.join(",", entries) + "}";
     }
 
-    @Property
-    void safetensorsHeadersParseOrFailWithAModelFormatError(@ForAll("headerEntries") String header,
-                                                           @ForAll("lengthSkew") int skew,
-                                                           @ForAll("dataBytes") int dataBytes) throws IOException {
+    private static String offset(Gen g) {
+        return g.oneOf(() -> String.valueOf(g.between(-4L, 64L)), () -> g.of("\"8\"", "1.5", "9223372036854775807", "null"));
+    }
+
+    @ParameterizedTest(name = "seed {0}")
+    @MethodSource(SEEDS)
+    void safetensorsHeadersParseOrFailWithAModelFormatError(long seed) throws IOException {
+        Gen g = new Gen(seed);
+        String header = safetensorsHeader(g);
+        int skew = g.chance(8, 9) ? 0 : g.between(-20, 20);   // the header length as written, mostly right
+        int dataBytes = g.between(0, 80);
         Path file = Files.createTempFile("fuzz", ".safetensors");
         try {
             byte[] h = header.getBytes(StandardCharsets.UTF_8);
@@ -75,45 +84,40 @@ class ParserFuzzTest {
         }
     }
 
-    @Provide
-    Arbitrary<Integer> lengthSkew() {
-        return Arbitraries.frequencyOf(net.jqwik.api.Tuple.of(8, Arbitraries.just(0)),
-                net.jqwik.api.Tuple.of(1, Arbitraries.integers().between(-20, 20)));
-    }
-
-    @Provide
-    Arbitrary<Integer> dataBytes() {
-        return Arbitraries.integers().between(0, 80);
-    }
-
     // ---------------------------------------------------------------- config.json
 
-    @Provide
-    Arbitrary<Object> jsonValues() {
-        return Arbitraries.oneOf(Arbitraries.integers().between(-3, 5000).map(i -> (Object) i),
-                Arbitraries.of(0.5, 8.0, -1.0, 1e12, Double.MAX_VALUE, 3_000_000_000L, "yes", "8.0", "", true, false, List.of(1, 2), Map.of("a", 1)));
-    }
+    private static final String[] CONFIG_FIELDS = {"n_layers", "d_model", "d_mlp", "n_heads", "d_head", "n_ctx", "d_vocab",
+        "d_vocab_out", "act_fn", "normalization_type", "eps", "attn_scale", "use_attn_scale", "attn_only",
+        "positional_embedding_type", "default_prepend_bos", "model_name", "final_rms", "gated_mlp"};
 
-    @Property
-    void configFieldsOfAnyValueParseOrFailWithAnIllegalArgument(@ForAll("configFields") String field, @ForAll("jsonValues") Object value) {
+    @ParameterizedTest(name = "seed {0}")
+    @MethodSource(SEEDS)
+    void configFieldsOfAnyValueParseOrFailWithAnIllegalArgument(long seed) {
+        Gen g = new Gen(seed);
+        String field = g.of(CONFIG_FIELDS);
+        Object value = g.oneOf(() -> g.between(-3, 5000),
+                () -> g.of(0.5, 8.0, -1.0, 1e12, Double.MAX_VALUE, 3_000_000_000L, "yes", "8.0", "", true, false, List.of(1, 2), Map.of("a", 1)));
         ObjectMapper json = new ObjectMapper();
         ObjectNode cfg = json.valueToTree(TestModels.configJson(TestModels.config(8, 16, 2, 4, 10, 19, ActivationFunction.SOLU_LN)));
         cfg.set(field, json.valueToTree(value));
         documentedFailureOnly(() -> ModelConfig.fromJson(cfg), IllegalArgumentException.class);
     }
 
-    @Provide
-    Arbitrary<String> configFields() {
-        return Arbitraries.of("n_layers", "d_model", "d_mlp", "n_heads", "d_head", "n_ctx", "d_vocab", "d_vocab_out", "act_fn",
-                "normalization_type", "eps", "attn_scale", "use_attn_scale", "attn_only", "positional_embedding_type",
-                "default_prepend_bos", "model_name", "final_rms", "gated_mlp");
-    }
-
     // ---------------------------------------------------------------- .npy
 
-    @Property
-    void npyFilesParseOrFailWithAnIOException(@ForAll("npyHeaders") String header, @ForAll("dataBytes") int dataBytes,
-                                              @ForAll("npyVersion") int version) throws IOException {
+    private static String npyHeader(Gen g) {
+        List<String> dims = g.list(0, 3, () -> g.oneOf(() -> String.valueOf(g.between(-1, 6)), () -> g.of("99999999999", "65536", "x", "")));
+        String shape = "(" + String.join(", ", dims) + (dims.size() == 1 ? ",)" : ")");
+        return "{'descr': '" + g.of("<f4", "<f8", "<i8", "|b1") + "', 'fortran_order': " + g.of("False", "True") + ", 'shape': " + shape + ", }\n";
+    }
+
+    @ParameterizedTest(name = "seed {0}")
+    @MethodSource(SEEDS)
+    void npyFilesParseOrFailWithAnIOException(long seed) throws IOException {
+        Gen g = new Gen(seed);
+        String header = npyHeader(g);
+        int dataBytes = g.between(0, 80);
+        int version = g.of(1, 2);
         Path file = Files.createTempFile("fuzz", ".npy");
         try {
             byte[] h = header.getBytes(StandardCharsets.US_ASCII);
@@ -134,7 +138,7 @@ class ParserFuzzTest {
     }
 
     /** Seeds the fuzzer once found: each crashed the reader with an unchecked exception before. */
-    @net.jqwik.api.Example
+    @Test
     void npyRegressionSeedsFailWithTheirReason() throws IOException {
         String[][] seeds = {
                 {"{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }\n", "needs 12 bytes after the header"},
@@ -149,26 +153,12 @@ class ParserFuzzTest {
                 ByteBuffer b = ByteBuffer.allocate(10 + h.length).order(ByteOrder.LITTLE_ENDIAN);
                 b.put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0}).putShort((short) h.length).put(h);
                 Files.write(file, b.array());
-                IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, () -> Npy.read(file));
-                org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains(seed[1]), e.getMessage());
+                IOException e = assertThrows(IOException.class, () -> Npy.read(file));
+                assertTrue(e.getMessage().contains(seed[1]), e.getMessage());
             } finally {
                 Files.deleteIfExists(file);
             }
         }
-    }
-
-    @Provide
-    Arbitrary<String> npyHeaders() {
-        Arbitrary<String> dim = Arbitraries.oneOf(Arbitraries.integers().between(-1, 6).map(String::valueOf),
-                Arbitraries.of("99999999999", "65536", "x", ""));
-        Arbitrary<String> shape = dim.list().ofMaxSize(3).map(l -> "(" + String.join(", ", l) + (l.size() == 1 ? ",)" : ")"));
-        return Combinators.combine(Arbitraries.of("<f4", "<f8", "<i8", "|b1"), Arbitraries.of("False", "True"), shape)
-                .as((d, o, s) -> "{'descr': '" + d + "', 'fortran_order': " + o + ", 'shape': " + s + ", }\n");
-    }
-
-    @Provide
-    Arbitrary<Integer> npyVersion() {
-        return Arbitraries.of(1, 2);
     }
 
     // ---------------------------------------------------------------- PyTorch checkpoints
@@ -183,18 +173,21 @@ class ParserFuzzTest {
         }
     }
 
-    @Provide
-    Arbitrary<int[]> byteEdits() {
-        // (position, value) pairs; positions mostly inside data.pkl (the zip's first entry) and the zip directory at the end
-        Arbitrary<Integer> position = Arbitraries.frequencyOf(net.jqwik.api.Tuple.of(6, Arbitraries.integers().between(0, 2200)),
-                net.jqwik.api.Tuple.of(3, Arbitraries.integers().between(CHECKPOINT.length - 3000, CHECKPOINT.length - 1)),
-                net.jqwik.api.Tuple.of(1, Arbitraries.integers().between(0, CHECKPOINT.length - 1)));
-        return Combinators.combine(position, Arbitraries.integers().between(0, 255)).as((p, v) -> new int[] {p, v}).list().ofMinSize(1).ofMaxSize(6)
-                .map(l -> l.stream().flatMapToInt(java.util.Arrays::stream).toArray());
+    /** 1 to 6 byte edits, mostly inside data.pkl (the zip's first entry) and the zip directory at the end. */
+    private static int[] byteEdits(Gen g) {
+        List<int[]> edits = g.list(1, 6, () -> {
+            int choice = g.between(0, 9);
+            int position = choice < 6 ? g.between(0, 2200)
+                    : choice < 9 ? g.between(CHECKPOINT.length - 3000, CHECKPOINT.length - 1) : g.between(0, CHECKPOINT.length - 1);
+            return new int[] {position, g.between(0, 255)};
+        });
+        return edits.stream().flatMapToInt(java.util.Arrays::stream).toArray();
     }
 
-    @Property
-    void mutatedCheckpointsLoadOrFailWithAModelFormatError(@ForAll("byteEdits") int[] edits) throws IOException {
+    @ParameterizedTest(name = "seed {0}")
+    @MethodSource(SEEDS)
+    void mutatedCheckpointsLoadOrFailWithAModelFormatError(long seed) throws IOException {
+        int[] edits = byteEdits(new Gen(seed));
         byte[] bytes = CHECKPOINT.clone();
         for (int i = 0; i + 1 < edits.length; i += 2) {
             bytes[edits[i]] = (byte) edits[i + 1];
