@@ -174,6 +174,7 @@ final class CorpusCommand implements Callable<Integer> {
             String summary = CorpusReport.write(folder.staging(), model, r, command);
             folder.commit(spec.commandLine().getParseResult().originalArgs());
             Files.deleteIfExists(checkpoint);
+            Files.deleteIfExists(checkpoint.resolveSibling(checkpoint.getFileName() + ".tmp"));   // a killed run's half-written one
             spec.commandLine().getOut().println(summary.lines().filter(l -> l.startsWith("- ")).reduce((a, b) -> a + "\n" + b).orElse(""));
             spec.commandLine().getOut().println("outputs written to " + out.toAbsolutePath() + " (open index.html to browse the neurons)");
         } finally {

@@ -3,7 +3,6 @@ package org.solulens.cli;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,20 +16,23 @@ import java.util.stream.Stream;
 
 /**
  * An output folder written as a whole or not at all. Checked before any work starts (a file in the way, no permission,
- * or earlier results without {@code --overwrite} fail in a second); a lock file beside it refuses a second writer;
- * results go to a hidden staging folder beside it, which becomes the folder, with {@link #MANIFEST} (command,
+ * or earlier results without {@code --overwrite} fail in a second); an operating-system lock on a file beside it
+ * ({@code .NAME.lock}, {@link HeldLock}) refuses a second live writer, and is released by the system when its process
+ * ends, however it ends (the empty file stays and blocks nothing); results go to a hidden staging folder beside it, which becomes the folder, with {@link #MANIFEST} (command,
  * version, files and sizes) written last, only when the command completes. An interrupted or failed run leaves the
- * earlier folder as it was and no partial results under its name.
+ * earlier folder as it was and no partial results under its name; what a killed run (SIGKILL, the OOM killer, a
+ * power cut) leaves beside it is cleared by the next run that takes the lock (see {@link #clearDeadRuns}).
  */
 final class OutputFolder implements AutoCloseable {
     /** Written last into a completed folder: the command line, the version, every file and its size. */
     static final String MANIFEST = "output-manifest.json";
 
-    private final Path dir, staging, lock;
+    private final Path dir, staging;
+    private final HeldLock lock;
     private final Thread cleanup;
     private boolean done;
 
-    private OutputFolder(Path dir, Path staging, Path lock) {
+    private OutputFolder(Path dir, Path staging, HeldLock lock) {
         this.dir = dir;
         this.staging = staging;
         this.lock = lock;
@@ -44,29 +46,56 @@ final class OutputFolder implements AutoCloseable {
         if (Files.exists(abs) && !Files.isDirectory(abs)) {
             throw new IllegalArgumentException(option + " " + dir + " is a file; expected a folder (created if missing)");
         }
-        if (!overwrite && Files.isDirectory(abs) && !isEmpty(abs)) {
-            throw new IllegalArgumentException(option + " " + dir + " already holds files (an earlier run's?); add --overwrite to"
-                    + " replace them, or choose another folder");
-        }
         Path parent = abs.getParent();
         String name = abs.getFileName().toString();
         createFolder(parent, option, dir);
-        Path lock = parent.resolve("." + name + ".lock");
+        HeldLock lock = HeldLock.take(parent.resolve("." + name + ".lock"), option + " " + dir);
         try {
-            Files.createFile(lock);
-        } catch (FileAlreadyExistsException e) {
-            throw new IllegalArgumentException(option + " " + dir + " is being written by another solulens run (lock file " + lock
-                    + "); if no run is active, delete the lock file");
-        } catch (IOException e) {
-            throw new IllegalArgumentException(option + " " + dir + ": cannot write beside it (" + describe(e) + ")");
-        }
-        try {
+            clearDeadRuns(parent, name);
+            if (!overwrite && Files.isDirectory(abs) && !isEmpty(abs)) {
+                throw new IllegalArgumentException(option + " " + dir + " already holds files (an earlier run's?); add --overwrite to"
+                        + " replace them, or choose another folder");
+            }
             // a plain createDirectory keeps the umask's permissions (a temp directory would be private to this user)
             Path staging = parent.resolve("." + name + ".partial-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
             return new OutputFolder(abs, Files.createDirectory(staging), lock);
         } catch (IOException e) {
-            deleteQuietly(lock);
+            lock.release();
             throw new IllegalArgumentException(option + " " + dir + ": cannot write beside it (" + describe(e) + ")");
+        } catch (RuntimeException e) {
+            lock.release();
+            throw e;
+        }
+    }
+
+    /**
+     * What runs that died without cleaning up left beside the folder; only called with the lock held, so no live run
+     * owns any of it. Staging folders ({@code .NAME.partial-*}) are deleted. A run killed inside {@link #commit},
+     * between moving the earlier folder aside and moving its own into place, left the earlier results as
+     * {@code .NAME.old-*} and no folder: they are put back, so the folder is as it was before that run.
+     */
+    static void clearDeadRuns(Path parent, String name) throws IOException {
+        List<Path> partial = new ArrayList<>(), old = new ArrayList<>();
+        try (Stream<Path> s = Files.list(parent)) {
+            for (Path p : (Iterable<Path>) s::iterator) {
+                String n = p.getFileName().toString();
+                if (n.startsWith("." + name + ".partial-")) {
+                    partial.add(p);
+                } else if (n.startsWith("." + name + ".old-")) {
+                    old.add(p);
+                }
+            }
+        }
+        for (Path p : partial) {
+            deleteTree(p);
+        }
+        Path dir = parent.resolve(name);
+        for (Path p : old) {
+            if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                Files.move(p, dir, StandardCopyOption.ATOMIC_MOVE);
+            } else {
+                deleteTree(p);
+            }
         }
     }
 
@@ -104,7 +133,7 @@ final class OutputFolder implements AutoCloseable {
         if (old != null) {
             deleteTree(old);
         }
-        deleteQuietly(lock);
+        lock.release();
         removeHook();
     }
 
@@ -119,7 +148,7 @@ final class OutputFolder implements AutoCloseable {
         if (!done) {
             done = true;
             deleteTree(staging);
-            deleteQuietly(lock);
+            lock.release();
         }
     }
 

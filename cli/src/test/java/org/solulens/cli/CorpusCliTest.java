@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -41,10 +42,7 @@ class CorpusCliTest {
                 "--top", "5");
         assertEquals(0, w.code(), w.err());
 
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--add-modules",
-                "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"), Main.class.getName(), "corpus", "--device", "cpu",
-                "--data", data.toString(), "--out", resumed.toString(), "--quiet", "--top", "5", "--batch", "1", "--checkpoint-seconds", "0.01"));
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(tmp.resolve("killed.txt").toFile()).start();
+        Process p = startCorpus(data, resumed);
         Path checkpoint = tmp.resolve(".resumed.corpus-checkpoint");
         long deadline = System.nanoTime() + 60_000_000_000L;
         while (!Files.exists(checkpoint) && p.isAlive() && System.nanoTime() < deadline) {
@@ -65,5 +63,54 @@ class CorpusCliTest {
         assertArrayEquals(Files.readAllBytes(whole.resolve("neurons.csv")), Files.readAllBytes(resumed.resolve("neurons.csv")));
         assertArrayEquals(Files.readAllBytes(whole.resolve("examples.jsonl")), Files.readAllBytes(resumed.resolve("examples.jsonl")));
         assertFalse(Files.exists(checkpoint), "the checkpoint is removed once the results are written");
+    }
+    @Test
+    void killedWithSigkillItBlocksNoLaterRunAndResumes() throws Exception {
+        Path data = corpus(4);
+        Path whole = tmp.resolve("whole"), resumed = tmp.resolve("resumed");
+        CliRunner.Outcome w = CliRunner.run("corpus", "--device", "cpu", "--data", data.toString(), "--out", whole.toString(), "--quiet",
+                "--top", "5");
+        assertEquals(0, w.code(), w.err());
+
+        Process p = startCorpus(data, resumed);
+        Path checkpoint = tmp.resolve(".resumed.corpus-checkpoint");
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (!Files.exists(checkpoint) && p.isAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        Thread.sleep(500);
+        assertTrue(p.isAlive(), "the run ended before it could be killed: " + Files.readString(tmp.resolve("killed.txt")));
+        // while it lives, a second writer is refused
+        CliRunner.Outcome second = CliRunner.run("corpus", "--device", "cpu", "--data", data.toString(), "--out", resumed.toString(),
+                "--quiet", "--top", "5", "--resume");
+        assertEquals(2, second.code(), second.err());
+        assertTrue(second.err().contains("is being written by another solulens run (process " + p.pid()), second.err());
+
+        p.destroyForcibly();   // SIGKILL: no shutdown hook runs, nothing is cleaned up
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(137, p.exitValue(), "killed by SIGKILL");
+        assertTrue(Files.exists(tmp.resolve(".resumed.lock")), "the dead run's lock file is still there");
+        try (Stream<Path> s = Files.list(tmp)) {
+            assertTrue(s.anyMatch(f -> f.getFileName().toString().startsWith(".resumed.partial-")), "and its staging folder");
+        }
+
+        CliRunner.Outcome r = CliRunner.run("corpus", "--device", "cpu", "--data", data.toString(), "--out", resumed.toString(), "--quiet",
+                "--top", "5", "--resume");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("resumed after"), r.out());
+        assertArrayEquals(Files.readAllBytes(whole.resolve("neurons.csv")), Files.readAllBytes(resumed.resolve("neurons.csv")));
+        assertArrayEquals(Files.readAllBytes(whole.resolve("examples.jsonl")), Files.readAllBytes(resumed.resolve("examples.jsonl")));
+        assertEquals(0, Files.size(tmp.resolve(".resumed.lock")), "the lock file names no owner");
+        try (Stream<Path> s = Files.list(tmp)) {
+            assertEquals(List.of(".resumed.lock"), s.map(f -> f.getFileName().toString()).filter(n -> n.startsWith(".resumed")).toList(),
+                    "nothing of either run is left beside the folder but the lock file");
+        }
+    }
+
+    private Process startCorpus(Path data, Path out) throws Exception {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--add-modules",
+                "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"), Main.class.getName(), "corpus", "--device", "cpu",
+                "--data", data.toString(), "--out", out.toString(), "--quiet", "--top", "5", "--batch", "1", "--checkpoint-seconds", "0.01"));
+        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(tmp.resolve("killed.txt").toFile()).start();
     }
 }

@@ -63,13 +63,44 @@ class OutputFolderTest {
     }
 
     @Test
-    void secondWriterIsRefusedWhileTheLockExists() throws IOException {
+    void aSecondLiveWriterIsRefused() throws IOException {
         Path out = tmp.resolve("busy");
-        Path lock = Files.createFile(tmp.resolve(".busy.lock"));
-        CliRunner.Outcome o = sweep(out, "--prompt", "The ice is cold");
-        assertEquals(2, o.code());
-        assertTrue(o.err().contains("is being written by another solulens run (lock file " + lock), o.err());
+        try (OutputFolder first = OutputFolder.open(out, "--out", false)) {
+            CliRunner.Outcome o = sweep(out, "--prompt", "The ice is cold");
+            assertEquals(2, o.code());
+            assertTrue(o.err().contains("--out " + out + " is being written by another solulens run (process "
+                    + ProcessHandle.current().pid() + ", lock " + tmp.resolve(".busy.lock") + ")"), o.err());
+            assertTrue(Files.isDirectory(first.staging()), "the live run's staging folder is left alone");
+        }
         assertFalse(Files.exists(out));
+        assertNoLeftovers();
+    }
+
+    @Test
+    void whatADeadRunLeftBesideTheFolderBlocksNothingAndIsCleared() throws IOException {
+        // a run killed with SIGKILL: its lock file (no process holds a lock on it) and a staging folder with partial results
+        Path out = tmp.resolve("killed");
+        Files.writeString(tmp.resolve(".killed.lock"), "999999 1\n");
+        Path staging = Files.createDirectories(tmp.resolve(".killed.partial-999999-1"));
+        Files.writeString(staging.resolve("half.csv"), "a,b\n");
+        CliRunner.Outcome o = sweep(out, "--prompt", "The ice is cold");
+        assertEquals(0, o.code(), o.err());
+        assertTrue(Files.isRegularFile(out.resolve(OutputFolder.MANIFEST)));
+        assertNoLeftovers();
+    }
+
+    @Test
+    void aRunKilledInsideItsCommitLeavesTheEarlierFolderAsItWas() throws IOException {
+        // killed between moving the earlier folder aside and moving its own in: the earlier results are put back
+        Path out = tmp.resolve("results");
+        Path aside = Files.createDirectories(tmp.resolve(".results.old-12345"));
+        Files.writeString(aside.resolve("earlier.csv"), "kept\n");
+        Files.createDirectories(tmp.resolve(".results.partial-999999-2"));
+        CliRunner.Outcome o = sweep(out, "--prompt", "The ice is cold");
+        assertEquals(2, o.code(), "the restored folder holds results: --overwrite is needed");
+        assertTrue(o.err().contains("already holds files"), o.err());
+        assertEquals("kept\n", Files.readString(out.resolve("earlier.csv")));
+        assertNoLeftovers();
     }
 
     @Test
@@ -82,10 +113,17 @@ class OutputFolderTest {
         assertNoLeftovers();
     }
 
+    /** No staging or set-aside folder beside the outputs; a lock file may stay, empty (it blocks nothing once unlocked). */
     private void assertNoLeftovers() throws IOException {
         try (Stream<Path> s = Files.list(tmp)) {
-            assertEquals(java.util.List.of(), s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(".")).toList(),
-                    "no staging folder or lock file left beside the outputs");
+            for (Path p : (Iterable<Path>) s::iterator) {
+                String n = p.getFileName().toString();
+                if (n.endsWith(".lock")) {
+                    assertEquals(0, Files.size(p), n + " still names an owner");
+                } else {
+                    assertFalse(n.startsWith("."), "left beside the outputs: " + n);
+                }
+            }
         }
     }
 }
