@@ -76,8 +76,8 @@ final class CheckpointFolder {
                 notes.add("tokenizer: " + tokenizerName + " from the Hugging Face cache (" + file + ")");
             } else {
                 String fetch = HubCache.downloadCommand(tokenizerName, "tokenizer.json tokenizer_config.json");
-                notes.add("tokenizer: " + tokenizerName + " is not in the Hugging Face cache " + cache.root() + "; fetch it with: " + fetch);
-                log.warn("no tokenizer: {} is not in the Hugging Face cache {}; text prompts need it: {}", tokenizerName, cache.root(), fetch);
+                notes.add("tokenizer: " + tokenizerName + " is not in the Hugging Face cache " + cache.describe() + "; fetch it with: " + fetch);
+                log.warn("no tokenizer: {} is not in the Hugging Face cache {}; text prompts need it: {}", tokenizerName, cache.describe(), fetch);
             }
         }
         return new SoluModel(config, weights, tokenizer, dir.toAbsolutePath().normalize().toString(), notes);

@@ -10,6 +10,7 @@ import org.solulens.model.ModelFormatException;
  * offline (the newest snapshot, or refs/main, unless a revision is given).
  */
 public final class ModelSource {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ModelSource.class);
     public static final String HUB_PREFIX = "hf:";
 
     private ModelSource() {}
@@ -26,6 +27,13 @@ public final class ModelSource {
             throw new IllegalArgumentException("--model " + spec + ": expected hf:ORG/NAME or hf:ORG/NAME@REVISION,"
                     + " e.g. hf:NeelNanda/SoLU_1L512W_C4_Code");
         }
+        if (revision != null) {
+            try {
+                HubCache.checkRevision(revision);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--model " + spec + ": " + e.getMessage());
+            }
+        }
         HubCache cache = HubCache.fromEnvironment();
         Path snapshot = cache.requireSnapshot(repo, revision, "config.json model_final.pth");
         if (!Files.isRegularFile(snapshot.resolve("config.json"))) {
@@ -37,6 +45,7 @@ public final class ModelSource {
                         + HubCache.downloadCommand(repo, "model_final.pth"));
             }
         }
+        log.info("{}: snapshot {} in the Hugging Face cache {}", spec, snapshot.getFileName(), cache.describe());
         return snapshot;
     }
 }
