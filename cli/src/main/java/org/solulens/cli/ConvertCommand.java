@@ -6,7 +6,9 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.solulens.model.SafetensorsWriter;
+import org.solulens.model.DemoModel;
 import org.solulens.model.SoluModel;
+import org.solulens.model.hub.ModelSource;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
@@ -40,6 +42,9 @@ final class ConvertCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (model != null && DemoModel.byName(model) == null) {
+            refuseOverlap(out, ModelSource.resolve(model));
+        }
         try (OutputFolder folder = OutputFolder.open(out, "--out", overwrite);
              SoluModel m = ModelOptions.load(model, ignoreExtraTensors)) {
             Path dir = folder.staging();
@@ -59,5 +64,40 @@ final class ConvertCommand implements Callable<Integer> {
                     + "; written to " + out.toAbsolutePath());
         }
         return 0;
+    }
+
+    /**
+     * Refuses an output folder that is, contains or lies inside the input: replacing it (--overwrite) would delete the
+     * model being read. The input is the model's folder and, for a Hugging Face snapshot, the folders its links lead to
+     * (the repository's blobs). Links are followed on both sides.
+     */
+    static void refuseOverlap(Path out, Path input) throws java.io.IOException {
+        Path target = realAsFarAsItExists(out);
+        java.util.Set<Path> inputs = new java.util.LinkedHashSet<>();
+        inputs.add(input.toRealPath());
+        try (java.util.stream.Stream<Path> files = Files.list(input)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                if (Files.exists(f)) {
+                    inputs.add(f.toRealPath().getParent());
+                }
+            }
+        }
+        for (Path in : inputs) {
+            String how = target.equals(in) ? "is" : in.startsWith(target) ? "contains" : target.startsWith(in) ? "lies inside" : null;
+            if (how != null) {
+                throw new IllegalArgumentException("--out " + out + " " + how + " the model being converted (" + in + "); replacing it would"
+                        + " delete the model: choose a folder outside it");
+            }
+        }
+    }
+
+    /** The real path of the longest existing prefix of {@code p}, with the rest appended. */
+    private static Path realAsFarAsItExists(Path p) throws java.io.IOException {
+        Path abs = p.toAbsolutePath().normalize();
+        Path existing = abs;
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        return existing == null ? abs : existing.toRealPath().resolve(existing.relativize(abs));
     }
 }

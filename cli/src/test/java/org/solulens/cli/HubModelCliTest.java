@@ -1,5 +1,6 @@
 package org.solulens.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -91,5 +92,34 @@ class HubModelCliTest {
         CliRunner.Outcome missing = runWithHfHome(tmp.resolve("hf-home"), "info", "--model", "hf:NeelNanda/GELU_1L512W_C4_Code");
         assertEquals(2, missing.code());
         assertTrue(missing.err().contains("huggingface-cli download NeelNanda/GELU_1L512W_C4_Code config.json model_final.pth"), missing.err());
+    }
+
+    @Test
+    void convertRefusesAnOutputFolderThatIsContainsOrLiesInsideItsInput() throws Exception {
+        Path model = Files.createDirectories(tmp.resolve("models/solu"));
+        for (String f : new String[] {"config.json", "model_final.pth"}) {
+            Files.copy(PthFixtures.fixture("solu-small/" + f), model.resolve(f));
+        }
+        byte[] weights = Files.readAllBytes(model.resolve("model_final.pth"));
+        for (Path out : new Path[] {model, tmp.resolve("models"), model.resolve("converted"), tmp.resolve("models/./solu/../solu")}) {
+            CliRunner.Outcome o = CliRunner.run("convert", "--model", model.toString(), "--out", out.toString(), "--overwrite");
+            assertEquals(2, o.code(), out + ": " + o.err());
+            assertTrue(o.err().contains("the model being converted") && o.err().contains("choose a folder outside it"), o.err());
+        }
+        assertArrayEquals(weights, Files.readAllBytes(model.resolve("model_final.pth")), "the source is untouched");
+        assertTrue(Files.isRegularFile(model.resolve("config.json")));
+
+        // a hub snapshot: its files are links into the repository's blobs, which are part of the input too
+        Path repo = tmp.resolve("hf-home/hub/models--NeelNanda--SoLU_1L512W_C4_Code");
+        Path blobs = Files.createDirectories(repo.resolve("blobs")), snapshot = Files.createDirectories(repo.resolve("snapshots/0123abcd"));
+        for (String f : new String[] {"config.json", "model_final.pth"}) {
+            Path blob = Files.copy(PthFixtures.fixture("solu-small/" + f), blobs.resolve(f + ".blob"));
+            Files.createSymbolicLink(snapshot.resolve(f), snapshot.relativize(blob));
+        }
+        CliRunner.Outcome blobsOut = CliRunner.run("convert", "--model", snapshot.toString(), "--out", blobs.toString(), "--overwrite");
+        assertEquals(2, blobsOut.code(), blobsOut.err());
+        assertTrue(blobsOut.err().contains("is the model being converted (" + blobs.toRealPath() + ")"), blobsOut.err());
+        CliRunner.Outcome beside = CliRunner.run("convert", "--model", snapshot.toString(), "--out", tmp.resolve("converted").toString());
+        assertEquals(0, beside.code(), beside.err());
     }
 }
