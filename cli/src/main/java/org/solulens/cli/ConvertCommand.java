@@ -49,13 +49,13 @@ final class ConvertCommand implements Callable<Integer> {
              SoluModel m = ModelOptions.load(model, ignoreExtraTensors)) {
             Path dir = folder.staging();
             ObjectMapper json = new ObjectMapper();
-            json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(), m.config().toTlMap());
-            SafetensorsWriter.write(dir.resolve("model.safetensors"), m.weights().byName().values());
+            writing("config.json", () -> json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(), m.config().toTlMap()));
+            writing("model.safetensors", () -> SafetensorsWriter.write(dir.resolve("model.safetensors"), m.weights().byName().values()));
             if (m.tokenizer() != null) {
-                Files.write(dir.resolve("tokenizer.json"), m.tokenizer().json());
+                writing("tokenizer.json", () -> Files.write(dir.resolve("tokenizer.json"), m.tokenizer().json()));
                 if (m.tokenizer().bosToken() != null) {
-                    json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("tokenizer_config.json").toFile(),
-                            Map.of("bos_token", m.tokenizer().bosToken()));
+                    writing("tokenizer_config.json", () -> json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("tokenizer_config.json").toFile(),
+                            Map.of("bos_token", m.tokenizer().bosToken())));
                 }
             }
             folder.commit(spec.commandLine().getParseResult().originalArgs());
@@ -99,5 +99,21 @@ final class ConvertCommand implements Callable<Integer> {
             existing = existing.getParent();
         }
         return existing == null ? abs : existing.toRealPath().resolve(existing.relativize(abs));
+    }
+
+    @FunctionalInterface
+    private interface Write {
+        void run() throws java.io.IOException;
+    }
+
+    /** Runs a write, naming the file when the error does not ("File too large" under a file-size limit, "No space left"). */
+    private void writing(String file, Write write) throws java.io.IOException {
+        try {
+            write.run();
+        } catch (java.nio.file.FileSystemException e) {
+            throw e;
+        } catch (java.io.IOException e) {
+            throw new java.io.IOException("--out " + out + ": cannot write " + file + " (" + e.getMessage() + ")", e);
+        }
     }
 }

@@ -147,6 +147,10 @@ final class CorpusCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--ablation " + ablation + ": corpus takes zero or paper (mean and value need per-neuron values"
                     + " from elsewhere; use sweep for them)");
         }
+        if (data != null && !Files.isRegularFile(data)) {
+            throw new IllegalArgumentException("--data " + data + (Files.isDirectory(data) ? " is a folder; expected a file (.txt, .jsonl or .npy)"
+                    : " does not exist" + (data.isAbsolute() ? "" : " (relative to " + Path.of("").toAbsolutePath() + ")")));
+        }
         Path checkpoint = out.toAbsolutePath().normalize().resolveSibling("." + out.getFileName() + ".corpus-checkpoint");
         if (resume && !Files.isRegularFile(checkpoint)) {
             throw new IllegalArgumentException("--resume: no checkpoint at " + checkpoint + " (it is written beside --out while a run goes)");

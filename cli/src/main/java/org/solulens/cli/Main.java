@@ -50,7 +50,7 @@ public final class Main {
         cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             boolean userError = ex instanceof IllegalArgumentException || ex instanceof IllegalStateException
                     || ex instanceof java.io.IOException || ex instanceof java.io.UncheckedIOException;
-            String message = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
+            String message = describe(ex);
             commandLine.getErr().println("solulens " + commandLine.getCommandName() + ": error: " + message);
             if (!userError || System.getenv("SOLULENS_DEBUG") != null) {
                 ex.printStackTrace(commandLine.getErr());
@@ -121,6 +121,30 @@ public final class Main {
             cur = t;
         }
         return prev[b.length()];
+    }
+
+    /**
+     * An error's message for the user. File-system errors carry the file apart from the reason, and their message
+     * alone can be just a path ("error: /data/x.txt"): they are spelled out.
+     */
+    static String describe(Exception ex) {
+        Throwable e = ex instanceof java.io.UncheckedIOException u && u.getCause() != null ? u.getCause() : ex;
+        if (e instanceof java.nio.file.NoSuchFileException f) {
+            return f.getFile() + " does not exist" + (f.getReason() == null ? "" : " (" + f.getReason() + ")");
+        }
+        if (e instanceof java.nio.file.AccessDeniedException f) {
+            return f.getFile() + ": permission denied" + (f.getReason() == null ? "" : " (" + f.getReason() + ")");
+        }
+        if (e instanceof java.nio.file.NotDirectoryException f) {
+            return f.getFile() + " is not a folder";
+        }
+        if (e instanceof java.nio.file.FileAlreadyExistsException f) {
+            return f.getFile() + " already exists";
+        }
+        if (e instanceof java.nio.file.FileSystemException f && f.getFile() != null && f.getReason() != null) {
+            return f.getFile() + (f.getOtherFile() == null ? "" : " -> " + f.getOtherFile()) + ": " + f.getReason();
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 
     /**

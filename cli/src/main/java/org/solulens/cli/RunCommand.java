@@ -31,11 +31,11 @@ final class RunCommand implements Callable<Integer> {
     PromptOptions promptOptions;
 
     @Option(names = "--cache-out", paramLabel = "DIR",
-            description = "Write <hook name>.npy (float32, C order, no batch dimension), logits.npy, loss.npy and manifest.json here; one sub-folder per prompt (0/, 1/, ...) when there are several.")
+            description = "Write <hook name>.npy (float32, C order, no batch dimension) for every hook, logits.npy and loss.npy included, or for those --hooks names; and manifest.json. One sub-folder per prompt (0/, 1/, ...) when there are several.")
     Path cacheOut;
 
     @Option(names = "--hooks", paramLabel = "NAMES", split = ",",
-            description = "Hooks to write with --cache-out (comma-separated). Default: all.")
+            description = "Hooks to write with --cache-out (comma-separated TransformerLens names; logits and loss count as hooks and are written only when named). Default: all.")
     List<String> hooks;
 
     @Option(names = "--overwrite", description = "Replace the files already in --cache-out (by default a folder holding files is refused).")

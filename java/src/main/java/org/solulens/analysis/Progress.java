@@ -22,6 +22,8 @@ public final class Progress implements AutoCloseable {
     static final double PLAIN_INTERVAL_SECONDS = 5;
     private final boolean terminal;
     private long lastPlain = Long.MIN_VALUE;
+    /** The final state has been shown: later calls (a listener told "all done" twice, say) draw nothing. */
+    private boolean finished;
 
     Progress(PrintStream out, String label, long total, boolean terminal) {
         this.out = out;
@@ -41,9 +43,6 @@ public final class Progress implements AutoCloseable {
     public synchronized void step() {
         done = Math.min(total, done + 1);
         draw();
-        if (done == total && out != null && terminal) {
-            out.println();
-        }
     }
 
     /** {@return the steps done so far} */
@@ -58,15 +57,13 @@ public final class Progress implements AutoCloseable {
         double eta = done == 0 ? Double.NaN : seconds * (total - done) / done;
         this.detail = detail + (done < total && done > 0 ? String.format(Locale.ROOT, ", ETA %.0fs", eta) : "");
         draw();
-        if (done == total && out != null && terminal) {
-            out.println();
-        }
     }
 
     private void draw() {
-        if (out == null) {
+        if (out == null || finished) {
             return;
         }
+        finished = done == total;
         int filled = (int) (WIDTH * done / total);
         double seconds = (System.nanoTime() - start) / 1e9;
         if (!terminal) {
@@ -78,8 +75,8 @@ public final class Progress implements AutoCloseable {
             }
             return;
         }
-        out.printf(Locale.ROOT, "\r%s [%s%s] %d/%d %.1fs%s", label, "=".repeat(filled), " ".repeat(WIDTH - filled), done, total, seconds,
-                detail.isEmpty() ? "" : " " + detail);
+        out.printf(Locale.ROOT, "\r%s [%s%s] %d/%d %.1fs%s%s", label, "=".repeat(filled), " ".repeat(WIDTH - filled), done, total, seconds,
+                detail.isEmpty() ? "" : " " + detail, finished ? System.lineSeparator() : "");
         out.flush();
     }
 

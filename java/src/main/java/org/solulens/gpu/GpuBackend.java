@@ -74,6 +74,8 @@ public final class GpuBackend implements Backend {
 
     @Override
     public ForwardResult run(int[] tokens, Collection<String> hooks) {
+        ensureOpen();
+        model.checkTokens(tokens);   // before List.of, which would answer null with a bare NullPointerException
         return run(List.of(tokens), hooks).get(0);
     }
 
@@ -122,8 +124,15 @@ public final class GpuBackend implements Backend {
         ensureOpen();
         ModelConfig cfg = model.config();
         Set<String> wanted = Hooks.select(cfg, hooks);
-        for (int[] t : prompts) {
-            model.checkTokens(t);
+        if (prompts == null || prompts.isEmpty()) {
+            throw new IllegalArgumentException("no prompts: at least one is needed");
+        }
+        for (int i = 0; i < prompts.size(); i++) {
+            try {
+                model.checkTokens(prompts.get(i));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(prompts.size() == 1 ? e.getMessage() : "prompt " + i + ": " + e.getMessage());
+            }
         }
         int rows = prompts.stream().mapToInt(t -> t.length).sum();
         int D = cfg.dModel(), N = cfg.dMlp(), H = cfg.nHeads(), dh = cfg.dHead(), V = cfg.dVocab();

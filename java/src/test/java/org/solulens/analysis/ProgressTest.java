@@ -38,4 +38,19 @@ class ProgressTest {
         assertEquals(3, text.chars().filter(c -> c == '\r').count(), text);
         assertEquals(1, text.chars().filter(c -> c == '\n').count(), text);
     }
+
+    @Test
+    void theFinalStateIsShownOnceHoweverOftenItIsReported() {
+        for (boolean terminal : new boolean[] {false, true}) {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            try (Progress p = new Progress(new PrintStream(bytes, true, StandardCharsets.UTF_8), "sweep", 4, terminal)) {
+                p.advance(4, "");
+                p.advance(0, "");   // a listener told "4 of 4" again, as the sweep's last chunk and its end both do
+                p.step();
+            }
+            String text = bytes.toString(StandardCharsets.UTF_8);
+            assertEquals(1, text.split("4/4", -1).length - 1, (terminal ? "terminal: " : "plain: ") + text);
+            assertTrue(text.endsWith("\n"), text);
+        }
+    }
 }

@@ -131,4 +131,21 @@ class GpuBackendTest {
             }
         }
     }
+
+    @ParameterizedTest
+    @MethodSource("devices")
+    void missingPromptsAreRefusedAsOnTheCpu(String kind) {
+        ModelConfig cfg = TestModels.config(8, 16, 2, 4, 6, 11, ActivationFunction.SOLU_LN);
+        SoluModel model = TestModels.random(cfg, 6);
+        try (GpuBackend gpu = new GpuBackend(model, DeviceTesting.open(kind)); CpuBackend cpu = new CpuBackend(model)) {
+            for (var backend : List.of(gpu, cpu)) {
+                IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                        () -> backend.run((int[]) null, List.of(Hooks.LOSS)));
+                assertTrue(e.getMessage().startsWith("prompt is empty"), backend.name() + ": " + e.getMessage());
+            }
+            IllegalArgumentException second = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> gpu.run(java.util.Arrays.asList(new int[] {1, 2}, null), List.of(Hooks.LOSS)));
+            assertEquals("prompt 1: prompt is empty: at least one token is needed", second.getMessage());
+        }
+    }
 }
