@@ -38,8 +38,8 @@ public final class MatMul {
             log.debug("matrix products: {}", blas.name());
             return blas;
         } catch (LinkageError | RuntimeException e) {
-            // a warning with the cause: a silent fallback once hid a broken first extraction that cost every product ~18x
-            log.warn("matrix products: pure Java, about 18x slower than OpenBLAS on the CPU backend's large products"
+            // a warning with the cause: a quiet fallback once hid a broken first extraction that slowed every sweep
+            log.warn("matrix products: pure Java, which makes the CPU backend's sweeps about 6x slower than with OpenBLAS"
                     + " (OpenBLAS cannot load on {} {}: {})", System.getProperty("os.name"), System.getProperty("os.arch"), causes(e));
             return new JavaMatrixProduct();
         }
