@@ -37,49 +37,23 @@ class CorpusCliTest {
     @Test
     void killedMidRunAndResumedItEndsWithTheResultsOfAnUninterruptedRun() throws Exception {
         Path data = corpus(4);
-        Path whole = tmp.resolve("whole"), resumed = tmp.resolve("resumed");
-        CliRunner.Outcome w = CliRunner.run("corpus", "--device", "cpu", "--data", data.toString(), "--out", whole.toString(), "--quiet",
-                "--top", "5");
-        assertEquals(0, w.code(), w.err());
-
-        Process p = startCorpus(data, resumed);
-        Path checkpoint = tmp.resolve(".resumed.corpus-checkpoint");
-        long deadline = System.nanoTime() + 60_000_000_000L;
-        while (!Files.exists(checkpoint) && p.isAlive() && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-        }
-        Thread.sleep(1500);
-        assertTrue(p.isAlive(), "the run ended before it could be stopped: " + Files.readString(tmp.resolve("killed.txt")));
+        Path resumed = tmp.resolve("resumed");
+        Process p = startCorpusAndWaitForItsCheckpoint(data, resumed, 1500);
         p.destroy();   // SIGTERM, as Ctrl-C: the latest state is written
         assertTrue(p.waitFor(30, TimeUnit.SECONDS));
         String said = Files.readString(tmp.resolve("killed.txt"));
         assertTrue(said.contains("--resume"), said);
         assertFalse(Files.exists(resumed), "no output folder from a stopped run");
 
-        CliRunner.Outcome r = CliRunner.run("corpus", "--device", "cpu", "--data", data.toString(), "--out", resumed.toString(), "--quiet",
-                "--top", "5", "--resume");
-        assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().contains("resumed after"), r.out());
-        assertArrayEquals(Files.readAllBytes(whole.resolve("neurons.csv")), Files.readAllBytes(resumed.resolve("neurons.csv")));
-        assertArrayEquals(Files.readAllBytes(whole.resolve("examples.jsonl")), Files.readAllBytes(resumed.resolve("examples.jsonl")));
-        assertFalse(Files.exists(checkpoint), "the checkpoint is removed once the results are written");
+        resumeAndCompareWithAnUninterruptedRun(data, resumed);
+        assertFalse(Files.exists(tmp.resolve(".resumed.corpus-checkpoint")), "the checkpoint is removed once the results are written");
     }
+
     @Test
     void killedWithSigkillItBlocksNoLaterRunAndResumes() throws Exception {
         Path data = corpus(4);
-        Path whole = tmp.resolve("whole"), resumed = tmp.resolve("resumed");
-        CliRunner.Outcome w = CliRunner.run("corpus", "--device", "cpu", "--data", data.toString(), "--out", whole.toString(), "--quiet",
-                "--top", "5");
-        assertEquals(0, w.code(), w.err());
-
-        Process p = startCorpus(data, resumed);
-        Path checkpoint = tmp.resolve(".resumed.corpus-checkpoint");
-        long deadline = System.nanoTime() + 60_000_000_000L;
-        while (!Files.exists(checkpoint) && p.isAlive() && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-        }
-        Thread.sleep(500);
-        assertTrue(p.isAlive(), "the run ended before it could be killed: " + Files.readString(tmp.resolve("killed.txt")));
+        Path resumed = tmp.resolve("resumed");
+        Process p = startCorpusAndWaitForItsCheckpoint(data, resumed, 500);
         // while it lives, a second writer is refused
         CliRunner.Outcome second = CliRunner.run("corpus", "--device", "cpu", "--data", data.toString(), "--out", resumed.toString(),
                 "--quiet", "--top", "5", "--resume");
@@ -94,12 +68,7 @@ class CorpusCliTest {
             assertTrue(s.anyMatch(f -> f.getFileName().toString().startsWith(".resumed.partial-")), "and its staging folder");
         }
 
-        CliRunner.Outcome r = CliRunner.run("corpus", "--device", "cpu", "--data", data.toString(), "--out", resumed.toString(), "--quiet",
-                "--top", "5", "--resume");
-        assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().contains("resumed after"), r.out());
-        assertArrayEquals(Files.readAllBytes(whole.resolve("neurons.csv")), Files.readAllBytes(resumed.resolve("neurons.csv")));
-        assertArrayEquals(Files.readAllBytes(whole.resolve("examples.jsonl")), Files.readAllBytes(resumed.resolve("examples.jsonl")));
+        resumeAndCompareWithAnUninterruptedRun(data, resumed);
         assertEquals(0, Files.size(tmp.resolve(".resumed.lock")), "the lock file names no owner");
         try (Stream<Path> s = Files.list(tmp)) {
             assertEquals(List.of(".resumed.lock"), s.map(f -> f.getFileName().toString()).filter(n -> n.startsWith(".resumed")).toList(),
@@ -107,10 +76,33 @@ class CorpusCliTest {
         }
     }
 
-    private Process startCorpus(Path data, Path out) throws Exception {
+    /** Starts a corpus run in a child JVM and returns it, alive, {@code settleMillis} after its first checkpoint. */
+    private Process startCorpusAndWaitForItsCheckpoint(Path data, Path out, long settleMillis) throws Exception {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--add-modules",
                 "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"), Main.class.getName(), "corpus", "--device", "cpu",
                 "--data", data.toString(), "--out", out.toString(), "--quiet", "--top", "5", "--batch", "1", "--checkpoint-seconds", "0.01"));
-        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(tmp.resolve("killed.txt").toFile()).start();
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(tmp.resolve("killed.txt").toFile()).start();
+        Path checkpoint = out.resolveSibling("." + out.getFileName() + ".corpus-checkpoint");
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (!Files.exists(checkpoint) && p.isAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        Thread.sleep(settleMillis);
+        assertTrue(p.isAlive(), "the run ended before it could be stopped: " + Files.readString(tmp.resolve("killed.txt")));
+        return p;
+    }
+
+    /** Resumes the run into {@code resumed}; its results must equal a run of the same data never stopped. */
+    private void resumeAndCompareWithAnUninterruptedRun(Path data, Path resumed) throws Exception {
+        Path whole = tmp.resolve("whole");
+        CliRunner.Outcome w = CliRunner.run("corpus", "--device", "cpu", "--data", data.toString(), "--out", whole.toString(), "--quiet",
+                "--top", "5");
+        assertEquals(0, w.code(), w.err());
+        CliRunner.Outcome r = CliRunner.run("corpus", "--device", "cpu", "--data", data.toString(), "--out", resumed.toString(), "--quiet",
+                "--top", "5", "--resume");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("resumed after"), r.out());
+        assertArrayEquals(Files.readAllBytes(whole.resolve("neurons.csv")), Files.readAllBytes(resumed.resolve("neurons.csv")));
+        assertArrayEquals(Files.readAllBytes(whole.resolve("examples.jsonl")), Files.readAllBytes(resumed.resolve("examples.jsonl")));
     }
 }
