@@ -22,6 +22,20 @@ final class CompensatedSums {
         sum[i] = t;
     }
 
+    /**
+     * Adds another set of sums, each (sum, error) pair as two terms: the result is the sum of both parts' terms as well
+     * as either part holds it, whatever the order the parts are merged in (to a few units in the last place).
+     */
+    void merge(CompensatedSums other) {
+        if (other.sum.length != sum.length) {
+            throw new IllegalArgumentException("cannot merge " + other.sum.length + " sums into " + sum.length);
+        }
+        for (int i = 0; i < sum.length; i++) {
+            add(i, other.sum[i]);
+            add(i, other.error[i]);
+        }
+    }
+
     double get(int i) {
         return sum[i] + error[i];
     }

@@ -217,6 +217,71 @@ public final class CorpusStats {
         return new Example(n, w.index(), p, w.document()[p], w.position()[p], d, a, start, context, deltas);
     }
 
+    /**
+     * Merges the statistics of other windows into these, as if they had been folded here: what a sweep split into parts
+     * (partitions of a cluster job, say) folds part by part. Counts and histograms add, extremes combine, sums merge
+     * with their compensation, and each list offers the other's examples: the best k of a union are among the best k of
+     * each part, and ties break by place, so the lists are exactly those of one fold, in any order of merging; the sums
+     * agree with one fold to a few units in the last place.
+     *
+     * @throws IllegalArgumentException when the two were made for different neurons, k or threshold
+     */
+    public void merge(CorpusStats other) {
+        if (other.neurons != neurons || other.k != k || Double.compare(other.threshold, threshold) != 0) {
+            throw new IllegalArgumentException("cannot merge statistics of " + other.neurons + " neurons, k " + other.k + ", threshold "
+                    + other.threshold + " into " + neurons + " neurons, k " + k + ", threshold " + threshold);
+        }
+        count += other.count;
+        windows += other.windows;
+        tokens += other.tokens;
+        sums.merge(other.sums);
+        for (int n = 0; n < neurons; n++) {
+            min[n] = Math.min(min[n], other.min[n]);
+            max[n] = Math.max(max[n], other.max[n]);
+            activationMax[n] = Math.max(activationMax[n], other.activationMax[n]);
+            above[n] += other.above[n];
+            for (int b = 0; b < BINS; b++) {
+                histogram[n][b] += other.histogram[n][b];
+            }
+            for (Example e : other.top[n].sorted()) {
+                top[n].offer(e);
+            }
+            for (Example e : other.bottom[n].sorted()) {
+                bottom[n].offer(e);
+            }
+            for (Example e : other.active[n].sorted()) {
+                active[n].offer(e);
+            }
+        }
+        whole.merge(other.whole);
+        wholeCount += other.wholeCount;
+        wholeMin = Math.min(wholeMin, other.wholeMin);
+        wholeMax = Math.max(wholeMax, other.wholeMax);
+        for (int b = 0; b < BINS; b++) {
+            wholeHistogram[b] += other.wholeHistogram[b];
+        }
+    }
+
+    /** The statistics as bytes (the checkpoint's format): for moving a part's state between processes. */
+    public byte[] toBytes() {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.io.DataOutputStream out = new java.io.DataOutputStream(bytes)) {
+            write(out);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);   // a byte array does not fail
+        }
+        return bytes.toByteArray();
+    }
+
+    /** Statistics from {@link #toBytes}. */
+    public static CorpusStats fromBytes(byte[] bytes) {
+        try (java.io.DataInputStream in = new java.io.DataInputStream(new java.io.ByteArrayInputStream(bytes))) {
+            return read(in);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("not corpus statistics: " + e.getMessage(), e);
+        }
+    }
+
     // ---------------------------------------------------------------- results
 
     /** {@return how many neurons are tracked (the model's d_mlp)} */
