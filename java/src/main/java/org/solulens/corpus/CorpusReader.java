@@ -54,7 +54,7 @@ public final class CorpusReader implements Iterator<Document>, AutoCloseable {
             jsonl = false;
         } else {
             rows = null;
-            jsonl = name.endsWith(".jsonl") || name.endsWith(".json");
+            jsonl = isJsonl(name);
             text = new BufferedReader(new InputStreamReader(Files.newInputStream(file), StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)), 1 << 16);
         }
@@ -136,7 +136,7 @@ public final class CorpusReader implements Iterator<Document>, AutoCloseable {
                 }
             }
             try {
-                check(tokens);
+                check(tokens, model);
             } catch (IllegalArgumentException e) {
                 String at = rows != null ? "row " + where : "line " + where;
                 if (!skipBad) {
@@ -156,7 +156,36 @@ public final class CorpusReader implements Iterator<Document>, AutoCloseable {
         }
     }
 
+    /**
+     * The tokens of one line of a {@code .txt} ({@code jsonl} false) or {@code .jsonl} corpus, checked against the model
+     * (not empty, ids in range), as this reader makes its documents; null for a blank line, which is no document.
+     *
+     * @throws IllegalArgumentException saying what is wrong with the line (not where: the caller knows)
+     */
+    public static int[] documentTokens(String line, boolean jsonl, SoluModel model) {
+        int[] tokens = parse(line, jsonl, model);
+        if (tokens != null) {
+            check(tokens, model);
+        }
+        return tokens;
+    }
+
+    /** Checks a document given as token ids (a {@code .npy} row): not empty, ids in range. */
+    public static void checkDocument(int[] tokens, SoluModel model) {
+        check(tokens, model);
+    }
+
+    /** Whether a corpus file of this name is read as JSON lines (else as text lines, or a {@code .npy}). */
+    public static boolean isJsonl(String fileName) {
+        String name = fileName.toLowerCase(java.util.Locale.ROOT);
+        return name.endsWith(".jsonl") || name.endsWith(".json");
+    }
+
     private int[] parse(String s) {
+        return parse(s, jsonl, model);
+    }
+
+    private static int[] parse(String s, boolean jsonl, SoluModel model) {
         if (s.length() > MAX_LINE_CHARS) {
             throw new IllegalArgumentException("a line of " + s.length() + " characters (at most " + MAX_LINE_CHARS + ")");
         }
@@ -164,7 +193,7 @@ public final class CorpusReader implements Iterator<Document>, AutoCloseable {
             throw new IllegalArgumentException("a NUL character: a binary file given as text?");
         }
         if (!jsonl) {
-            return s.isBlank() ? null : encode(s);
+            return s.isBlank() ? null : encode(s, model);
         }
         if (s.isBlank()) {
             return null;
@@ -196,18 +225,18 @@ public final class CorpusReader implements Iterator<Document>, AutoCloseable {
         if (t == null || !t.isTextual()) {
             throw new IllegalArgumentException("expected a \"text\" string or a \"tokens\" list");
         }
-        return t.asText().isBlank() ? new int[0] : encode(t.asText());
+        return t.asText().isBlank() ? new int[0] : encode(t.asText(), model);
     }
 
     /** A document's text as token ids, without BOS and without the context limit (the packer cuts windows). */
-    private int[] encode(String s) {
+    private static int[] encode(String s, SoluModel model) {
         if (model.tokenizer() == null) {
             throw new IllegalArgumentException("text, but the model has no tokenizer.json; give {\"tokens\": [...]} lines or a .npy");
         }
         return model.tokenizer().encode(s, false);
     }
 
-    private void check(int[] tokens) {
+    private static void check(int[] tokens, SoluModel model) {
         if (tokens.length == 0) {
             throw new IllegalArgumentException("an empty document");
         }

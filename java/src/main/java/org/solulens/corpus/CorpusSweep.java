@@ -6,20 +6,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.zip.CRC32;
 import org.solulens.analysis.Progress;
 import org.solulens.backend.Ablation;
 import org.solulens.backend.Backend;
-import org.solulens.backend.ForwardResult;
-import org.solulens.backend.Hooks;
 import org.solulens.backend.SweepMethod;
-import org.solulens.backend.SweepRequest;
-import org.solulens.backend.SweepResult;
 import org.solulens.model.SoluModel;
 import org.solulens.model.Tensor;
 
@@ -87,11 +81,6 @@ public final class CorpusSweep {
         if (s.window() > model.config().nCtx() || s.window() < 2) {
             throw new IllegalArgumentException("--window " + s.window() + ": must be between 2 and the model's n_ctx = " + model.config().nCtx());
         }
-        SweepRequest request = new SweepRequest(s.ablation(), s.method(), null, false);
-        Set<String> hooks = new LinkedHashSet<>(request.requiredHooks(model.config()));
-        String activationHook = s.ablation().site() == Ablation.Site.MID ? Hooks.MLP_MID : Hooks.MLP_POST;
-        hooks.add(activationHook);
-        Ablation whole = Ablation.zero(s.ablation().site());
         Map<String, String> fingerprint = checkpoint == null ? Map.of() : fingerprint(model, s, data);
         int neurons = model.config().dMlp();
         CorpusStats stats = resume ? CorpusCheckpoint.read(checkpoint, fingerprint) : new CorpusStats(neurons, s.k(), s.threshold());
@@ -118,22 +107,9 @@ public final class CorpusSweep {
         if (hook != null) {
             Runtime.getRuntime().addShutdownHook(hook);
         }
-        // One window per backend call: a backend batching several prompts into one matrix product may round differently
-        // than for one, and the results must not depend on batching or on the number of workers (CorpusSweepTest).
-        List<java.util.function.Function<Window, Swept>> workers = new ArrayList<>();
+        List<java.util.function.Function<Window, WindowSweeper.Swept>> workers = new ArrayList<>();
         for (Backend b : backends) {
-            // On a GPU the fold runs on the device too (cuda/corpus.cu): only the per-neuron partials come back.
-            boolean onDevice = b instanceof org.solulens.gpu.GpuBackend && s.method() == SweepMethod.EXACT;
-            workers.add(w -> {
-                ForwardResult clean = b.run(w.tokens(), hooks);
-                double[] activation = clean.get(activationHook).data(), wholeMlp = b.ablatePositions(clean, whole);
-                if (onDevice) {
-                    DeviceFold.Partial part = ((org.solulens.gpu.GpuBackend) b).sweepOnDevice(clean, request,
-                            new DeviceFold(activation, s.threshold(), s.k()));
-                    return new Swept(w, null, activation, wholeMlp, part);
-                }
-                return new Swept(w, b.sweep(clean, request).delta(), activation, wholeMlp, null);
-            });
+            workers.add(new WindowSweeper(b, s)::sweep);
         }
         long tokens = 0;
         try (CorpusReader reader = CorpusReader.open(data, model, s.skipBad());
@@ -146,13 +122,9 @@ public final class CorpusSweep {
                 packer.next();
             }
             long pairs = 0, sinceUpdate = 0, foldedSinceUpdate = 0;
-            try (WindowPipeline<Swept> pipeline = new WindowPipeline<>(packer, resumed, workers, 4 * backends.size() + 4)) {
-                for (Swept r; (r = pipeline.next()) != null; ) {
-                    if (r.partial() != null) {
-                        stats.addPartial(r.window(), r.partial(), r.activation(), r.wholeMlp());
-                    } else {
-                        stats.add(r.window(), r.delta(), r.activation(), r.wholeMlp());
-                    }
+            try (WindowPipeline<WindowSweeper.Swept> pipeline = new WindowPipeline<>(packer, resumed, workers, 4 * backends.size() + 4)) {
+                for (WindowSweeper.Swept r; (r = pipeline.next()) != null; ) {
+                    r.foldInto(stats);
                     int P = r.window().tokens().length - 1;
                     tokens += P;
                     pairs += (long) P * neurons;
@@ -197,7 +169,4 @@ public final class CorpusSweep {
             }
         }
     }
-
-    /** One window's sweep, on its way to the fold. */
-    private record Swept(Window window, double[] delta, double[] activation, double[] wholeMlp, DeviceFold.Partial partial) {}
 }
