@@ -29,6 +29,16 @@ public final class CorpusReport {
 
     private CorpusReport() {}
 
+    /** The names of neurons.csv's columns, in order. */
+    public static List<String> neuronColumns() {
+        return List.of(COLUMNS);
+    }
+
+    /** Column {@code c} of neurons.csv: one value per neuron. */
+    public static double[] neuronColumn(CorpusStats s, int c) {
+        return column(s, c);
+    }
+
     private static double[] column(CorpusStats s, int c) {
         return IntStream.range(0, s.neurons()).mapToDouble(n -> switch (c) {
             case 0 -> n;
