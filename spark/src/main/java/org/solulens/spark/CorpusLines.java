@@ -14,13 +14,15 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.solulens.io.Npy;
 
 /**
- * The corpus as Spark reads it, one record per line (text, JSONL) or row (.npy, Parquet), numbered in file order:
+ * The corpus as Spark reads it, one record per line (text, JSONL) or row (.npy, Parquet), numbered in file order (a
+ * folder of Parquet files: by file name):
  * {@code (number, line)}, the number 1-based for text lines as the single-machine reader counts them, 0-based for rows.
  */
 final class CorpusLines {
@@ -54,9 +56,8 @@ final class CorpusLines {
         long first = format.firstNumber();
         switch (format) {
             case TEXT, JSONL -> {
-                // wholetext off: one record per line, in file order across the partitions
-                return spark.read().text(path).javaRDD().zipWithIndex()
-                        .mapToPair(t -> new scala.Tuple2<>(t._2() + first, new Line(t._1().getString(0), null)));
+                // Hadoop's text input: a file's splits in file order (a DataFrame scan may order splits by size)
+                return jsc.textFile(path).zipWithIndex().mapToPair(t -> new scala.Tuple2<>(t._2() + first, new Line(t._1(), null)));
             }
             case NPY -> {
                 int[][] rows = readNpy(spark, path);
@@ -67,7 +68,8 @@ final class CorpusLines {
                 return jsc.parallelizePairs(numbered, Math.max(1, jsc.defaultParallelism()));
             }
             default -> {
-                Dataset<Row> table = spark.read().parquet(path);
+                // rows in file-name order, each file's rows in their order (a scan may order files by size)
+                Dataset<Row> table = spark.read().parquet(path).orderBy(functions.col("_metadata.file_path"), functions.col("_metadata.row_index"));
                 List<String> columns = List.of(table.columns());
                 if (columns.contains("tokens")) {
                     DataType type = table.schema().apply("tokens").dataType();

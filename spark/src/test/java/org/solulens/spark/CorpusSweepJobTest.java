@@ -137,6 +137,75 @@ class CorpusSweepJobTest {
         assertEquals("earlier", Files.readString(existing.resolve("keep.txt")));
     }
 
+    @Test
+    void npyAndParquetCorporaGiveTheResultsOfTheSameDocumentsAsJsonLines() throws Exception {
+        // documents of equal length (a .npy is a rectangle)
+        Random r = new Random(5);
+        int[][] rows = new int[14][];
+        StringBuilder jsonl = new StringBuilder();
+        for (int d = 0; d < rows.length; d++) {
+            rows[d] = TestModels.randomTokens(r, 7, CFG.dVocab());
+            jsonl.append("{\"tokens\": ").append(java.util.Arrays.toString(rows[d])).append("}\n");
+        }
+        Path json = Files.writeString(tmp.resolve("rect.jsonl"), jsonl.toString());
+        java.nio.ByteBuffer npy = npyInt32(rows);
+        Path npyFile = Files.write(tmp.resolve("rect.npy"), npy.array());
+        // Parquet: three files, written in order (part-00000 holds the first rows)
+        List<Row> tableRows = new java.util.ArrayList<>();
+        for (int[] row : rows) {
+            tableRows.add(org.apache.spark.sql.RowFactory.create((Object) java.util.Arrays.stream(row).boxed().toArray(Integer[]::new)));
+        }
+        org.apache.spark.sql.types.StructType schema = org.apache.spark.sql.types.DataTypes.createStructType(List.of(
+                org.apache.spark.sql.types.DataTypes.createStructField("tokens",
+                        org.apache.spark.sql.types.DataTypes.createArrayType(org.apache.spark.sql.types.DataTypes.IntegerType), false)));
+        org.apache.spark.api.java.JavaSparkContext jsc = org.apache.spark.api.java.JavaSparkContext.fromSparkContext(spark.sparkContext());
+        Path parquet = tmp.resolve("rect.parquet");
+        spark.createDataFrame(jsc.parallelize(tableRows, 3), schema).write().parquet(parquet.toString());
+
+        CorpusSweep.Result expected = singleMachine(json, false);
+        assertSameResult(expected, singleMachine(npyFile, false), "single machine, .npy");
+        assertSameResult(expected, CorpusSweepJob.run(spark, options(npyFile, tmp.resolve("from-npy"), false, 2), "test").result(), ".npy");
+        assertSameResult(expected, CorpusSweepJob.run(spark, options(parquet, tmp.resolve("from-parquet"), false, 3), "test").result(), "Parquet");
+    }
+
+    @Test
+    void aTextCorpusIsTokenizedOnTheExecutorsAsOnOneMachine() throws Exception {
+        List<String> lines = new java.util.ArrayList<>();
+        try (var in = new java.io.BufferedReader(new java.io.InputStreamReader(
+                CorpusSweepJobTest.class.getResourceAsStream("/org/solulens/corpus/kjv-john.txt"), java.nio.charset.StandardCharsets.UTF_8))) {
+            for (String line; (line = in.readLine()) != null && lines.size() < 3; ) {
+                lines.add(line);
+            }
+        }
+        lines.add(1, "");   // a blank line: no document
+        Path text = Files.write(tmp.resolve("john.txt"), lines);
+        CorpusSweep.Settings s = new CorpusSweep.Settings(Ablation.zero(Ablation.Site.POST), SweepMethod.EXACT, 32, false, 400, 5, 0.05, 8, false);
+        CorpusSweep.Result expected;
+        try (SoluModel demo = org.solulens.model.DemoModel.load(); CpuBackend cpu = new CpuBackend(demo)) {
+            expected = CorpusSweep.run(cpu, text, s, null, false, 60, true);
+        }
+        JobOptions o = new JobOptions("demo", text.toString(), tmp.resolve("from-text").toString(), false, "post", "zero", "exact", 32, false, 400,
+                5, 0.05, false, 2);
+        assertSameResult(expected, CorpusSweepJob.run(spark, o, "test").result(), "text, demo model");
+    }
+
+    private static java.nio.ByteBuffer npyInt32(int[][] rows) {
+        String header = "{'descr': '<i4', 'fortran_order': False, 'shape': (" + rows.length + ", " + rows[0].length + "), }";
+        int total = 10 + header.length() + 1;
+        int pad = (64 - total % 64) % 64;
+        header = header + " ".repeat(pad) + "\n";
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(10 + header.length() + 4 * rows.length * rows[0].length)
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0}).putShort((short) header.length());
+        b.put(header.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        for (int[] row : rows) {
+            for (int t : row) {
+                b.putInt(t);
+            }
+        }
+        return b;
+    }
+
     static void assertSameResult(CorpusSweep.Result a, CorpusSweep.Result b, String where) {
         assertEquals(a.tokens(), b.tokens(), where + ": tokens");
         assertEquals(a.dropped(), b.dropped(), where + ": dropped");
