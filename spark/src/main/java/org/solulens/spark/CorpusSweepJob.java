@@ -84,6 +84,7 @@ public final class CorpusSweepJob {
         boolean skipBad = o.skipBad();
 
         // 1. documents, tokenized where they are read
+        spark.sparkContext().setJobDescription("solulens: reading and tokenizing " + data);
         JavaRDD<Doc> docs = CorpusLines.read(spark, data, format).mapPartitions(lines -> {
             SoluModel m = ExecutorModels.model(modelSpec);
             List<Doc> out = new ArrayList<>();
@@ -169,6 +170,7 @@ public final class CorpusSweepJob {
         }, true).reduce(Long::sum);
 
         // 4. windows in contiguous ranges, sorted, swept and folded per partition; the states merged on the driver
+        spark.sparkContext().setJobDescription("solulens: sweeping " + budget + " corpus tokens (each task logs its tokens and tokens/s)");
         int parts = o.partitions() > 0 ? o.partitions() : spark.sparkContext().defaultParallelism();
         long effective = settings.maxTokens() > 0 ? Math.min(budget, settings.maxTokens()) : budget;
         long windowsAtMost = settings.perDocument() ? documents : (effective + documents) / (settings.window() - 1) + 1;
@@ -186,6 +188,7 @@ public final class CorpusSweepJob {
             backend = backend == null ? s.backend() : backend;
         }
         docs.unpersist();
+        spark.sparkContext().setJobDescription(null);
         if (stats.positions() == 0) {
             throw new IllegalArgumentException(data + ": no window of " + settings.window() + " tokens could be made (" + budget + " tokens read"
                     + (skipped > 0 ? ", " + skipped + " documents skipped" : "") + ")");
