@@ -52,8 +52,10 @@ class StandaloneClusterTest {
 
         // a Spark home whose jars/ is the test classpath (folders packed as jars), but for the job's own classes,
         // which reach the executor through spark.jars as an application's do
-        Path home = Files.createDirectories(tmp.resolve("spark-home/jars"));
-        Files.createFile(tmp.resolve("spark-home/RELEASE"));
+        // (outside the @TempDir, whose clean-up warns about every link it meets)
+        Path sparkHome = Files.createTempDirectory("solulens-spark-home");
+        Path home = Files.createDirectories(sparkHome.resolve("jars"));
+        Files.createFile(sparkHome.resolve("RELEASE"));
         Path jobClasses = Path.of(CorpusSweepJob.class.getProtectionDomain().getCodeSource().getLocation().toURI());
         Path jobJar = jarOf(jobClasses, tmp.resolve("solulens-spark-job.jar"));
         List<String> classpath = new ArrayList<>();
@@ -71,10 +73,10 @@ class StandaloneClusterTest {
         String opens = String.join(" ", JVM_OPTIONS);
         List<Process> cluster = new ArrayList<>();
         try {
-            cluster.add(start(cp, tmp.resolve("master.log"), "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port",
+            cluster.add(start(sparkHome, cp, tmp.resolve("master.log"), "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port",
                     String.valueOf(masterPort), "--webui-port", String.valueOf(freePort())));
             waitForPort(masterPort);
-            cluster.add(start(cp, tmp.resolve("worker.log"), "org.apache.spark.deploy.worker.Worker", "spark://127.0.0.1:" + masterPort,
+            cluster.add(start(sparkHome, cp, tmp.resolve("worker.log"), "org.apache.spark.deploy.worker.Worker", "spark://127.0.0.1:" + masterPort,
                     "--host", "127.0.0.1", "--cores", "2", "--memory", "2g", "--webui-port", String.valueOf(freePort())));
 
             SparkSession spark = SparkSession.builder().master("spark://127.0.0.1:" + masterPort).appName("solulens-standalone-test")
@@ -93,7 +95,10 @@ class StandaloneClusterTest {
                 CorpusSweepJobTest.assertSameResult(expected, outcome.result(), "standalone cluster");
                 long executorIds = spark.sparkContext().getExecutorIds().size();
                 assertEquals(1, executorIds, "one executor, in the worker's JVM");
-                assertTrue(Files.readString(tmp.resolve("worker.log")).contains("Asked to launch executor"), "the worker started no executor JVM");
+                try (Stream<Path> apps = Files.list(tmp.resolve("work"))) {
+                    // the worker's folder for the application's executor, where that JVM's output went
+                    assertTrue(apps.anyMatch(app -> Files.isRegularFile(app.resolve("0/stderr"))), "the worker started no executor JVM");
+                }
             } finally {
                 spark.stop();
             }
@@ -101,6 +106,12 @@ class StandaloneClusterTest {
             for (Process p : cluster) {
                 p.descendants().forEach(ProcessHandle::destroyForcibly);
                 p.destroyForcibly();
+                p.waitFor();
+            }
+            try (Stream<Path> walk = Files.walk(sparkHome)) {   // links and packed jars; never what the links point to
+                for (Path p : (Iterable<Path>) walk.sorted(java.util.Comparator.reverseOrder())::iterator) {
+                    Files.deleteIfExists(p);
+                }
             }
         }
     }
@@ -115,13 +126,13 @@ class StandaloneClusterTest {
             "--add-opens=java.base/sun.security.action=ALL-UNNAMED", "--add-opens=java.base/sun.util.calendar=ALL-UNNAMED",
             "-Djdk.reflect.useDirectMethodHandle=false", "-Dio.netty.tryReflectionSetAccessible=true");
 
-    private Process start(String cp, Path log, String main, String... args) throws IOException {
+    private Process start(Path sparkHome, String cp, Path log, String main, String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         command.addAll(JVM_OPTIONS);
         command.addAll(List.of("-Xmx512m", "-cp", cp, main));
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-        pb.environment().put("SPARK_HOME", tmp.resolve("spark-home").toString());
+        pb.environment().put("SPARK_HOME", sparkHome.toString());
         pb.environment().put("SPARK_SCALA_VERSION", "2.13");
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
         pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
