@@ -30,8 +30,23 @@ public final class NaiveForward {
         return scales;
     }
 
+    /**
+     * The MLP LayerNorm's {@code hook_scale} at {@code position} of a pass whose {@code blocks.0.hook_resid_mid} there is
+     * replaced by {@code residMid}, as a TransformerLens user would replace it with a hook.
+     */
+    public static double mlpLnScaleWithResidMid(ModelConfig c, SoluWeights w, int[] tokens, int position, double[] residMid) {
+        double[][] scales = new double[2][tokens.length];
+        forward(c, w, tokens, null, scales, position, residMid);
+        return scales[0][position];
+    }
+
     /** The logits with {@code patch} applied (null: none); {@code scalesOut}, if given, receives the two scales. */
     public static double[][] logits(ModelConfig c, SoluWeights w, int[] tokens, Patch patch, double[][] scalesOut) {
+        return forward(c, w, tokens, patch, scalesOut, -1, null);
+    }
+
+    private static double[][] forward(ModelConfig c, SoluWeights w, int[] tokens, Patch patch, double[][] scalesOut, int residAt,
+                                      double[] residMid) {
         int P = tokens.length, D = c.dModel(), N = c.dMlp(), H = c.nHeads(), E = c.dHead(), V = c.dVocab();
         double[][] x = new double[P][D];
         for (int p = 0; p < P; p++) {
@@ -82,6 +97,9 @@ public final class NaiveForward {
             for (int d = 0; d < D; d++) {
                 x[p][d] += attnOut[p][d] + w.bO.get(d);
             }
+        }
+        if (residMid != null) {
+            x[residAt] = residMid.clone();
         }
         double[][] b = norm(x, w.ln2W, w.ln2B, c.eps());
         double[][] act = new double[P][N];
