@@ -114,4 +114,28 @@ class LnFactorAttributionTest {
             }
         }
     }
+
+    @Test
+    void theEmulatedGpuBackendsPassGivesTheCpusSplitWithinFloat32() {
+        ModelConfig cfg = TestModels.config(16, 32, 2, 8, 12, 53, ActivationFunction.SOLU_LN);
+        SoluModel model = TestModels.random(cfg, 9);
+        int[] tokens = TestModels.randomTokens(new Random(4), 12, cfg.dVocab());
+        List<String> hooks = new java.util.ArrayList<>(LnFactorAttribution.HOOKS);
+        hooks.addAll(LnFactorMediators.hooks(cfg));
+        try (CpuBackend cpu = new CpuBackend(model);
+             org.solulens.gpu.GpuBackend gpu = new org.solulens.gpu.GpuBackend(model, new org.solulens.gpu.EmulatedDevice())) {
+            ForwardResult a = cpu.run(tokens, hooks), b = gpu.run(tokens, hooks);
+            List<LnFactorAttribution.Parts> x = LnFactorAttribution.attribute(model, a, 1), y = LnFactorAttribution.attribute(model, b, 1);
+            List<LnFactorMediators.Row> mx = LnFactorMediators.of(model, a), my = LnFactorMediators.of(model, b);
+            for (int p = 0; p < tokens.length; p++) {
+                // float32 activations in, float64 head: the parts agree to float32's relative precision of the inputs
+                assertEquals(x.get(p).embed(), y.get(p).embed(), 1e-5, "embed at " + p);
+                assertEquals(x.get(p).posEmbed(), y.get(p).posEmbed(), 1e-5, "pos_embed at " + p);
+                assertEquals(x.get(p).attnOut(), y.get(p).attnOut(), 1e-5, "attn_out at " + p);
+                assertTrue(Math.abs(y.get(p).residual()) <= 1e-10, "efficiency on the device's numbers at " + p);
+                assertEquals(mx.get(p).attentionOnBos(), my.get(p).attentionOnBos(), 1e-5, "attention on BOS at " + p);
+                assertEquals(mx.get(p).softmaxTop1(), my.get(p).softmaxTop1(), 1e-5, "softmax top share at " + p);
+            }
+        }
+    }
 }
