@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.solulens.analysis.LnScaleExplanation;
 import org.solulens.analysis.LnScaleStudy;
 import org.solulens.analysis.Prompt;
 import org.solulens.analysis.PromptFamilies;
@@ -38,6 +39,15 @@ final class LnScaleCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "Seed of the random word string. Default: ${DEFAULT-VALUE}.")
     long seed;
 
+    @Option(names = "--explain", description = "Also explain the MLP LayerNorm factor's trend: its change along each prompt split exactly among embed,"
+            + " pos_embed and attn_out (Shapley values), the mediators, a fit against log(position), and the answer in words"
+            + " (ln_scale_explain.md, ln_scale_explain.csv, two figures per family).")
+    boolean explain;
+
+    @Option(names = "--explain-prompts", defaultValue = "8", paramLabel = "N",
+            description = "With --explain: independent prompts per repeat and random-words family (different words, different seeds). Default: ${DEFAULT-VALUE}.")
+    int explainPrompts;
+
     @Spec
     CommandSpec spec;
 
@@ -45,8 +55,18 @@ final class LnScaleCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         try (OutputFolder folder = OutputFolder.open(experiment.out, "--out", experiment.overwrite);
              SoluModel model = modelOptions.loadModel(); Backend backend = modelOptions.backend(model)) {
+            if (explain && explainPrompts < 2) {
+                throw new IllegalArgumentException("--explain-prompts must be at least 2 (a bootstrap over one prompt has no spread), got " + explainPrompts);
+            }
             LnScaleStudy.Result r = LnScaleStudy.run(backend, families(model), folder.staging(), experiment.quiet());
             spec.commandLine().getOut().print(r.summary());
+            if (explain) {
+                Map<String, List<Prompt>> independent = LnScaleExplanation.families(model, experiment.prompts(model), Math.min(maxTokens,
+                        model.config().nCtx()), explainPrompts, seed, experiment.bos(model));
+                LnScaleExplanation.Result e = LnScaleExplanation.run(backend, independent, folder.staging(), experiment.quiet());
+                spec.commandLine().getOut().println();
+                e.answers().forEach(a -> spec.commandLine().getOut().println(a.sentence()));
+            }
             folder.commit(spec.commandLine().getParseResult().originalArgs());
             spec.commandLine().getOut().println("outputs written to " + experiment.out.toAbsolutePath() + " (figures: " + String.join(", ", r.figures()) + ")");
         }
