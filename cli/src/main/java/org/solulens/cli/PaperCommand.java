@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.solulens.analysis.DlaStudy;
+import org.solulens.analysis.LnScaleExplanation;
 import org.solulens.analysis.LnScaleStudy;
 import org.solulens.analysis.LowActivationAblation;
 import org.solulens.analysis.Prompt;
@@ -53,6 +54,9 @@ final class PaperCommand implements Callable<Integer> {
                     .append(" (").append(prompts.size()).append("). Date: ").append(LocalDate.now()).append(".\n\n");
             LnScaleStudy.Result ln = LnScaleStudy.run(backend, families, out.resolve("ln-scale"), experiment.quiet());
             section(md, "ln-scale", ln.summary(), ln.figures());
+            LnScaleExplanation.Result why = LnScaleExplanation.run(backend, LnScaleExplanation.families(model, prompts,
+                    Math.min(48, model.config().nCtx()), 8, 1, bos), out.resolve("ln-scale"), experiment.quiet());
+            section(md, "ln-scale", why.summary(), why.figures());
             LowActivationAblation.Result low = LowActivationAblation.run(backend, prompts, Ablation.Kind.PAPER, 0.1, false,
                     out.resolve("ablate-low"), experiment.quiet());
             section(md, "ablate-low", low.summary(), low.figures());

@@ -135,7 +135,8 @@ class ExperimentsCliTest {
             assertPng(out.resolve(m.group(1)));
             figures++;
         }
-        assertEquals(12, figures, report);   // ln-scale 4, ablate-low 2, smear 2, dla 1, smearing 3
+        assertEquals(18, figures, report);   // ln-scale 4 and its explanation 6, ablate-low 2, smear 2, dla 1, smearing 3
+        assertTrue(report.contains("# Why the MLP LayerNorm's factor moves with prompt length"), report);
     }
 
     @Test

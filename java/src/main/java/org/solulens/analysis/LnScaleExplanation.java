@@ -45,8 +45,8 @@ public final class LnScaleExplanation {
     public record FamilyAnswer(String family, int prompts, Bootstrap.Interval[] shares, boolean[] zero, LnFactorMediators.Fit fit,
                                double[] mediatorR, String sentence) {}
 
-    /** The answers, the figure files written and the Markdown. */
-    public record Result(List<FamilyAnswer> answers, List<String> figures, String markdown) {}
+    /** The answers, the figure files written and the Markdown summary (the file adds links to the figures). */
+    public record Result(List<FamilyAnswer> answers, List<String> figures, String summary) {}
 
     private LnScaleExplanation() {}
 
@@ -88,9 +88,13 @@ public final class LnScaleExplanation {
                 figures.addAll(figures(out, family.getKey(), parts, mediators));
             }
         }
-        String markdown = markdown(model, answers, figures);
-        Files.writeString(out.resolve("ln_scale_explain.md"), markdown);
-        return new Result(answers, figures, markdown);
+        String summary = markdown(model, answers);
+        StringBuilder file = new StringBuilder(summary);
+        for (String f : figures) {
+            file.append("\n![").append(f).append("](").append(f).append(")\n");
+        }
+        Files.writeString(out.resolve("ln_scale_explain.md"), file.toString());
+        return new Result(answers, figures, summary);
     }
 
     static FamilyAnswer answer(String family, List<List<LnFactorAttribution.Parts>> parts, List<List<LnFactorMediators.Row>> mediators) {
@@ -244,7 +248,7 @@ public final class LnScaleExplanation {
         return out;
     }
 
-    private static String markdown(SoluModel model, List<FamilyAnswer> answers, List<String> figures) {
+    private static String markdown(SoluModel model, List<FamilyAnswer> answers) {
         StringBuilder md = new StringBuilder("# Why the MLP LayerNorm's factor moves with prompt length\n\n");
         md.append("Model: ").append(model.description()).append(model.config().actFn().hasMlpLayerNorm() ? ""
                 : " (no MLP LayerNorm: the split is of log(1/sqrt(var + eps)) of hook_pre, the control)").append(".\n\n");
@@ -272,9 +276,6 @@ public final class LnScaleExplanation {
             md.append('\n');
         }
         md.append("\nPearson r of each mediator with log(factor) over the family's positions (BOS left out).\n");
-        for (String f : figures) {
-            md.append("\n![").append(f).append("](").append(f).append(")\n");
-        }
         return md.toString();
     }
 
