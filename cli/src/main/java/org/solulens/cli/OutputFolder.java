@@ -18,7 +18,8 @@ import java.util.stream.Stream;
  * An output folder written as a whole or not at all. Checked before any work starts (a file in the way, no permission,
  * or earlier results without {@code --overwrite} fail in a second); an operating-system lock on a file beside it
  * ({@code .NAME.lock}, {@link HeldLock}) refuses a second live writer, and is released by the system when its process
- * ends, however it ends (the empty file stays and blocks nothing); results go to a hidden staging folder beside it, which becomes the folder, with {@link #MANIFEST} (command,
+ * ends, however it ends (the empty file stays and blocks nothing); results go to a hidden staging folder beside it,
+ * which becomes the folder, with {@link #MANIFEST} (command,
  * version, files and sizes) written last, only when the command completes. An interrupted or failed run leaves the
  * earlier folder as it was and no partial results under its name; what a killed run (SIGKILL, the OOM killer, a
  * power cut) leaves beside it is cleared by the next run that takes the lock (see {@link #clearDeadRuns}).
@@ -37,7 +38,7 @@ final class OutputFolder implements AutoCloseable {
         this.staging = staging;
         this.lock = lock;
         this.cleanup = new Thread(this::discard, "solulens-output-cleanup");
-        Runtime.getRuntime().addShutdownHook(cleanup);   // Ctrl-C: no staging folder or lock left behind
+        Runtime.getRuntime().addShutdownHook(cleanup);   // Ctrl-C: no staging folder left behind, the lock released
     }
 
     /** Checks {@code dir}, takes its lock and makes the staging folder; {@code option} names the option in errors. */

@@ -288,9 +288,10 @@ public final class LnScaleExplanation {
         Map<String, List<Prompt>> out = new LinkedHashMap<>();
         out.put("sentences", sentences);
         List<Prompt> repeats = new ArrayList<>(), random = new ArrayList<>();
-        String[] words = DemoModelWords.pick(perFamily, seed);
+        String[] all = org.solulens.model.DemoModel.words();
+        java.util.Random rng = new java.util.Random(seed);
         for (int i = 0; i < perFamily; i++) {
-            List<Prompt> r = PromptFamilies.repeat(model, words[i], maxTokens - (bos ? 1 : 0), bos);
+            List<Prompt> r = PromptFamilies.repeat(model, all[rng.nextInt(all.length)], maxTokens - (bos ? 1 : 0), bos);
             repeats.add(r.get(r.size() - 1));
             List<Prompt> w = PromptFamilies.randomWordPrefixes(model, maxTokens, seed + i, bos);
             random.add(w.get(w.size() - 1));
@@ -298,18 +299,5 @@ public final class LnScaleExplanation {
         out.put("repeat", repeats);
         out.put("random-words", random);
         return out;
-    }
-
-    /** Words from the bundled list, drawn with a seed. */
-    private static final class DemoModelWords {
-        static String[] pick(int n, long seed) {
-            String[] all = org.solulens.model.DemoModel.words();
-            java.util.Random rng = new java.util.Random(seed);
-            String[] out = new String[n];
-            for (int i = 0; i < n; i++) {
-                out[i] = all[rng.nextInt(all.length)];
-            }
-            return out;
-        }
     }
 }

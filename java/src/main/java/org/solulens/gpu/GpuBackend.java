@@ -74,9 +74,8 @@ public final class GpuBackend implements Backend {
 
     @Override
     public ForwardResult run(int[] tokens, Collection<String> hooks) {
-        ensureOpen();
-        model.checkTokens(tokens);   // before List.of, which would answer null with a bare NullPointerException
-        return run(List.of(tokens), hooks).get(0);
+        // singletonList, not List.of: a null prompt reaches the checks below instead of a bare NullPointerException
+        return run(java.util.Collections.singletonList(tokens), hooks).get(0);
     }
 
     /** Every call after {@link #close()} fails here, in Java, before a kernel could see a freed or null weight. */

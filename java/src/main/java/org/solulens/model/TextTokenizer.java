@@ -35,6 +35,9 @@ public final class TextTokenizer implements AutoCloseable {
      * start, about a GPU neither it nor we could use.
      */
     private static void loadNativeLibrary() {
+        if (nativeLoaded) {
+            return;
+        }
         NativeLoader.load("DJL's tokenizer library", () -> {
             ClassLoader loader = TextTokenizer.class.getClassLoader();
             if (System.getProperty(DJL_FORK_PROPERTY) == null && CudaDevice.driverMissing()) {
@@ -51,7 +54,11 @@ public final class TextTokenizer implements AutoCloseable {
             ai.djl.huggingface.tokenizers.jni.LibUtils.checkStatus();
             return null;
         });
+        nativeLoaded = true;
     }
+
+    /** Set once DJL's library has loaded: later tokenizers skip the loader thread. */
+    private static volatile boolean nativeLoaded;
 
     private static final String DJL_FORK_PROPERTY = "ai.djl.util.cuda.fork";
 
