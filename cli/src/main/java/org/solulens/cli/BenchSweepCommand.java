@@ -52,6 +52,10 @@ final class BenchSweepCommand implements Callable<Integer> {
     @Option(names = "--repeats", defaultValue = "3", description = "Timed runs of the exact sweep (the best is reported). Default: ${DEFAULT-VALUE}.")
     int repeats;
 
+    @Option(names = "--precision", paramLabel = "single|double", defaultValue = "single",
+            description = "The CPU's exact sweep: single (float32 exponentials, double sums) or double (float64, the reference). Default: ${DEFAULT-VALUE}.")
+    String precision;
+
     @Option(names = "--device", defaultValue = "cpu", paramLabel = "cpu|cuda|emulator|auto",
             description = "Where both methods run: cpu (Java), cuda (the sweep kernel vs the batched re-forward on the GPU), "
                     + "emulator (the same kernels on the CPU: for checking, not timing), auto (cuda where it can run, else cpu)."
@@ -115,7 +119,7 @@ final class BenchSweepCommand implements Callable<Integer> {
     private void bench(PrintWriter out, String shape, SoluModel model, List<SweepKernel> variants, Progress progress) {
         ModelConfig cfg = model.config();
         int[] prompt = new Random(5).ints(Math.min(tokens, cfg.nCtx()), 0, cfg.dVocab()).toArray();
-        try (Backend backend = Backends.create(model, Backends.Choice.parse(device))) {
+        try (Backend backend = Backends.create(model, Backends.Choice.parse(device), org.solulens.cpu.SweepPrecision.parse(precision), null)) {
             Ablation ablation = Ablation.zero(Ablation.Site.parse(site));
             SweepRequest exactRequest = new SweepRequest(ablation, SweepMethod.EXACT, null, false);
             ForwardResult clean = backend.run(prompt, exactRequest.requiredHooks(cfg));

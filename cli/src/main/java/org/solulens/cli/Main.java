@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         description = "Interpretability experiments on one-layer SoLU transformers (TransformerLens's solu-1l).",
         subcommands = {InfoCommand.class, RunCommand.class, SweepCommand.class, LnScaleCommand.class,
                 AblateLowCommand.class, SmearCommand.class, SmearingCommand.class, DlaCommand.class, PaperCommand.class, BenchSweepCommand.class, SelftestCommand.class,
-                ConvertCommand.class, CorpusCommand.class,
+                ConvertCommand.class, CorpusCommand.class, CacheCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
     static {

@@ -5,7 +5,9 @@ import java.util.List;
 import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.solulens.cpu.ConstantCache;
 import org.solulens.cpu.CpuBackend;
+import org.solulens.cpu.SweepPrecision;
 import org.solulens.gpu.CudaDevice;
 import org.solulens.gpu.DeviceException;
 import org.solulens.gpu.EmulatedDevice;
@@ -41,9 +43,26 @@ public final class Backends {
 
     /** Opens a backend for {@code model}. {@code CUDA} and {@code EMULATOR} throw {@link IllegalStateException} with the reason when they cannot run here; {@code AUTO} falls back to the CPU (and logs why). The caller closes the backend. */
     public static Backend create(SoluModel model, Choice choice) {
+        return create(model, choice, SweepPrecision.SINGLE, null);
+    }
+
+    /**
+     * As {@link #create(SoluModel, Choice)}, with the CPU sweep's precision and constant cache (null: none).
+     * {@link SweepPrecision#DOUBLE} is a CPU path: with {@code AUTO} it chooses the CPU, with {@code CUDA} or
+     * {@code EMULATOR} it is refused (their sweep kernel computes in float32).
+     */
+    public static Backend create(SoluModel model, Choice choice, SweepPrecision precision, ConstantCache cache) {
+        if (precision == SweepPrecision.DOUBLE && (choice == Choice.CUDA || choice == Choice.EMULATOR)) {
+            throw new IllegalArgumentException("--precision double is the CPU's float64 sweep; the " + choice.name().toLowerCase(Locale.ROOT)
+                    + " sweep kernel computes in float32 (use --device cpu, or leave --precision at single)");
+        }
+        if (precision == SweepPrecision.DOUBLE && choice == Choice.AUTO) {
+            log.info("backend: cpu (--precision double)");
+            return new CpuBackend(model, precision, cache);
+        }
         switch (choice) {
             case CPU:
-                return new CpuBackend(model);
+                return new CpuBackend(model, precision, cache);
             case EMULATOR: {
                 String why = EmulatedDevice.unavailableReason();
                 if (why != null) {
@@ -71,7 +90,7 @@ public final class Backends {
                     }
                 }
                 log.info("backend: cpu (no GPU: {})", why);
-                return new CpuBackend(model);
+                return new CpuBackend(model, precision, cache);
             }
         }
     }
@@ -79,7 +98,7 @@ public final class Backends {
     /** One line per backend saying whether it can run here, for {@code info}. */
     public static List<String> availability() {
         List<String> lines = new ArrayList<>();
-        lines.add("cpu: available (float64 accumulation, the reference; matrix products: " + org.solulens.cpu.MatMul.current().name() + ")");
+        lines.add("cpu: available (float64 forward pass, the reference; exact sweep in float32 exponentials summed in double, or float64 with --precision double; matrix products: " + org.solulens.cpu.MatMul.current().name() + ")");
         String cuda = CudaDevice.unavailableReason();
         lines.add(cuda == null ? "cuda: available" : "cuda: not available: " + cuda);
         String emulator = EmulatedDevice.unavailableReason();

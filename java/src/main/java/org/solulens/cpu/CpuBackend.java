@@ -22,11 +22,35 @@ import org.solulens.model.SoluWeights;
  */
 public final class CpuBackend implements Backend {
     private final SoluModel model;
+    private final SweepPrecision precision;
+    private final ConstantCache cache;
     private SweepConstants sweepConstants;
     private volatile boolean closed;
 
+    /** The default: the exact sweep's single-precision path. */
     public CpuBackend(SoluModel model) {
+        this(model, SweepPrecision.SINGLE);
+    }
+
+    /** @param precision how the exact sweep computes its exponentials (the forward pass is always in double) */
+    public CpuBackend(SoluModel model, SweepPrecision precision) {
+        this(model, precision, null);
+    }
+
+    /**
+     * @param precision how the exact sweep computes its exponentials (the forward pass is always in double)
+     * @param cache where the sweep's model constant B is kept between processes ({@link ConstantCache#userDefault()}),
+     *              or null to build it in memory for this backend only
+     */
+    public CpuBackend(SoluModel model, SweepPrecision precision, ConstantCache cache) {
         this.model = model;
+        this.precision = java.util.Objects.requireNonNull(precision, "precision");
+        this.cache = cache;
+    }
+
+    /** {@return how this backend's exact sweep computes its exponentials} */
+    public SweepPrecision precision() {
+        return precision;
     }
 
     @Override
@@ -112,7 +136,7 @@ public final class CpuBackend implements Backend {
         }
         SweepConstants k = sweepConstants();
         if (request.method() == org.solulens.backend.SweepMethod.EXACT) {
-            return ExactSweep.run(k, clean, request, positionsDone);
+            return ExactSweep.run(k, clean, request, precision, positionsDone);
         }
         SweepResult result = request.method() == org.solulens.backend.SweepMethod.REFORWARD ? ReforwardSweep.run(k, clean, request)
                 : AttributionSweep.run(k, clean, request);
@@ -148,7 +172,7 @@ public final class CpuBackend implements Backend {
     /** The model constants of the sweep (B = W̄_out Ŵ, ...), made once per backend on first use. */
     private synchronized SweepConstants sweepConstants() {
         if (sweepConstants == null) {
-            sweepConstants = new SweepConstants(model.config(), model.weights());
+            sweepConstants = new SweepConstants(model.config(), model.weights(), cache);
         }
         return sweepConstants;
     }

@@ -25,16 +25,27 @@ public final class ExactSweep {
     private static final int NEURON_BLOCK = 32;
     /** Positions sharing each row of B while it is in cache. */
     private static final int POSITION_BLOCK = 4;
+    /** The single path's tiles: a chunk of 4096 words of 16 rows of B and of 8 positions' q and A is 768 KB, under a 1 MB L2. */
+    private static final int SINGLE_POSITION_BLOCK = 8, SINGLE_NEURON_BLOCK = 16, VOCAB_CHUNK = 4096;
 
     private ExactSweep() {}
 
-    /** The sweep of one prompt. */
+    /**
+     * The largest change of any logit (a bound from the coefficients and the rows' largest magnitudes) for which the
+     * single-precision path is used; beyond it the pair takes the double path. Below it no term of the sum can
+     * overflow or underflow in float32 (e^±20), and a clean probability lost to float32's range (below 1.2e-38) would
+     * weigh at most 1.2e-38 · e^40 · d_vocab relative to the sum: under 1e-14 for any vocabulary below 2^31.
+     */
+    static final double SINGLE_MAX_CHANGE = 20;
+
+    /** The sweep of one prompt, in double. */
     public static SweepResult run(SweepConstants k, ForwardResult clean, SweepRequest req) {
-        return run(k, clean, req, positions -> { });
+        return run(k, clean, req, SweepPrecision.DOUBLE, positions -> { });
     }
 
     /** The sweep of one prompt, telling {@code positionsDone} the size of each chunk of positions as it finishes. */
-    public static SweepResult run(SweepConstants k, ForwardResult clean, SweepRequest req, java.util.function.IntConsumer positionsDone) {
+    public static SweepResult run(SweepConstants k, ForwardResult clean, SweepRequest req, SweepPrecision precision,
+                                  java.util.function.IntConsumer positionsDone) {
         int P = clean.tokens().length - 1, N = k.cfg.dMlp(), V = k.cfg.dVocab();
         double[] delta = new double[Math.max(P, 0) * N];
         double[] cosine = req.withCosine() ? new double[delta.length] : null;
@@ -49,14 +60,15 @@ public final class ExactSweep {
             int p1 = Math.min(P, p0 + chunk);
             SweepChunk c = SweepChunk.of(k, clean, req, p0, p1);
             double[] a = k.unembed(c.rowsA, 0, p1 - p0), a2 = c.rowsA2 == null ? null : k.unembed(c.rowsA2, 0, p1 - p0);
-            sweepChunk(k, clean.tokens(), c, a, a2, req, p0, p1, delta, cosine);
+            boolean single = precision == SweepPrecision.SINGLE && cosine == null;
+            sweepChunk(k, clean.tokens(), c, a, a2, req, p0, p1, delta, cosine, single);
             positionsDone.accept(p1 - p0);
         }
         return new SweepResult(P, N, delta, cosine);
     }
 
     private static void sweepChunk(SweepConstants k, int[] tokens, SweepChunk c, double[] a, double[] a2, SweepRequest req,
-                                   int p0, int p1, double[] delta, double[] cosine) {
+                                   int p0, int p1, double[] delta, double[] cosine, boolean single) {
         int N = k.cfg.dMlp(), V = k.cfg.dVocab(), rows = p1 - p0;
         double[] beta = k.beta;
         double betaMax = SweepConstants.max(beta, 0, V);
@@ -81,14 +93,18 @@ public final class ExactSweep {
             }
             cleanLoss[q] = out[0] - out[1];
         });
+        SinglePrecisionRows f = single ? SinglePrecisionRows.of(c, a, a2, beta, V, rows, expSum) : null;
         // Tiles of (a few positions) x (a block of neurons): each row of B is read once per tile and reused for
-        // every position of it while it is still in cache.
-        int qBlocks = (rows + POSITION_BLOCK - 1) / POSITION_BLOCK, nBlocks = (N + NEURON_BLOCK - 1) / NEURON_BLOCK;
+        // every position of it while it is still in cache (the single path also walks the vocabulary in chunks).
+        int positionBlock = single ? SINGLE_POSITION_BLOCK : POSITION_BLOCK, neuronBlock = single ? SINGLE_NEURON_BLOCK : NEURON_BLOCK;
+        int qBlocks = (rows + positionBlock - 1) / positionBlock, nBlocks = (N + neuronBlock - 1) / neuronBlock;
         float[] b = k.bMatrix(c.dirs);
+        double[] bAbsMax = k.bAbsMax(c.dirs);
         IntStream.range(0, qBlocks * nBlocks).parallel().forEach(task -> {
-            int q0 = (task / nBlocks) * POSITION_BLOCK, q1 = Math.min(rows, q0 + POSITION_BLOCK);
-            int n0 = (task % nBlocks) * NEURON_BLOCK, n1 = Math.min(N, n0 + NEURON_BLOCK);
+            int q0 = (task / nBlocks) * positionBlock, q1 = Math.min(rows, q0 + positionBlock);
+            int n0 = (task % nBlocks) * neuronBlock, n1 = Math.min(N, n0 + neuronBlock);
             double[] coef = new double[3], out = new double[3];
+            SingleTile tile = f == null ? null : new SingleTile(q0, q1, n0, n1);
             for (int n = n0; n < n1; n++) {
                 for (int q = q0; q < q1; q++) {
                     int p = p0 + q, target = tokens[p + 1];
@@ -96,7 +112,10 @@ public final class ExactSweep {
                         continue;
                     }
                     c.coefficients(q, n, coef);
-                    double shift = bound(coef, aMax[q], a2Max[q], k.bAbsMax(c.dirs)[n], betaMax);
+                    if (tile != null && tile.admit(q, n, coef, f, bAbsMax[n])) {
+                        continue;
+                    }
+                    double shift = bound(coef, aMax[q], a2Max[q], bAbsMax[n], betaMax);
                     if (cosine != null) {
                         logSumExp(coef, a, a2, b, q * V, n * V, beta, V, target, shift, null, cleanLogits[q], out);
                         cosine[p * N + n] = out[2];
@@ -108,7 +127,79 @@ public final class ExactSweep {
                     delta[p * N + n] = (out[0] - out[1]) - cleanLoss[q];
                 }
             }
+            if (tile != null) {
+                tile.sweep(f, b, V);
+                tile.finish(tokens, p0, a, a2, b, V, N, delta);
+            }
         });
+    }
+
+    /**
+     * The pairs of one tile that take the single-precision path: {@code Δloss = log Σ_v q_v exp(d_v) - d_target}, the
+     * sum over the vocabulary in chunks of {@link #VOCAB_CHUNK} so that the tile's slices of B, q and A stay in the
+     * core's cache while every pair of the tile passes over them. The chunks are fixed, so each pair's sum is added in
+     * the same order whatever the tiling or the number of threads.
+     */
+    private static final class SingleTile {
+        final int q0, n0, positions, neurons;
+        /** [positions x neurons], by (q - q0) * neurons + (n - n0): the coefficients' changes, whether admitted, the sums. */
+        final double[] dA, dA2, dB, sums;
+        final boolean[] admitted;
+
+        SingleTile(int q0, int q1, int n0, int n1) {
+            this.q0 = q0;
+            this.n0 = n0;
+            positions = q1 - q0;
+            neurons = n1 - n0;
+            int size = positions * neurons;
+            dA = new double[size];
+            dA2 = new double[size];
+            dB = new double[size];
+            sums = new double[size];
+            admitted = new boolean[size];
+        }
+
+        /** Takes the pair if no logit can move by more than {@link #SINGLE_MAX_CHANGE}; else the caller sweeps it in double. */
+        boolean admit(int q, int n, double[] coef, SinglePrecisionRows f, double bAbsMax) {
+            int i = (q - q0) * neurons + (n - n0);
+            dA[i] = coef[0] - f.cleanCoef[2 * q];
+            dA2[i] = coef[1] - f.cleanCoef[2 * q + 1];
+            dB[i] = coef[2];
+            double change = Math.abs(dA[i]) * f.aAbsMax[q] + Math.abs(dA2[i]) * f.a2AbsMax[q] + Math.abs(dB[i]) * bAbsMax;
+            admitted[i] = change <= SINGLE_MAX_CHANGE;
+            return admitted[i];
+        }
+
+        void sweep(SinglePrecisionRows f, float[] b, int V) {
+            FloatExpSum floatSum = FloatExpSum.best();
+            for (int v0 = 0; v0 < V; v0 += VOCAB_CHUNK) {
+                int len = Math.min(VOCAB_CHUNK, V - v0);
+                for (int j = 0; j < neurons; j++) {
+                    int bo = (n0 + j) * V + v0;
+                    for (int i = 0; i < positions; i++) {
+                        int t = i * neurons + j;
+                        if (admitted[t]) {
+                            int ro = (q0 + i) * V + v0;
+                            sums[t] += floatSum.sum(f.q, ro, (float) dA[t], f.a, ro, (float) dA2[t], f.a2, ro, (float) dB[t], b, bo, len);
+                        }
+                    }
+                }
+            }
+        }
+
+        /** Δloss of each admitted pair; d_target from the double rows. */
+        void finish(int[] tokens, int p0, double[] a, double[] a2, float[] b, int V, int N, double[] delta) {
+            for (int i = 0; i < positions; i++) {
+                int q = q0 + i, target = tokens[p0 + q + 1];
+                for (int j = 0; j < neurons; j++) {
+                    int t = i * neurons + j, n = n0 + j;
+                    if (admitted[t]) {
+                        double dTarget = dA[t] * a[q * V + target] + dB[t] * b[n * V + target] + (a2 == null ? 0 : dA2[t] * a2[q * V + target]);
+                        delta[(p0 + q) * N + n] = Math.log(sums[t]) - dTarget;
+                    }
+                }
+            }
+        }
     }
 
     /**

@@ -17,6 +17,9 @@ public interface ExpSum {
     /** {@code Σ_i exp(x[offset + i] - shift)} for i &lt; n: the softmax sums of the loss. */
     double sumExp(double[] x, int offset, int n, double shift);
 
+    /** {@code out[outOffset + i] = (float) exp(x[offset + i] - shift)} for i &lt; n: the clean probabilities of the float sweep. */
+    void expInto(double[] x, int offset, int n, double shift, float[] out, int outOffset);
+
     String name();
 
     /** The vector implementation when the module is there (and -Dsolulens.scalar is not set), else the scalar one. */
@@ -47,6 +50,13 @@ public interface ExpSum {
                 s += Math.exp(x[offset + i] - shift);
             }
             return s;
+        }
+
+        @Override
+        public void expInto(double[] x, int offset, int n, double shift, float[] out, int outOffset) {
+            for (int i = 0; i < n; i++) {
+                out[outOffset + i] = (float) Math.exp(x[offset + i] - shift);
+            }
         }
 
         @Override

@@ -18,9 +18,13 @@ public final class SweepConstants {
     /** ln_final.b · W_U + b_U. */
     public final double[] beta;
     private Directions outRows, zRows;
+    /** Where B is kept between processes, or null. */
+    private final ConstantCache cache;
 
     /** Centred direction rows, one per neuron (their unembedding B is made separately, by whoever needs it). */
     public static final class Directions {
+        /** "out" or "z": part of the cache key. */
+        final String kind;
         final double[] raw;      // [N, D], before centring
         /** [N, D]: each row minus its mean. */
         public final double[] centred;
@@ -29,7 +33,8 @@ public final class SweepConstants {
         private float[] b;        // [N, V], made on first use by the CPU sweep
         private double[] bAbsMax; // [N]: max_v |B[n, v]|, for the logsumexp shift bound
 
-        Directions(double[] raw, double[] centred, double[] norm2) {
+        Directions(String kind, double[] raw, double[] centred, double[] norm2) {
+            this.kind = kind;
             this.raw = raw;
             this.centred = centred;
             this.norm2 = norm2;
@@ -37,8 +42,14 @@ public final class SweepConstants {
     }
 
     public SweepConstants(ModelConfig cfg, SoluWeights w) {
+        this(cfg, w, null);
+    }
+
+    /** @param cache where B is read from and written to between processes, or null to build it in memory each time */
+    public SweepConstants(ModelConfig cfg, SoluWeights w, ConstantCache cache) {
         this.cfg = cfg;
         this.w = w;
+        this.cache = cache;
         int d = cfg.dModel(), v = cfg.dVocab();
         gFinal = new double[d];
         for (int i = 0; i < d; i++) {
@@ -59,7 +70,7 @@ public final class SweepConstants {
             for (int i = 0; i < raw.length; i++) {
                 raw[i] = w.wOut.get(i);
             }
-            outRows = directions(raw);
+            outRows = directions("out", raw);
         }
         return outRows;
     }
@@ -82,7 +93,7 @@ public final class SweepConstants {
                     raw[j * d + i] -= mean[i];
                 }
             }
-            zRows = directions(raw);
+            zRows = directions("z", raw);
         }
         return zRows;
     }
@@ -95,36 +106,94 @@ public final class SweepConstants {
         return w.mlpLnB == null ? 0 : w.mlpLnB.get(j);
     }
 
-    private Directions directions(double[] raw) {
+    private Directions directions(String kind, double[] raw) {
         int n = cfg.dMlp(), d = cfg.dModel();
         double[] centred = raw.clone();
         double[] norm2 = new double[n];
         for (int j = 0; j < n; j++) {
             norm2[j] = centre(centred, j * d, d);
         }
-        return new Directions(raw, centred, norm2);
+        return new Directions(kind, raw, centred, norm2);
     }
 
-    /** {@code B[n, v] = (ū_n ⊙ g_f) · W_U[:, v]} in float32 (N x V), accumulated in double; made once per direction kind. */
+    /**
+     * {@code B[n, v] = (ū_n ⊙ g_f) · W_U} in float32 (N x V), accumulated in double; made once per direction kind, or
+     * read from the constant cache when one is given and holds it.
+     */
     synchronized float[] bMatrix(Directions dirs) {
         if (dirs.b == null) {
             int n = cfg.dMlp(), v = cfg.dVocab();
-            float[] b = new float[Math.multiplyExact(n, v)];
-            double[] bAbsMax = new double[n];
-            MatMul.multiply(scaledByFinalGain(dirs.centred, 0, n), n, cfg.dModel(), w.wU, v, (first, count, values) ->
-                java.util.stream.IntStream.range(0, count).parallel().forEach(r -> {
-                    float m = 0;
-                    for (int c = 0; c < v; c++) {
-                        float x = (float) values.get(r * v + c);
-                        b[(first + r) * v + c] = x;
-                        m = Math.max(m, Math.abs(x));
-                    }
-                    bAbsMax[first + r] = m;
-                }));
-            dirs.bAbsMax = bAbsMax;
-            dirs.b = b;
+            byte[] key = cache != null && cache.worthCaching(n, v) ? cacheKey(dirs) : null;
+            ConstantCache.Entry entry = key == null ? null : cache.read(key, n, v);
+            if (entry == null) {
+                entry = buildB(dirs);
+                if (key != null) {
+                    cache.write(key, n, v, entry);
+                }
+            }
+            dirs.bAbsMax = entry.rowAbsMax();
+            dirs.b = entry.b();
         }
         return dirs.b;
+    }
+
+    private ConstantCache.Entry buildB(Directions dirs) {
+        int n = cfg.dMlp(), v = cfg.dVocab();
+        float[] b = new float[Math.multiplyExact(n, v)];
+        double[] bAbsMax = new double[n];
+        MatMul.multiply(scaledByFinalGain(dirs.centred, 0, n), n, cfg.dModel(), w.wU, v, (first, count, values) ->
+            java.util.stream.IntStream.range(0, count).parallel().forEach(r -> {
+                float m = 0;
+                for (int c = 0; c < v; c++) {
+                    float x = (float) values.get(r * v + c);
+                    b[(first + r) * v + c] = x;
+                    m = Math.max(m, Math.abs(x));
+                }
+                bAbsMax[first + r] = m;
+            }));
+        return new ConstantCache.Entry(b, bAbsMax);
+    }
+
+    /**
+     * What B is made from, digested: the direction kind, the shapes, the matrix product's implementation (OpenBLAS and
+     * the Java loops may round a last float32 bit differently) and every tensor B reads (W_out, the MLP LayerNorm's gain
+     * for Z rows, ln_final's gain, W_U).
+     */
+    private byte[] cacheKey(Directions dirs) {
+        try {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            md.update(("solulens B v1|" + dirs.kind + "|" + cfg.dModel() + "|" + cfg.dMlp() + "|" + cfg.dVocab() + "|" + MatMul.current().name())
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            java.nio.ByteBuffer scratch = java.nio.ByteBuffer.allocate(1 << 20).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            digest(md, scratch, w.wOut);
+            digest(md, scratch, "z".equals(dirs.kind) ? w.mlpLnW : null);
+            digest(md, scratch, w.lnFinalW);
+            digest(md, scratch, w.wU);
+            return md.digest();
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every Java platform", e);
+        }
+    }
+
+    private static void digest(java.security.MessageDigest md, java.nio.ByteBuffer scratch, org.solulens.model.Tensor t) {
+        if (t == null) {
+            md.update((byte) 0);
+            return;
+        }
+        md.update((byte) 1);
+        java.nio.FloatBuffer values = t.buffer().duplicate();
+        values.rewind();
+        while (values.hasRemaining()) {
+            scratch.clear();
+            java.nio.FloatBuffer out = scratch.asFloatBuffer();
+            int n = Math.min(out.capacity(), values.remaining());
+            java.nio.FloatBuffer part = values.slice();
+            part.limit(n);
+            out.put(part);
+            values.position(values.position() + n);
+            scratch.limit(4 * n);
+            md.update(scratch);
+        }
     }
 
     synchronized double[] bAbsMax(Directions dirs) {

@@ -67,6 +67,18 @@ final class VectorExpSum implements ExpSum {
         return s;
     }
 
+    @Override
+    public void expInto(double[] x, int offset, int n, double shift, float[] out, int outOffset) {
+        int lanes = D.length(), i = 0;
+        for (; i + lanes <= n; i += lanes) {
+            DoubleVector e = DeterministicExp.exp(DoubleVector.fromArray(D, x, offset + i).sub(shift));
+            ((FloatVector) e.convertShape(VectorOperators.D2F, F, 0)).intoArray(out, outOffset + i);
+        }
+        for (; i < n; i++) {
+            out[outOffset + i] = (float) DeterministicExp.exp(x[offset + i] - shift);
+        }
+    }
+
     private static double inLaneOrder(DoubleVector acc) {
         double s = 0;
         for (double lane : acc.toArray()) {

@@ -1,0 +1,315 @@
+package org.solulens.cpu;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.zip.CRC32C;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A per-user cache of the exact sweep's model constant B (d_mlp x d_vocab float32, 395 MB for solu-1l) and its rows'
+ * largest magnitudes, so that only the first sweep on a model pays for building it. One file per (weights, ablation
+ * kind), named by a digest of both; read through a memory map, verified (header, length, CRC-32C of the contents);
+ * written to a temporary file and renamed into place, so a reader sees a whole file or none and two processes racing
+ * to write the same entry both leave a valid one. The total size is bounded: after each write the least recently used
+ * entries are deleted until the rest fit. A corrupted, truncated or unreadable entry is rebuilt with a warning; a cache
+ * folder that cannot be written leaves B in memory only, also with a warning.
+ */
+public final class ConstantCache {
+    private static final Logger log = LoggerFactory.getLogger(ConstantCache.class);
+    private static final byte[] MAGIC = "SLCONST1".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    /** magic, rows, columns, key digest (32 bytes), CRC-32C of the payload. */
+    private static final int HEADER_BYTES = 8 + 4 + 4 + 32 + 8;
+    private static final String SUFFIX = ".bconst";
+    /** Read and written in slices of at most this size (a mapping is limited to 2 GB). */
+    private static final int SLICE_BYTES = 1 << 28;
+    /** Default bound on the cache's total size. */
+    public static final long DEFAULT_MAX_BYTES = 8L << 30;
+    /** Entries smaller than this are not worth a file (the demo model's B is 2 MB and takes milliseconds). */
+    public static final long DEFAULT_MIN_ENTRY_BYTES = 16L << 20;
+
+    private final Path dir;
+    private final long maxBytes, minEntryBytes;
+    private volatile boolean unwritableReported;
+
+    /** A cache in {@code dir} (created on first write) holding at most {@code maxBytes}, skipping entries under {@code minEntryBytes}. */
+    public ConstantCache(Path dir, long maxBytes, long minEntryBytes) {
+        if (maxBytes < 0 || minEntryBytes < 0) {
+            throw new IllegalArgumentException("cache bounds must be >= 0, got max " + maxBytes + ", min entry " + minEntryBytes);
+        }
+        this.dir = dir.toAbsolutePath().normalize();
+        this.maxBytes = maxBytes;
+        this.minEntryBytes = minEntryBytes;
+    }
+
+    /**
+     * The user's cache: {@code SOLULENS_CACHE_DIR} if set, else the platform's cache folder ({@code XDG_CACHE_HOME} or
+     * {@code ~/.cache} on Linux, {@code ~/Library/Caches} on macOS, {@code %LOCALAPPDATA%} on Windows) plus
+     * {@code solulens/constants}; bounded by {@code SOLULENS_CACHE_MAX_BYTES} (default 8 GiB).
+     */
+    public static ConstantCache userDefault() {
+        String max = System.getenv("SOLULENS_CACHE_MAX_BYTES");
+        long maxBytes = DEFAULT_MAX_BYTES;
+        if (max != null && !max.isBlank()) {
+            try {
+                maxBytes = Long.parseLong(max.trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("SOLULENS_CACHE_MAX_BYTES must be a number of bytes, got '" + max + "'");
+            }
+        }
+        return new ConstantCache(defaultDir(), maxBytes, DEFAULT_MIN_ENTRY_BYTES);
+    }
+
+    static Path defaultDir() {
+        String explicit = System.getenv("SOLULENS_CACHE_DIR");
+        if (explicit != null && !explicit.isBlank()) {
+            return Path.of(explicit);
+        }
+        String home = System.getProperty("user.home");
+        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+        Path base;
+        if (os.contains("win") && System.getenv("LOCALAPPDATA") != null) {
+            base = Path.of(System.getenv("LOCALAPPDATA"));
+        } else if (os.contains("mac")) {
+            base = Path.of(home, "Library", "Caches");
+        } else {
+            String xdg = System.getenv("XDG_CACHE_HOME");
+            base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(home, ".cache");
+        }
+        return base.resolve("solulens").resolve("constants");
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    /** B and its rows' largest magnitudes, as read from or written to the cache. */
+    public record Entry(float[] b, double[] rowAbsMax) {}
+
+    /** A cached entry's file and size, for {@code cache list}. */
+    public record Item(Path file, long bytes, FileTime lastUsed) {}
+
+    /** Whether an entry of this size would be stored at all. */
+    boolean worthCaching(int rows, int cols) {
+        long bytes = payloadBytes(rows, cols) + HEADER_BYTES;
+        return bytes >= minEntryBytes && bytes <= maxBytes;
+    }
+
+    /**
+     * The entry under {@code key} with this shape, or null when there is none or it fails verification (then it is
+     * deleted, with a warning, so that the caller's rebuilt entry replaces it).
+     */
+    Entry read(byte[] key, int rows, int cols) {
+        Path file = file(key);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long expected = HEADER_BYTES + payloadBytes(rows, cols);
+            if (ch.size() != expected) {
+                return rejected(file, "it holds " + ch.size() + " bytes, expected " + expected + " (truncated or from another shape)");
+            }
+            ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            while (header.hasRemaining() && ch.read(header) >= 0) {
+                // read the whole header
+            }
+            header.flip();
+            byte[] magic = new byte[MAGIC.length], digest = new byte[32];
+            header.get(magic);
+            int r = header.getInt(), c = header.getInt();
+            header.get(digest);
+            long crc = header.getLong();
+            if (!java.util.Arrays.equals(magic, MAGIC) || r != rows || c != cols || !java.util.Arrays.equals(digest, key)) {
+                return rejected(file, "its header does not match (format, shape or key)");
+            }
+            double[] absMax = new double[rows];
+            float[] b = new float[Math.multiplyExact(rows, cols)];
+            CRC32C check = new CRC32C();
+            long pos = HEADER_BYTES;
+            MappedByteBuffer first = ch.map(FileChannel.MapMode.READ_ONLY, pos, 8L * rows);
+            check.update(first.duplicate());
+            first.order(ByteOrder.LITTLE_ENDIAN).asDoubleBuffer().get(absMax);
+            pos += 8L * rows;
+            for (long done = 0, total = 4L * b.length; done < total; ) {
+                int slice = (int) Math.min(SLICE_BYTES, total - done);
+                MappedByteBuffer m = ch.map(FileChannel.MapMode.READ_ONLY, pos + done, slice);
+                check.update(m.duplicate());
+                m.order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(b, (int) (done / 4), slice / 4);
+                done += slice;
+            }
+            if (check.getValue() != crc) {
+                return rejected(file, "its checksum does not match its contents (corrupted)");
+            }
+            touch(file);
+            return new Entry(b, absMax);
+        } catch (NoSuchFileException e) {
+            return null;
+        } catch (IOException | RuntimeException e) {
+            return rejected(file, "it could not be read: " + e);
+        }
+    }
+
+    /**
+     * Stores an entry: written beside its final name and renamed into place; then the least recently used entries are
+     * evicted until the cache fits its bound. Failures (a read-only folder, a full disk) are logged once and leave the
+     * cache as it was.
+     */
+    void write(byte[] key, int rows, int cols, Entry entry) {
+        if (!worthCaching(rows, cols)) {
+            return;
+        }
+        Path file = file(key), tmp = null;
+        try {
+            Files.createDirectories(dir);
+            tmp = dir.resolve(file.getFileName() + ".tmp-" + ProcessHandle.current().pid() + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                // the header's checksum is written last, once the contents have gone through it
+                ch.position(HEADER_BYTES);
+                CRC32C crc = new CRC32C();
+                ByteBuffer absMax = ByteBuffer.allocate(8 * rows).order(ByteOrder.LITTLE_ENDIAN);
+                absMax.asDoubleBuffer().put(entry.rowAbsMax());
+                crc.update(absMax.duplicate());
+                writeFully(ch, absMax);
+                ByteBuffer slice = ByteBuffer.allocateDirect(1 << 22).order(ByteOrder.LITTLE_ENDIAN);
+                float[] b = entry.b();
+                for (int i = 0; i < b.length; ) {
+                    int n = Math.min(slice.capacity() / 4, b.length - i);
+                    slice.clear();
+                    slice.asFloatBuffer().put(b, i, n);
+                    slice.limit(4 * n);
+                    crc.update(slice.duplicate());
+                    writeFully(ch, slice);
+                    i += n;
+                }
+                ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+                header.put(MAGIC).putInt(rows).putInt(cols).put(key).putLong(crc.getValue()).flip();
+                ch.position(0);
+                writeFully(ch, header);
+            }
+            try {
+                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+            }
+            tmp = null;
+            evict(file);
+        } catch (IOException | RuntimeException e) {
+            if (!unwritableReported) {
+                unwritableReported = true;
+                log.warn("the constant cache {} cannot be written ({}); B stays in memory for this run (--no-cache skips the cache)", dir, e.toString());
+            }
+        } finally {
+            if (tmp != null) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // a leftover temporary file is removed by clear() and ignored by everything else
+                }
+            }
+        }
+    }
+
+    /** The cached entries, most recently used first. */
+    public List<Item> list() throws IOException {
+        List<Item> items = new ArrayList<>();
+        if (!Files.isDirectory(dir)) {
+            return items;
+        }
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*" + SUFFIX)) {
+            for (Path f : files) {
+                try {
+                    items.add(new Item(f, Files.size(f), Files.getLastModifiedTime(f)));
+                } catch (NoSuchFileException e) {
+                    // evicted or cleared by another process meanwhile
+                }
+            }
+        }
+        items.sort(Comparator.comparing(Item::lastUsed).reversed());
+        return items;
+    }
+
+    /** Deletes every entry and leftover temporary file; returns the bytes freed. */
+    public long clear() throws IOException {
+        long freed = 0;
+        if (!Files.isDirectory(dir)) {
+            return 0;
+        }
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*" + SUFFIX + "*")) {
+            for (Path f : files) {
+                try {
+                    long size = Files.size(f);
+                    Files.delete(f);
+                    freed += size;
+                } catch (NoSuchFileException e) {
+                    // gone already
+                }
+            }
+        }
+        return freed;
+    }
+
+    private void evict(Path justWritten) throws IOException {
+        List<Item> items = list();
+        long total = items.stream().mapToLong(Item::bytes).sum();
+        for (int i = items.size() - 1; i >= 0 && total > maxBytes; i--) {
+            Item oldest = items.get(i);
+            if (oldest.file().equals(justWritten)) {
+                continue;
+            }
+            try {
+                Files.deleteIfExists(oldest.file());
+                log.info("constant cache: evicted {} ({} MB) to stay under {} MB", oldest.file().getFileName(), oldest.bytes() >> 20, maxBytes >> 20);
+            } catch (IOException e) {
+                log.warn("constant cache: could not evict {}: {}", oldest.file(), e.toString());
+            }
+            total -= oldest.bytes();
+        }
+    }
+
+    private Entry rejected(Path file, String why) {
+        log.warn("the cached model constant {} is not usable: {}; building it again", file, why);
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            log.debug("could not delete {}: {}", file, e.toString());
+        }
+        return null;
+    }
+
+    /** Marks an entry as used now (its modification time orders the eviction). */
+    private static void touch(Path file) {
+        try {
+            Files.setLastModifiedTime(file, FileTime.fromMillis(System.currentTimeMillis()));
+        } catch (IOException e) {
+            // a read-only cache still serves hits; its order of eviction just stays as it was
+        }
+    }
+
+    Path file(byte[] key) {
+        return dir.resolve("b-" + HexFormat.of().formatHex(key) + SUFFIX);
+    }
+
+    private static long payloadBytes(int rows, int cols) {
+        return 8L * rows + 4L * rows * cols;
+    }
+
+    private static void writeFully(FileChannel ch, ByteBuffer buf) throws IOException {
+        while (buf.hasRemaining()) {
+            ch.write(buf);
+        }
+    }
+}
