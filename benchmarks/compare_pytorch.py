@@ -13,9 +13,15 @@ The PyTorch model is TransformerLens's `HookedTransformer` when that package is 
 PyTorch one-layer SoLU model with the same computation and hook semantics, checked first against the outputs
 TransformerLens computed (java/src/test/resources/tl-reference). Both run in float32, as users run them.
 
-Usage (Debian: apt-get install python3-torch libopenblas0-pthread; use the python that has torch):
-  /usr/bin/python3 benchmarks/compare_pytorch.py                 # random solu-1l-shaped model, 64/256/1024 tokens
-  /usr/bin/python3 benchmarks/compare_pytorch.py --model DIR --lengths 64 --sample 16
+It also times the same exact algebra written in PyTorch (vectorised, float32, blocked over neurons; a whole process,
+as the sweep is) and checks SoluLens's Δloss against it, and times `solulens sweep` twice: cold (B built) and with B
+read from the constant cache.
+
+Usage, with the official PyTorch wheel (MKL, AVX-512/AVX2 kernels; Debian's python3-torch computes exp ~30x slower
+and is refused):
+  python3 -m venv /tmp/torch && /tmp/torch/bin/pip install torch numpy
+  /tmp/torch/bin/python benchmarks/compare_pytorch.py                 # random solu-1l-shaped model, 64/256/1024 tokens
+  /tmp/torch/bin/python benchmarks/compare_pytorch.py --model DIR --lengths 64 --sample 16
 The SoluLens jar must be built first (mvn -B -q package -DskipTests).
 """
 import argparse
@@ -34,7 +40,7 @@ try:
     import torch
 except ImportError:
     sys.exit("compare_pytorch.py: PyTorch is not importable from " + sys.executable
-             + " (Debian: apt-get install python3-torch libopenblas0-pthread, then run it with /usr/bin/python3)")
+             + " (python3 -m venv /tmp/torch && /tmp/torch/bin/pip install torch numpy; run it with /tmp/torch/bin/python)")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SOLULENS = os.path.join(ROOT, "solulens")
@@ -158,6 +164,7 @@ class PlainSolu1L:
         logits = self.layer_norm(resid, "ln_final") @ w["unembed.W_U"] + w["unembed.b_U"]
         logp = logits.log_softmax(-1)
         loss = -logp[:, :-1].gather(-1, tokens[:, 1:, None])[..., 0]
+        self.last = dict(resid_post=resid, post=post)
         return loss, logits
 
 
@@ -219,13 +226,84 @@ def check_against_transformerlens(model_cls):
     return worst
 
 
+# ---------------------------------------------------------------- the exact algebra, written in PyTorch
+
+@torch.no_grad()
+def algebra_sweep(model, tokens, block=64):
+    """Δloss [P-1, d_mlp] of zero-ablating every neuron at hook_post at every position, by DESIGN.md's exact algebra:
+    an ablation moves resid_post[p] along W_out[n] only, so the ablated logits are (A_p - c B_n) / σ' + β with
+    A = (ȳ ⊙ g_f) W_U, B = (ū ⊙ g_f) W_U (ū: W_out's centred rows), c = post[p, n], and σ' from Gram terms. Float32,
+    vectorised; per position, blocks of `block` neurons are written in place into one preallocated [block, d_vocab]
+    buffer (so that it stays in cache) and reduced by torch.logsumexp. Returns (Δloss, seconds building B)."""
+    w, eps = model.w, model.eps
+    loss, _ = model.forward(tokens)
+    resid, post = model.last["resid_post"][0], model.last["post"][0]
+    g_f, W_U = w["ln_final.w"], w["unembed.W_U"]
+    beta = w["ln_final.b"] @ W_U + w["unembed.b_U"]
+    t0 = time.perf_counter()
+    u = w["blocks.0.mlp.W_out"] - w["blocks.0.mlp.W_out"].mean(-1, keepdim=True)
+    B = (u * g_f) @ W_U
+    t_b = time.perf_counter() - t0
+    uu = (u * u).sum(-1)
+    P, D = resid.shape
+    N, V = B.shape
+    y = resid - resid.mean(-1, keepdim=True)
+    A = (y * g_f) @ W_U
+    yy, yu = (y * y).sum(-1), y @ u.T
+    targets = tokens[0, 1:]
+    out = torch.empty(P - 1, N)
+    buf = torch.empty(block, V)
+    for p in range(P - 1):
+        c = post[p]
+        inv = ((yy[p] - 2 * c * yu[p] + c * c * uu) / D + eps).rsqrt()
+        t = int(targets[p])
+        for n0 in range(0, N, block):
+            n1 = min(N, n0 + block)
+            b = buf[:n1 - n0]
+            torch.mul(B[n0:n1], (-c[n0:n1])[:, None], out=b)
+            b.add_(A[p]).mul_(inv[n0:n1, None]).add_(beta)
+            out[p, n0:n1] = torch.logsumexp(b, -1) - b[:, t] - loss[0, p]
+    return out.numpy(), t_b
+
+
+def algebra_worker(folder, ids, out_path, threads):
+    """The algebra peer as a whole process (model load, forward, B, sweep), as `solulens sweep` is timed."""
+    torch.set_num_threads(threads)
+    model = PlainSolu1L(folder)
+    tokens = torch.tensor([[int(x) for x in ids.split(",")]])
+    t0 = time.perf_counter()
+    delta, t_b = algebra_sweep(model, tokens)
+    np.save(out_path, delta)
+    print(json.dumps(dict(b_seconds=t_b, sweep_seconds=time.perf_counter() - t0)))
+
+
 # ---------------------------------------------------------------- timing
 
 def blas_in_use():
+    """The BLAS PyTorch was built with (official wheels link MKL statically) or, failing that, the one it loaded."""
+    config = torch.__config__.show()
+    for line in config.splitlines():
+        if "BLAS_INFO=" in line:
+            return line.split("BLAS_INFO=")[1].split(",")[0].strip()
     torch.ones(64, 64) @ torch.ones(64, 64)
     with open("/proc/self/maps") as f:
         libs = sorted({line.split()[-1] for line in f if "blas" in line.lower() or "mkl" in line.lower()})
-    return ", ".join("/".join(x.split("/")[-2:]) for x in libs) or "none found in /proc/self/maps"
+    return ", ".join("/".join(x.split("/")[-2:]) for x in libs) or "none found"
+
+
+def cpu_capability():
+    """The vector instruction set PyTorch's own kernels (exp, logsumexp) dispatch to: AVX512, AVX2, ... or DEFAULT."""
+    try:
+        return torch.backends.cpu.get_cpu_capability()
+    except AttributeError:
+        return "unknown (PyTorch " + torch.__version__ + " cannot say; builds before 2.1 include Debian's 1.13)"
+
+
+def measured_exp_rate(threads):
+    """Float32 exponentials per second of this PyTorch on a row of solu-1l's vocabulary, in cache."""
+    x = torch.randn(64, 48262)
+    y = torch.empty_like(x)
+    return x.numel() / best_of(lambda: torch.exp(x, out=y), 20)
 
 
 def best_of(fn, repeats):
@@ -253,9 +331,9 @@ def torch_sweep_sample(model, tokens, neurons, batch):
     return out, time.perf_counter() - t0
 
 
-def run_solulens(args, cmd):
+def run_solulens(args, cmd, env=None):
     t0 = time.perf_counter()
-    p = subprocess.run([SOLULENS] + cmd, capture_output=True, text=True)
+    p = subprocess.run([SOLULENS] + cmd, capture_output=True, text=True, env=env)
     elapsed = time.perf_counter() - t0
     if p.returncode != 0:
         raise SystemExit("solulens " + " ".join(cmd[:1]) + " failed:\n" + p.stdout[-2000:] + p.stderr[-2000:])
@@ -274,14 +352,24 @@ def main():
                     help="SoluLens forward passes timed in one process after a first, warming one (the best is reported; "
                          "the JIT needs a few passes to settle)")
     ap.add_argument("--threads", type=int, default=os.cpu_count(), help="threads for PyTorch (default: all cores)")
+    ap.add_argument("--algebra-worker", nargs=3, metavar=("FOLDER", "IDS", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
-    if not os.path.exists(os.path.join(ROOT, "java", "target", "solulens.jar")):
+    if args.algebra_worker:
+        algebra_worker(*args.algebra_worker, args.threads)
+        return
+    if not os.path.exists(os.path.join(ROOT, "cli", "target", "solulens.jar")):
         raise SystemExit("compare_pytorch.py: build SoluLens first: mvn -B -q package -DskipTests")
     torch.set_num_threads(args.threads)
-    blas = blas_in_use()
+    blas, capability = blas_in_use(), cpu_capability()
     if "openblas" not in blas.lower() and "mkl" not in blas.lower():
-        raise SystemExit(f"compare_pytorch.py: PyTorch runs the reference BLAS ({blas}); install OpenBLAS "
-                         "(Debian: libopenblas0-pthread) so that the comparison is fair")
+        raise SystemExit(f"compare_pytorch.py: PyTorch runs the reference BLAS ({blas}); use the official wheel "
+                         "(pip install torch: MKL) so that the comparison is fair")
+    exp_rate = measured_exp_rate(args.threads)
+    if not capability.upper().startswith("AVX") or exp_rate < 3e8:
+        raise SystemExit(f"compare_pytorch.py: this PyTorch ({torch.__version__}, CPU capability {capability}) has no "
+                         f"vectorised kernels here (float32 exp at {exp_rate:.2e}/s); Debian's python3-torch computes exp "
+                         "~30x slower than the official wheel and would flatter SoluLens. Use: python3 -m venv v && "
+                         "v/bin/pip install torch numpy && v/bin/python benchmarks/compare_pytorch.py")
     model_cls, model_label = pytorch_model_class()
     tl_diff = check_against_transformerlens(model_cls)
     work = tempfile.mkdtemp(prefix="solulens-compare-")
@@ -295,8 +383,10 @@ def main():
         rng = np.random.default_rng(7)
         neurons = sorted(rng.choice(N, size=min(args.sample, N), replace=False).tolist())
         rows = []
-        print(f"PyTorch {torch.__version__} ({args.threads} threads, BLAS: {blas}); model: {model_label}; against "
-              f"TransformerLens's reference outputs: {tl_diff:.1e}", flush=True)
+        print(f"PyTorch {torch.__version__} ({args.threads} threads, CPU capability {capability}, BLAS: {blas}, float32 exp "
+              f"{exp_rate:.2e}/s); model: {model_label}; against TransformerLens's reference outputs: {tl_diff:.1e}", flush=True)
+        cache_dir = os.path.join(work, "constant-cache")
+        env = dict(os.environ, SOLULENS_CACHE_DIR=cache_dir)
         for length in [int(x) for x in args.lengths.split(",")]:
             ids = rng.integers(0, V, size=length)
             tokens = torch.tensor(ids[None, :])
@@ -310,19 +400,37 @@ def main():
             run_inproc = float(out_run.split("forward pass: best ")[1].split(" s")[0])
             _, run_process = run_solulens(args, ["run", "--model", folder, "--tokens", id_list, "--device", "cpu"])
             sweep_dir = os.path.join(work, f"sweep{length}")
-            _, sweep_process = run_solulens(args, ["sweep", "--model", folder, "--tokens", id_list, "--device", "cpu",
-                                                   "--site", "post", "--ablation", "zero", "--out", sweep_dir, "--quiet"])
+            sweep_cmd = ["sweep", "--model", folder, "--tokens", id_list, "--device", "cpu", "--site", "post",
+                         "--ablation", "zero", "--out", sweep_dir, "--quiet"]
+            shutil.rmtree(cache_dir, ignore_errors=True)   # cold: B built (and written to the cache)
+            _, sweep_process = run_solulens(args, sweep_cmd, env)
+            shutil.rmtree(sweep_dir)
+            _, sweep_cached = run_solulens(args, sweep_cmd, env)   # warm: B read from the cache
             delta = np.load(os.path.join(sweep_dir, "delta_loss.npy"))
+            algebra_out = os.path.join(work, f"algebra{length}.npy")
+            t0 = time.perf_counter()
+            p = subprocess.run([sys.executable, os.path.abspath(__file__), "--threads", str(args.threads),
+                                "--algebra-worker", folder, id_list, algebra_out], capture_output=True, text=True)
+            algebra_process = time.perf_counter() - t0
+            if p.returncode != 0:
+                raise SystemExit("the PyTorch algebra peer failed:\n" + p.stdout[-2000:] + p.stderr[-2000:])
+            algebra_parts = json.loads(p.stdout.strip().splitlines()[-1])
+            algebra = np.load(algebra_out)
             diff = max(float(np.abs(delta[:, neurons] - plain).max()), float(np.abs(plain - batched).max()))
+            algebra_diff = float(np.abs(delta - algebra).max())
             loss_java = float(out_run.split("mean loss ")[1].split()[0])
             loss_torch = float(model.forward(tokens)[0].mean())
             rows.append(dict(length=length, forward=forward, run_inproc=run_inproc, run_process=run_process,
                              plain=t_plain * N / len(neurons), batched=t_batched * N / len(neurons),
-                             sweep=sweep_process, diff=diff, loss_diff=abs(loss_java - loss_torch)))
+                             sweep=sweep_process, sweep_cached=sweep_cached, algebra=algebra_process,
+                             algebra_b=algebra_parts["b_seconds"], algebra_sweep=algebra_parts["sweep_seconds"],
+                             diff=diff, algebra_diff=algebra_diff, loss_diff=abs(loss_java - loss_torch)))
             r = rows[-1]
             print(f"  {length} tokens: torch forward {forward:.3f} s, solulens forward {run_inproc:.3f} s "
-                  f"(process {run_process:.1f} s); torch loop {r['plain']:.0f} s / batched {r['batched']:.0f} s, "
-                  f"solulens sweep {sweep_process:.1f} s; max |Δ| difference {diff:.1e}", flush=True)
+                  f"(process {run_process:.1f} s); torch loop {r['plain']:.0f} s / batched {r['batched']:.0f} s; "
+                  f"torch algebra {algebra_process:.1f} s (B {r['algebra_b']:.1f} s, forward + B + sweep "
+                  f"{r['algebra_sweep']:.1f} s); solulens sweep {sweep_process:.1f} s, B cached {sweep_cached:.1f} s; "
+                  f"max |Δ| difference: loop {diff:.1e}, algebra {algebra_diff:.1e}", flush=True)
         print()
         print("| tokens | PyTorch forward | SoluLens forward (in process; whole process) | ratio "
               "| PyTorch per-neuron loop (plain; batched) | SoluLens sweep, whole process | speed-up (plain; batched) "
@@ -334,9 +442,17 @@ def main():
                   f"| {r['sweep']:.1f} s | {r['plain'] / r['sweep']:.0f}x; {r['batched'] / r['sweep']:.0f}x "
                   f"| {r['diff']:.1e} |")
         print()
+        print("| tokens | PyTorch per-neuron loop | the same exact algebra in PyTorch (whole process) | SoluLens sweep, cold "
+              "| SoluLens sweep, B cached | vs loop (cold; cached) | vs algebra (cold; cached) | max difference from the algebra |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        for r in rows:
+            print(f"| {r['length']} | {r['plain']:.0f} s | {r['algebra']:.1f} s | {r['sweep']:.1f} s | {r['sweep_cached']:.1f} s "
+                  f"| {r['plain'] / r['sweep']:.0f}x; {r['plain'] / r['sweep_cached']:.0f}x "
+                  f"| {r['algebra'] / r['sweep']:.2f}x; {r['algebra'] / r['sweep_cached']:.2f}x | {r['algebra_diff']:.1e} |")
+        print()
         print(f"PyTorch loops: {len(neurons)} of {N} neurons timed and extrapolated; ratio = SoluLens / PyTorch "
               f"(forward), PyTorch / SoluLens (sweep). Numbers agree when every difference is below {AGREEMENT:g}.")
-        if max(r["diff"] for r in rows) > AGREEMENT:
+        if max(max(r["diff"], r["algebra_diff"]) for r in rows) > AGREEMENT:
             raise SystemExit("compare_pytorch.py: SoluLens and PyTorch disagree beyond " + str(AGREEMENT))
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -10,7 +10,7 @@ import org.solulens.backend.SweepRequest;
 import org.solulens.cpu.CausalAttention;
 import org.solulens.cpu.CpuBackend;
 import org.solulens.cpu.CrossEntropy;
-import org.solulens.cpu.ExpSum;
+import org.solulens.cpu.FloatExpSum;
 import org.solulens.cpu.LayerNorm;
 import org.solulens.cpu.MatMul;
 import org.solulens.cpu.MlpActivation;
@@ -37,10 +37,17 @@ final class CpuKernelCases {
                 });
             }
             case "exp": {
-                // the sweep's inner loop (Σ_v exp(α a[v] + β[v] - shift)) over P rows on every core, as the sweep runs it
-                double[] a = gaussian(rng, P * V), beta = gaussian(rng, V);
-                return of(() -> java.util.stream.IntStream.range(0, P).parallel()
-                        .mapToDouble(p -> ExpSum.best().sum(0.5, a, 0, null, p * V, 0, null, 0, beta, V, 3.0)).sum());
+                // the sweep's inner loop (single precision: Σ_v q[v] exp(dα a[v] + δ b[v])) over P rows on every core,
+                // in the vocabulary chunks the sweep uses
+                float[] q = floats(rng, P * V, 1.0 / V), a = floats(rng, P * V, 1), b = floats(rng, V, 1);
+                return of(() -> java.util.stream.IntStream.range(0, P).parallel().mapToDouble(p -> {
+                    double s = 0;
+                    for (int v0 = 0; v0 < V; v0 += 4096) {
+                        int n = Math.min(4096, V - v0);
+                        s += FloatExpSum.best().sum(q, p * V + v0, 0.05f, a, p * V + v0, 0, null, 0, 0.3f, b, v0, n);
+                    }
+                    return s;
+                }).sum());
             }
             case "matmul": {
                 SoluWeights w = RandomWeights.of(cfg, 1);
@@ -104,6 +111,14 @@ final class CpuKernelCases {
             default:
                 throw new IllegalArgumentException("unknown kernel '" + kernel + "'");
         }
+    }
+
+    static float[] floats(Random rng, int n, double scale) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) (scale * Math.abs(rng.nextGaussian()));
+        }
+        return x;
     }
 
     static double[] gaussian(Random rng, int n) {

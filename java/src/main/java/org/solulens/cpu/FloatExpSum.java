@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
  * machine's preferred width) and a scalar loop for JVMs started without {@code jdk.incubator.vector}. Each gives the
  * same bits for the same input every time, compiled or interpreted; they agree with each other to ~1e-7 relative.
  */
-interface FloatExpSum {
+public interface FloatExpSum {
     /** @param a2 may be null (site post); then da2 is ignored */
     double sum(float[] q, int qo, float da, float[] a, int ao, float da2, float[] a2, int a2o, float db, float[] b, int bo, int n);
 
