@@ -18,7 +18,7 @@ import picocli.CommandLine;
 /** Every command's --help renders cleanly, -V works on each, and a usage error is short and names a typo first. */
 class HelpAndUsageTest {
     private static final List<String> COMMANDS = List.of("info", "run", "sweep", "ln-scale", "ablate-low", "smear", "smearing", "dla", "paper", "bench-sweep",
-            "selftest", "convert", "corpus");
+            "selftest", "convert", "corpus", "cache");
 
     @Test
     void everyCommandsHelpRendersWithoutPicocliWarnings() {

@@ -60,7 +60,7 @@ public final class ConstantCache {
     }
 
     /**
-     * The user's cache: {@code SOLULENS_CACHE_DIR} if set, else the platform's cache folder ({@code XDG_CACHE_HOME} or
+     * The user's cache: the {@code solulens.cache.dir} system property or {@code SOLULENS_CACHE_DIR} if set, else the platform's cache folder ({@code XDG_CACHE_HOME} or
      * {@code ~/.cache} on Linux, {@code ~/Library/Caches} on macOS, {@code %LOCALAPPDATA%} on Windows) plus
      * {@code solulens/constants}; bounded by {@code SOLULENS_CACHE_MAX_BYTES} (default 8 GiB).
      */
@@ -78,7 +78,7 @@ public final class ConstantCache {
     }
 
     static Path defaultDir() {
-        String explicit = System.getenv("SOLULENS_CACHE_DIR");
+        String explicit = System.getProperty("solulens.cache.dir", System.getenv("SOLULENS_CACHE_DIR"));
         if (explicit != null && !explicit.isBlank()) {
             return Path.of(explicit);
         }

@@ -53,6 +53,9 @@ public final class ExactSweep {
         if (cosine != null) {
             Arrays.fill(cosine, Double.NaN);
         }
+        if (precision == SweepPrecision.SINGLE && cosine == null) {
+            FloatExpSum.warmUp();
+        }
         boolean mid = req.ablation().site() == Ablation.Site.MID;
         int rowsPerPosition = mid ? 2 : 1;
         int chunk = (int) Math.max(1, CHUNK_BYTES / (8L * V * rowsPerPosition));

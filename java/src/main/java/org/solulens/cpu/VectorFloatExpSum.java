@@ -8,8 +8,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@link FloatExpSum} on the JDK's Vector API: float lanes at the machine's preferred width (16 with AVX-512), each
- * lane's exponential exactly {@link FloatExp#exp(float)}'s operations, so compiled and interpreted loops give the same
- * bits. Four vectors of terms are added in float (a relative error of at most 4 · 2^-24 per partial sum), then widened
+ * lane's exponential exactly {@link FloatExp#exp2(float)}'s operations, so compiled and interpreted loops give the same
+ * bits. Eight vectors of terms are added in float (a relative error of at most 8 · 2^-24 per partial sum), then widened
  * and added in double; the double lanes are added in lane order at the end. Only loaded with the
  * {@code jdk.incubator.vector} module.
  */
@@ -17,8 +17,8 @@ final class VectorFloatExpSum implements FloatExpSum {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     /** Doubles of the same total width: a float vector widens into two of them. */
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
-    private static final int BLOCK = 4 * F.length();
-    private static final FloatVector ROUND = f(FloatExp.ROUND), LOG2E = f(FloatExp.LOG2E), LN2_HI = f(FloatExp.LN2_HI), LN2_LO = f(FloatExp.LN2_LO);
+    private static final int BLOCK = 8 * F.length();
+    private static final FloatVector ROUND = f(FloatExp.ROUND);
     // the coefficients as separate constants, so that C2 keeps them in registers
     private static final FloatVector C7 = f(FloatExp.C7), C6 = f(FloatExp.C6), C5 = f(FloatExp.C5), C4 = f(FloatExp.C4), C3 = f(FloatExp.C3),
             C2 = f(FloatExp.C2), C1 = f(FloatExp.C1), C0 = f(FloatExp.C0);
@@ -33,12 +33,10 @@ final class VectorFloatExpSum implements FloatExpSum {
         return FloatVector.broadcast(F, x);
     }
 
-    /** The lanes of x exponentiated, each exactly as {@link FloatExp#exp(float)} does. */
-    static FloatVector exp(FloatVector x) {
-        FloatVector t = x.fma(LOG2E, ROUND);
-        FloatVector k = t.sub(ROUND);
-        FloatVector r = k.neg().fma(LN2_HI, x);
-        r = k.neg().fma(LN2_LO, r);
+    /** 2 to the lanes of y, each exactly as {@link FloatExp#exp2(float)} computes it. */
+    static FloatVector exp2(FloatVector y) {
+        FloatVector t = y.add(ROUND);
+        FloatVector r = y.sub(t.sub(ROUND));
         FloatVector p = r.fma(C7, C6);
         p = p.fma(r, C5);
         p = p.fma(r, C4);
@@ -53,13 +51,16 @@ final class VectorFloatExpSum implements FloatExpSum {
     @Override
     public double sum(float[] q, int qo, float da, float[] a, int ao, float da2, float[] a2, int a2o, float db, float[] b, int bo, int n) {
         double[] acc = new double[2 * D.length()];
+        da *= FloatExp.LOG2E;
+        da2 *= FloatExp.LOG2E;
+        db *= FloatExp.LOG2E;
         int v = a2 == null ? blocks(q, qo, da, a, ao, db, b, bo, n, acc) : blocks(q, qo, da, a, ao, da2, a2, a2o, db, b, bo, n, acc);
         double s = 0;
         for (double lane : acc) {
             s += lane;
         }
         for (; v < n; v++) {
-            s += q[qo + v] * FloatExp.exp(FloatExpSum.logitChange(da, a[ao + v], da2, a2 == null ? 0 : a2[a2o + v], db, b[bo + v], a2 != null));
+            s += q[qo + v] * FloatExp.exp2(FloatExpSum.logitChange(da, a[ao + v], da2, a2 == null ? 0 : a2[a2o + v], db, b[bo + v], a2 != null));
         }
         return s;
     }
@@ -73,7 +74,7 @@ final class VectorFloatExpSum implements FloatExpSum {
             FloatVector part = FloatVector.zero(F);
             for (int j = v; j < v + BLOCK; j += lanes) {
                 FloatVector d = FloatVector.fromArray(F, a, ao + j).fma(vDa, FloatVector.fromArray(F, b, bo + j).mul(vDb));
-                part = FloatVector.fromArray(F, q, qo + j).fma(exp(d), part);
+                part = FloatVector.fromArray(F, q, qo + j).fma(exp2(d), part);
             }
             acc0 = acc0.add(part.convertShape(VectorOperators.F2D, D, 0));
             acc1 = acc1.add(part.convertShape(VectorOperators.F2D, D, 1));
@@ -94,7 +95,7 @@ final class VectorFloatExpSum implements FloatExpSum {
             for (int j = v; j < v + BLOCK; j += lanes) {
                 FloatVector d = FloatVector.fromArray(F, a2, a2o + j).fma(vDa2, FloatVector.fromArray(F, b, bo + j).mul(vDb));
                 d = FloatVector.fromArray(F, a, ao + j).fma(vDa, d);
-                part = FloatVector.fromArray(F, q, qo + j).fma(exp(d), part);
+                part = FloatVector.fromArray(F, q, qo + j).fma(exp2(d), part);
             }
             acc0 = acc0.add(part.convertShape(VectorOperators.F2D, D, 0));
             acc1 = acc1.add(part.convertShape(VectorOperators.F2D, D, 1));
