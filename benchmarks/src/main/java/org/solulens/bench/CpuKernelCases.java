@@ -37,14 +37,18 @@ final class CpuKernelCases {
                 });
             }
             case "exp": {
-                // the sweep's inner loop (single precision: Σ_v q[v] exp(dα a[v] + δ b[v])) over P rows on every core,
-                // in the vocabulary chunks the sweep uses
-                float[] q = floats(rng, P * V, 1.0 / V), a = floats(rng, P * V, 1), b = floats(rng, V, 1);
-                return of(() -> java.util.stream.IntStream.range(0, P).parallel().mapToDouble(p -> {
+                // the sweep's inner loop (single precision: Σ_v q[v] exp(dα a[v] + δ b[v])) as its tiles run it: blocks of
+                // 8 positions (their own q and A) against 16 rows of B, the vocabulary in 4096-word chunks, on every core
+                float[] q = floats(rng, P * V, 1.0 / V), a = floats(rng, P * V, 1), b = floats(rng, 16 * V, 1);
+                return of(() -> java.util.stream.IntStream.range(0, (P + 7) / 8).parallel().mapToDouble(block -> {
                     double s = 0;
                     for (int v0 = 0; v0 < V; v0 += 4096) {
                         int n = Math.min(4096, V - v0);
-                        s += FloatExpSum.best().sum(q, p * V + v0, 0.05f, a, p * V + v0, 0, null, 0, 0.3f, b, v0, n);
+                        for (int row = 0; row < 16; row++) {
+                            for (int p = block * 8; p < Math.min(P, block * 8 + 8); p++) {
+                                s += FloatExpSum.best().sum(q, p * V + v0, 0.05f, a, p * V + v0, 0, null, 0, 0.3f, b, row * V + v0, n);
+                            }
+                        }
                     }
                     return s;
                 }).sum());

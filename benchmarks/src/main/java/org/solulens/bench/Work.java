@@ -16,8 +16,8 @@ record Work(double bytes, double flops, double exps) {
         return switch (kernel) {
             // the CPU copies (read + write); a device adds two arrays (read 2, write 1)
             case "copy" -> bytes((cpu ? 2 : 3) * w * P * V);
-            // the CPU: the sweep's exp-sum over P vocabulary rows; a device: 2^x over P·V values
-            case "exp" -> exps(P * V);
+            // the CPU: the sweep's inner loop as its tiles run it, P positions x 16 rows of B; a device: 2^x over P·V values
+            case "exp" -> exps(cpu ? 16 * P * V : P * V);
             case "matmul" -> flops(2 * P * D * V);
             case "solu" -> bytes(2 * w * P * N).plus(exps(P * N));
             case "gelu" -> bytes(2 * w * P * N);

@@ -13,7 +13,7 @@ import picocli.CommandLine.Spec;
         description = {"List or clear the per-user cache of the CPU sweep's model constant B (d_mlp x d_vocab float32 per model and ablation kind:"
                 + " 395 MB for solu-1l), which spares later sweeps of the same weights the ~2 s of building it.",
                 "The folder: SOLULENS_CACHE_DIR, else XDG_CACHE_HOME/solulens/constants (~/.cache/solulens/constants; ~/Library/Caches on macOS,"
-                        + " %LOCALAPPDATA% on Windows). Its bound: SOLULENS_CACHE_MAX_BYTES (default 8 GiB); the least recently used entries go first."
+                        + " %%LOCALAPPDATA%% on Windows). Its bound: SOLULENS_CACHE_MAX_BYTES (default 8 GiB); the least recently used entries go first."
                         + " Commands that sweep take --no-cache to leave it alone."})
 final class CacheCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", defaultValue = "list", paramLabel = "list|clear",
