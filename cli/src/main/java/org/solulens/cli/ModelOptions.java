@@ -25,11 +25,11 @@ final class ModelOptions {
     String device;
 
     @Option(names = "--precision", paramLabel = "single|double", defaultValue = "single",
-            description = "The CPU's exact sweep: single (exponentials in float32 lanes, sums in double; ~1e-8 from double in practice, 5.3e-6 at worst; ~2.5x faster) or double (float64 throughout: the reference). The forward pass is float64 either way; GPU sweeps are float32. Default: ${DEFAULT-VALUE}.")
+            description = "The CPU's exact sweep: single (exponentials in float32 lanes, sums in double; ~1e-8 from double in practice, 5.3e-6 at worst; 2–3.5x faster) or double (float64 throughout: the reference). The forward pass is float64 either way; GPU sweeps are float32. Default: ${DEFAULT-VALUE}.")
     String precision;
 
     @Option(names = "--no-cache",
-            description = "Do not read or write the per-user cache of the sweep's model constant B (395 MB for solu-1l; built in ~2 s, read back in a fraction of that). See `solulens cache`.")
+            description = "Do not read or write the per-user cache of the sweep's model constant B (395 MB for solu-1l; built in 2–3 s here, read back in about 1 s). See `solulens cache`.")
     boolean noCache;
 
     @Option(names = "--ignore-extra-tensors",

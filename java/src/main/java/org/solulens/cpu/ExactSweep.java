@@ -78,7 +78,7 @@ public final class ExactSweep {
         ExpSum expSum = ExpSum.best();
         // Per position: the clean loss from the same rows (so that rounding in A cancels), the row maxima, and the
         // clean logits when cosines are wanted.
-        double[] cleanLoss = new double[rows], aMax = new double[rows], a2Max = new double[rows];
+        double[] cleanLoss = new double[rows], cleanLogSumExp = new double[rows], aMax = new double[rows], a2Max = new double[rows];
         double[][] cleanLogits = new double[rows][];
         IntStream.range(0, rows).parallel().forEach(q -> {
             aMax[q] = SweepConstants.max(a, q * V, V);
@@ -94,9 +94,10 @@ public final class ExactSweep {
                 out[0] = logSumExp(expSum, coef, a, a2, q * V, null, 0, beta, V, shift);
                 out[1] = coef[0] * a[q * V + target] + beta[target] + (a2 == null ? 0 : coef[1] * a2[q * V + target]);
             }
+            cleanLogSumExp[q] = out[0];
             cleanLoss[q] = out[0] - out[1];
         });
-        SinglePrecisionRows f = single ? SinglePrecisionRows.of(c, a, a2, beta, V, rows, expSum) : null;
+        SinglePrecisionRows f = single ? SinglePrecisionRows.of(c, a, a2, beta, V, rows, cleanLogSumExp, expSum) : null;
         // Tiles of (a few positions) x (a block of neurons): each row of B is read once per tile and reused for
         // every position of it while it is still in cache (the single path also walks the vocabulary in chunks).
         int positionBlock = single ? SINGLE_POSITION_BLOCK : POSITION_BLOCK, neuronBlock = single ? SINGLE_NEURON_BLOCK : NEURON_BLOCK;

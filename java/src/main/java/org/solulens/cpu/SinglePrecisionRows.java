@@ -24,7 +24,8 @@ final class SinglePrecisionRows {
         this.cleanCoef = cleanCoef;
     }
 
-    static SinglePrecisionRows of(SweepChunk c, double[] a, double[] a2, double[] beta, int V, int rows, ExpSum expSum) {
+    /** @param cleanLogSumExp [rows]: each clean position's log-sum-exp, from the sweep's clean pass over the same rows */
+    static SinglePrecisionRows of(SweepChunk c, double[] a, double[] a2, double[] beta, int V, int rows, double[] cleanLogSumExp, ExpSum expSum) {
         float[] aF = new float[rows * V], a2F = a2 == null ? null : new float[rows * V], q = new float[rows * V];
         double[] aAbsMax = new double[rows], a2AbsMax = new double[rows], cleanCoef = new double[2 * rows];
         IntStream.range(0, rows).parallel().forEach(r -> {
@@ -34,13 +35,10 @@ final class SinglePrecisionRows {
             cleanCoef[2 * r + 1] = coef[1];
             aAbsMax[r] = toFloat(a, r * V, V, aF);
             a2AbsMax[r] = a2 == null ? 0 : toFloat(a2, r * V, V, a2F);
-            double max = Double.NEGATIVE_INFINITY;
             for (int v = 0; v < V; v++) {
                 logits[v] = coef[0] * a[r * V + v] + beta[v] + (a2 == null ? 0 : coef[1] * a2[r * V + v]);
-                max = Math.max(max, logits[v]);
             }
-            double logSumExp = max + Math.log(expSum.sumExp(logits, 0, V, max));
-            expSum.expInto(logits, 0, V, logSumExp, q, r * V);
+            expSum.expInto(logits, 0, V, cleanLogSumExp[r], q, r * V);
         });
         return new SinglePrecisionRows(aF, a2F, q, aAbsMax, a2AbsMax, cleanCoef);
     }

@@ -14,7 +14,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
-
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -241,5 +240,4 @@ class ConstantCacheTest {
         String name = file.getFileName().toString();
         return java.util.HexFormat.of().parseHex(name.substring(2, name.indexOf('.')));
     }
-
 }
