@@ -15,8 +15,9 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Floor: per 16 elements 3 loads (q, A, a row of B), 2 operations for d, 10 for 2^y (round, two subtractions, seven
  * Horner FMAs) plus 3 for the exponent bits and the scaling, 1 FMA to accumulate: ~19 vector operations, ~1.2 cycles
- * per 16 elements a core at one a cycle. Measured on the 2-core AVX-512 VM (2026-12-06): 6.15e9 exponentials a second
- * in the sweep's tile pattern (JMH {@code exp}), 0.7 of that count (benchmarks/NOTES.md).
+ * an element a core at one operation a cycle, ~0.6 at two. Measured on the 2-core AVX-512 VM (2026-12-06, nominal
+ * 2.1 GHz): 6.15e9 exponentials a second in the sweep's tile pattern (JMH {@code exp}), ~0.9 of the two-a-cycle count
+ * (benchmarks/NOTES.md).
  */
 final class VectorFloatExpSum implements FloatExpSum {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
