@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.solulens.analysis.DlaStudy;
+import org.solulens.analysis.Figures;
 import org.solulens.analysis.LnScaleExplanation;
 import org.solulens.analysis.LnScaleStudy;
 import org.solulens.analysis.LowActivationAblation;
@@ -19,6 +20,7 @@ import org.solulens.backend.Ablation;
 import org.solulens.backend.Backend;
 import org.solulens.model.DemoModel;
 import org.solulens.model.SoluModel;
+import org.solulens.report.HtmlReport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -40,7 +42,8 @@ final class PaperCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         try (OutputFolder folder = OutputFolder.open(experiment.out, "--out", experiment.overwrite);
-             SoluModel model = modelOptions.loadModel(); Backend backend = modelOptions.backend(model)) {
+             SoluModel model = modelOptions.loadModel(); Backend backend = modelOptions.backend(model);
+             Figures.Recording figures = Figures.record()) {
             Path out = folder.staging();
             List<Prompt> prompts = experiment.prompts(model);
             boolean bos = experiment.bos(model);
@@ -72,8 +75,10 @@ final class PaperCommand implements Callable<Integer> {
                 section(md, "smearing", smearing.summary(), smearing.figures());
             }
             Files.writeString(out.resolve("report.md"), md.toString());
+            HtmlReport.write(out, "SoluLens: the smearing paper's experiments", md.toString(), figures.drawn());
             folder.commit(spec.commandLine().getParseResult().originalArgs());
-            spec.commandLine().getOut().println("report written to " + experiment.out.resolve("report.md").toAbsolutePath());
+            spec.commandLine().getOut().println("report written to " + experiment.out.resolve("report.md").toAbsolutePath()
+                    + " (interactive: " + experiment.out.resolve("report.html").toAbsolutePath() + ")");
         }
         return 0;
     }

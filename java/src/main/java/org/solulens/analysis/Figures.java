@@ -2,15 +2,62 @@ package org.solulens.analysis;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
 import java.util.Iterator;
+import java.util.List;
 import java.util.ServiceLoader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The studies' figures: each is described as a {@link Figure} and drawn by the installed {@link FigureRenderer}, if any. */
+/**
+ * The studies' figures: each is described as a {@link Figure} and drawn by the installed {@link FigureRenderer}, if any.
+ * A caller that wants the figures themselves (the CLI's interactive report) {@link #record() records} them while the
+ * studies run.
+ */
 public final class Figures {
     private static final Logger LOG = LoggerFactory.getLogger(Figures.class);
     private static final FigureRenderer RENDERER = installed();
+    private static final ThreadLocal<Deque<Recording>> RECORDINGS = ThreadLocal.withInitial(ArrayDeque::new);
+
+    /**
+     * One figure as a study drew it.
+     *
+     * @param file the PNG it was (or would have been) drawn into
+     * @param figure what was drawn
+     */
+    public record Drawn(Path file, Figure figure) {}
+
+    /** The figures drawn on one thread while it is open (nested recordings each get every figure). */
+    public static final class Recording implements AutoCloseable {
+        private final List<Drawn> drawn = new ArrayList<>();
+
+        private Recording() {}
+
+        /** @return the figures drawn so far, in order */
+        public List<Drawn> drawn() {
+            return List.copyOf(drawn);
+        }
+
+        /** @return the figures drawn since the call that returned {@code from} (a count of {@link #drawn()}) */
+        public List<Drawn> since(int from) {
+            return List.copyOf(drawn.subList(from, drawn.size()));
+        }
+
+        /** Stops recording. */
+        @Override
+        public void close() {
+            RECORDINGS.get().remove(this);
+        }
+    }
+
+    /** @return a recording of every figure drawn on this thread until it is closed (use with try-with-resources) */
+    public static Recording record() {
+        Recording r = new Recording();
+        RECORDINGS.get().push(r);
+        return r;
+    }
 
     private Figures() {}
 
@@ -38,6 +85,9 @@ public final class Figures {
      * @throws IOException if the file cannot be written
      */
     public static boolean draw(Path file, Figure figure) throws IOException {
+        for (Recording r : RECORDINGS.get()) {
+            r.drawn.add(new Drawn(file, figure));
+        }
         if (RENDERER == null) {
             return false;
         }
