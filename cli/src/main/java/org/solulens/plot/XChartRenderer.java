@@ -35,7 +35,11 @@ public final class XChartRenderer implements FigureRenderer {
 
     /** The chart for a figure, before it is drawn: its layout is what the tests check. */
     static Chart<?, ?> chart(Figure figure) {
-        return figure.kind() == Figure.Kind.BARS ? bars(figure) : xy(figure);
+        return switch (figure.kind()) {
+            case BARS -> bars(figure);
+            case CATEGORY_BARS -> categories(figure);
+            default -> xy(figure);
+        };
     }
 
     private static XYChart xy(Figure figure) {
@@ -52,6 +56,9 @@ public final class XChartRenderer implements FigureRenderer {
             XYSeries s = chart.addSeries(e.getKey(), e.getValue()[0], e.getValue()[1]);
             if (figure.kind() == Figure.Kind.LINES) {
                 s.setMarker(SeriesMarkers.CIRCLE);
+                if (!figure.series().connected(e.getKey())) {
+                    s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+                }
             }
             for (double x : e.getValue()[0]) {
                 xMin = Math.min(xMin, x);
@@ -80,6 +87,24 @@ public final class XChartRenderer implements FigureRenderer {
         chart.getStyler().setChartBackgroundColor(Color.WHITE);
         for (Map.Entry<String, double[][]> e : figure.series().data().entrySet()) {
             chart.addSeries(e.getKey(), e.getValue()[0], e.getValue()[1]);
+        }
+        return chart;
+    }
+
+    /** Grouped bars over named categories (the intervals are drawn by the interactive report only: XChart's error bars are symmetric). */
+    private static CategoryChart categories(Figure figure) {
+        CategoryChart chart = new CategoryChartBuilder().width(WIDTH).height(HEIGHT).title(figure.title()).xAxisTitle(figure.xLabel()).yAxisTitle(figure.yLabel()).build();
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
+        chart.getStyler().setChartBackgroundColor(Color.WHITE);
+        chart.getStyler().setYAxisDecimalPattern(pattern(figure.series().largestAbsY()));
+        for (Map.Entry<String, double[][]> e : figure.series().data().entrySet()) {
+            java.util.List<String> names = new java.util.ArrayList<>();
+            java.util.List<Double> heights = new java.util.ArrayList<>();
+            for (int i = 0; i < e.getValue()[0].length; i++) {
+                names.add(figure.extras().categories().get((int) e.getValue()[0][i]));
+                heights.add(e.getValue()[1][i]);
+            }
+            chart.addSeries(e.getKey(), names, heights);
         }
         return chart;
     }

@@ -47,7 +47,8 @@ final class ChartSpec {
         spec.put("categories", extras.categories());
         spec.put("symlogX", extras.symlogX());
         spec.put("symlogY", extras.symlogY());
-        spec.put("reciprocalY", extras.reciprocalY());
+        spec.put("alternativeY", extras.alternativeY());
+        spec.put("alternativeReference", Double.isFinite(extras.alternativeReference()) ? extras.alternativeReference() : null);
         List<String> notes = new ArrayList<>();
         if (extras.note() != null) {
             notes.add(extras.note());
@@ -69,6 +70,11 @@ final class ChartSpec {
             if (interval != null) {
                 one.put("lo", values(interval[0], step));
                 one.put("hi", values(interval[1], step));
+            }
+            one.put("connected", s.connected(name));
+            double[] alternative = s.alternatives().get(name);
+            if (alternative != null) {
+                one.put("alt", values(alternative, step));
             }
             String[] links = s.links().get(name);
             if (links != null) {

@@ -32,11 +32,14 @@
   function symexp(c) { return function (t) { return Math.sign(t) * c * (Math.pow(10, Math.abs(t)) - 1); }; }
   function identity(v) { return v; }
 
-  function axisValues(spec, axis) {
+  /* The y values drawn for a series: its own, or its alternative ones when the reader asked for them. */
+  function ys(s, state) { return state.alternative && s.alt ? s.alt : s.y; }
+
+  function axisValues(spec, axis, state) {
     var out = [];
     spec.series.forEach(function (s) {
-      out.push(s[axis]);
-      if (axis === 'y' && s.lo) { out.push(s.lo, s.hi); }
+      out.push(axis === 'y' ? ys(s, state) : s.x);
+      if (axis === 'y' && s.lo && !state.alternative) { out.push(s.lo, s.hi); }
     });
     return out;
   }
@@ -46,18 +49,14 @@
     var categorical = spec.kind === 'CATEGORY_BARS', histogram = spec.kind === 'BARS';
     var fx = identity, fy = identity, labelX = null, labelY = null;
     if (state.symlogX) {
-      var cx = symlogConstant(axisValues(spec, 'x'));
+      var cx = symlogConstant(axisValues(spec, 'x', state));
       fx = symlog(cx);
       labelX = function (t) { return fmt(symexp(cx)(t)); };
     }
-    var recip = function (v) { return v === null ? null : (state.reciprocal ? 1 / v : v); };
     if (state.symlogY) {
-      var ys = axisValues(spec, 'y').map(function (a) { return a.map(recip); });
-      var cy = symlogConstant(ys), f = symlog(cy);
-      fy = function (v) { return f(recip(v)); };
+      var cy = symlogConstant(axisValues(spec, 'y', state));
+      fy = symlog(cy);
       labelY = function (t) { return fmt(symexp(cy)(t)); };
-    } else {
-      fy = recip;
     }
     var series = [], n = spec.series.length;
     meta.length = 0;
@@ -65,27 +64,29 @@
       var one = { name: s.name, animation: false, emphasis: { focus: 'none' } };
       if (categorical) {
         var data = spec.categories.map(function () { return null; }), index = spec.categories.map(function () { return -1; });
-        s.x.forEach(function (x, i) { data[x] = fy(s.y[i]); index[x] = i; });
+        s.x.forEach(function (x, i) { data[x] = fy(ys(s, state)[i]); index[x] = i; });
         one.type = 'bar'; one.data = data; one.barGap = '0%'; one.barCategoryGap = '30%';
         meta.push({ s: k, index: index });
       } else if (histogram) {
-        one.type = 'bar'; one.data = s.y.map(fy); one.barCategoryGap = '5%';
+        one.type = 'bar'; one.data = ys(s, state).map(fy); one.barCategoryGap = '5%';
         meta.push({ s: k, index: null });
       } else {
-        one.type = spec.kind === 'LINES' ? 'line' : 'scatter';
-        one.data = s.x.map(function (x, i) { return [fx(x), fy(s.y[i])]; });
-        one.symbolSize = spec.kind === 'LINES' ? 6 : (s.x.length > 5000 ? 3 : 5);
+        var y = ys(s, state), line = spec.kind === 'LINES' && s.connected;
+        one.type = line ? 'line' : 'scatter';
+        one.data = s.x.map(function (x, i) { return [fx(x), fy(y[i])]; });
+        one.symbolSize = line ? 6 : (s.x.length > 5000 ? 3 : 6);
         meta.push({ s: k, index: null });
       }
-      if (k === 0 && spec.reference) {
-        var ry = fy(spec.reference.y);
+      var ref = !spec.reference ? null : state.alternative ? spec.alternativeReference : spec.reference.y;
+      if (k === 0 && ref !== null) {
+        var ry = fy(ref);
         one.markLine = { silent: true, symbol: 'none', animation: false, lineStyle: { type: 'dashed', color: '#888' },
           label: { formatter: spec.reference.name, position: 'insideEndTop' }, data: [{ yAxis: ry }] };
       }
       series.push(one);
     });
     spec.series.forEach(function (s, k) {
-      if (!s.lo) { return; }
+      if (!s.lo || state.alternative) { return; }
       var data = [];
       s.x.forEach(function (x, i) {
         if (s.lo[i] !== null && s.hi[i] !== null) {
@@ -114,7 +115,7 @@
     xAxis.name = spec.xLabel + (state.symlogX ? ' (symmetric log)' : '');
     xAxis.nameLocation = 'middle';
     xAxis.nameGap = 30;
-    var yName = (state.reciprocal ? spec.reciprocalY : spec.yLabel) + (state.symlogY ? ' (symmetric log)' : '');
+    var yName = (state.alternative ? spec.alternativeY : spec.yLabel) + (state.symlogY ? ' (symmetric log)' : '');
     return {
       animation: false,
       title: { text: spec.title, textStyle: { fontSize: 14 }, left: 'center' },
@@ -147,7 +148,7 @@
     var x = spec.kind === 'CATEGORY_BARS' ? spec.categories[s.x[i]] : fmt(s.x[i]);
     row(spec.kind === 'BARS' ? spec.xLabel + ' (bin centre)' : spec.xLabel, x);
     row(spec.yLabel, fmt(s.y[i]));
-    if (spec.reciprocalY && s.y[i]) { row(spec.reciprocalY, fmt(1 / s.y[i])); }
+    if (s.alt) { row(spec.alternativeY, fmt(s.alt[i])); }
     if (s.lo) { row('interval', '[' + fmt(s.lo[i]) + ', ' + fmt(s.hi[i]) + ']'); }
     s.columns.forEach(function (c, j) { row(c, s.values[j][i]); });
     box.appendChild(table);
@@ -159,7 +160,7 @@
     var spec = JSON.parse(document.getElementById(figure.getAttribute('data-spec')).textContent);
     var plot = figure.querySelector('.plot');
     figure.querySelector('.notes').textContent = spec.notes.join(' ');
-    var state = { symlogX: false, symlogY: false, reciprocal: false }, meta = [];
+    var state = { symlogX: false, symlogY: false, alternative: false }, meta = [];
     var chart = echarts.init(plot, null, { renderer: 'canvas' });
     function render() { chart.setOption(option(spec, state, meta), true); }
     var controls = el('div', 'controls');
@@ -174,7 +175,7 @@
     }
     if (spec.symlogX) { toggle('symmetric-log x axis', 'symlogX'); }
     if (spec.symlogY) { toggle('symmetric-log y axis', 'symlogY'); }
-    if (spec.reciprocalY) { toggle('show ' + spec.reciprocalY, 'reciprocal'); }
+    if (spec.alternativeY) { toggle('show ' + spec.alternativeY, 'alternative'); }
     if (controls.childNodes.length > 0) { figure.insertBefore(controls, plot); }
     render();
     chart.on('click', function (p) {

@@ -44,12 +44,14 @@ public record Figure(Kind kind, String title, String xLabel, String yLabel, Seri
      * @param categories the category names of a {@link Kind#CATEGORY_BARS} figure (index = x value), else empty
      * @param symlogX whether the x axis offers a symmetric-log scale (heavy-tailed signed values, e.g. Δloss)
      * @param symlogY whether the y axis offers a symmetric-log scale
-     * @param reciprocalY if not null, the chart offers y ↦ 1/y under this axis label (LayerNorm's factor 1/scale)
+     * @param alternativeY if not null, the chart offers to plot each series' {@link Series#alternative alternative y
+     *        values} instead, under this axis label (e.g. LayerNorm's factor 1/scale beside the scale)
+     * @param alternativeReference the reference line's height on the alternative axis (NaN: none there)
      * @param note what the reader should know about the drawing (e.g. that points were sampled), or null
      */
-    public record Extras(List<String> categories, boolean symlogX, boolean symlogY, String reciprocalY, String note) {
+    public record Extras(List<String> categories, boolean symlogX, boolean symlogY, String alternativeY, double alternativeReference, String note) {
         /** No categories, linear axes, no alternative, no note. */
-        public static final Extras NONE = new Extras(List.of(), false, false, null, null);
+        public static final Extras NONE = new Extras(List.of(), false, false, null, Double.NaN, null);
 
         /** Copies the categories. */
         public Extras {
@@ -65,25 +67,29 @@ public record Figure(Kind kind, String title, String xLabel, String yLabel, Seri
     /** @return this figure as a categorical bar chart over {@code categories} (x values are their indices) */
     public Figure withCategories(List<String> categories) {
         return new Figure(Kind.CATEGORY_BARS, title, xLabel, yLabel, series, reference,
-                new Extras(categories, extras.symlogX(), extras.symlogY(), extras.reciprocalY(), extras.note()));
+                new Extras(categories, extras.symlogX(), extras.symlogY(), extras.alternativeY(), extras.alternativeReference(), extras.note()));
     }
 
     /** @return this figure with a symmetric-log option on the x and/or y axis */
     public Figure withSymlog(boolean x, boolean y) {
         return new Figure(kind, title, xLabel, yLabel, series, reference,
-                new Extras(extras.categories(), x, y, extras.reciprocalY(), extras.note()));
+                new Extras(extras.categories(), x, y, extras.alternativeY(), extras.alternativeReference(), extras.note()));
     }
 
-    /** @return this figure with the option of drawing 1/y, labelled {@code label} */
-    public Figure withReciprocalY(String label) {
-        return new Figure(kind, title, xLabel, yLabel, series, reference,
-                new Extras(extras.categories(), extras.symlogX(), extras.symlogY(), label, extras.note()));
+    /**
+     * @param label the axis label of the series' alternative y values
+     * @param reference the reference line's height on that axis, or NaN
+     * @return this figure with the option of drawing the alternative y values
+     */
+    public Figure withAlternativeY(String label, double reference) {
+        return new Figure(kind, title, xLabel, yLabel, series, reference(),
+                new Extras(extras.categories(), extras.symlogX(), extras.symlogY(), label, reference, extras.note()));
     }
 
     /** @return this figure with a note for the reader (shown under an interactive chart) */
     public Figure withNote(String note) {
         return new Figure(kind, title, xLabel, yLabel, series, reference,
-                new Extras(extras.categories(), extras.symlogX(), extras.symlogY(), extras.reciprocalY(), note));
+                new Extras(extras.categories(), extras.symlogX(), extras.symlogY(), extras.alternativeY(), extras.alternativeReference(), note));
     }
 
     /**
@@ -166,6 +172,8 @@ public record Figure(Kind kind, String title, String xLabel, String yLabel, Seri
         private final Map<String, Map<String, String[]>> descriptions = new LinkedHashMap<>();
         private final Map<String, double[][]> intervals = new LinkedHashMap<>();
         private final Map<String, String[]> links = new LinkedHashMap<>();
+        private final Map<String, double[]> alternatives = new LinkedHashMap<>();
+        private final java.util.Set<String> unconnected = new java.util.HashSet<>();
 
         /** Creates an empty set of series. */
         public Series() {}
@@ -238,6 +246,42 @@ public record Figure(Kind kind, String title, String xLabel, String yLabel, Seri
             perPoint(name, "link", hrefs.length);
             links.put(name, hrefs.clone());
             return this;
+        }
+
+        /**
+         * Gives a series other y values that an interactive chart may plot instead (see {@link Figure#withAlternativeY}).
+         *
+         * @param name the series, already added
+         * @param y one per point
+         * @return this
+         */
+        public Series alternative(String name, double[] y) {
+            perPoint(name, "alternative y", y.length);
+            alternatives.put(name, y.clone());
+            return this;
+        }
+
+        /**
+         * Draws a series of a {@link Kind#LINES} figure as unconnected points: its points are not a sequence (e.g. unrelated
+         * prompts of equal length).
+         *
+         * @param name the series, already added
+         * @return this
+         */
+        public Series unconnected(String name) {
+            perPoint(name, "point style", data.get(name) == null ? -1 : data.get(name)[0].length);
+            unconnected.add(name);
+            return this;
+        }
+
+        /** @return whether a series' points are joined by lines in a {@link Kind#LINES} figure */
+        public boolean connected(String name) {
+            return !unconnected.contains(name);
+        }
+
+        /** @return per series, its alternative y values (only series that have them) */
+        public Map<String, double[]> alternatives() {
+            return Collections.unmodifiableMap(alternatives);
         }
 
         private void perPoint(String name, String what, int length) {

@@ -87,16 +87,21 @@ public final class LnScaleStudy {
             for (String family : families.keySet()) {
                 List<Row> fr = rows.stream().filter(r -> r.family().equals(family) && r.site().equals(site))
                         .sorted(java.util.Comparator.comparingInt(Row::tokens)).toList();
-                series.add(family, fr.stream().mapToDouble(Row::tokens).toArray(), fr.stream().mapToDouble(Row::meanScale).toArray());
+                List<Prompt> fp = families.get(family);
+                series.add(family, fr.stream().mapToDouble(Row::tokens).toArray(), fr.stream().mapToDouble(Row::meanScale).toArray())
+                        .alternative(family, fr.stream().mapToDouble(Row::meanInverse).toArray())
+                        .describe(family, "prompt", fr.stream().map(r -> r.prompt() + ": " + fp.get(r.prompt()).text()).toArray(String[]::new));
+                if (!prefixes(fp)) {
+                    series.unconnected(family);   // unrelated prompts: a line between them would suggest a sequence
+                }
             }
             String file = "ln_scale_" + site.replace('.', '_') + ".png";
             String title = "LayerNorm scale at " + site + " (mean over positions) vs prompt length";
-            if (site.equals("mlp.ln")) {
-                Figures.linesWithReference(out.resolve(file), title, "number of tokens", "scale = sqrt(var + eps)", series,
-                        "sqrt(eps)", Math.sqrt(cfg.eps()));
-            } else {
-                Figures.lines(out.resolve(file), title, "number of tokens", "scale = sqrt(var + eps)", series);
-            }
+            boolean mlp = site.equals("mlp.ln");
+            Figure figure = new Figure(Figure.Kind.LINES, title, "number of tokens", "scale = sqrt(var + eps)", series,
+                    mlp ? new Figure.Reference("sqrt(eps)", Math.sqrt(cfg.eps())) : null)
+                    .withAlternativeY("factor 1/scale (mean over positions)", mlp ? 1 / Math.sqrt(cfg.eps()) : Double.NaN);
+            Figures.draw(out.resolve(file), figure);
             if (Figures.available()) {
                 figures.add(file);
             }
@@ -125,5 +130,17 @@ public final class LnScaleStudy {
             }
         }
         return md.toString();
+    }
+
+    /** Whether a family's prompts, shortest first, each begin with the one before: one growing sequence, drawn as a line. */
+    static boolean prefixes(List<Prompt> prompts) {
+        List<int[]> sorted = prompts.stream().map(Prompt::tokens).sorted(java.util.Comparator.comparingInt(t -> t.length)).toList();
+        for (int i = 1; i < sorted.size(); i++) {
+            int[] a = sorted.get(i - 1), b = sorted.get(i);
+            if (a.length >= b.length || !java.util.Arrays.equals(a, 0, a.length, b, 0, a.length)) {
+                return false;
+            }
+        }
+        return true;
     }
 }

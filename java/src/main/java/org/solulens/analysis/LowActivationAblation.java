@@ -42,6 +42,7 @@ public final class LowActivationAblation {
             run = AblationSweep.run(backend, prompts, settings, progress);
         }
         List<double[]> lowPoints = new ArrayList<>(), allPoints = new ArrayList<>();
+        PointIdentities lowIds = new PointIdentities(model, prompts, true), allIds = new PointIdentities(model, prompts, true);
         try (PrintWriter csv = new PrintWriter(Files.newBufferedWriter(out.resolve("ablate_low.csv")))) {
             csv.println("prompt,position,token,target,neuron,mid,post,delta_loss,logit_cosine,in_low_set");
             for (int i = 0; i < run.results().size(); i++) {
@@ -54,8 +55,10 @@ public final class LowActivationAblation {
                         int k = p * n + j;
                         double d = r.result().delta()[k];
                         allPoints.add(new double[] {mid[k], d});
+                        allIds.add(mid[k], d, i, p, j);
                         if (mask[k]) {
                             lowPoints.add(new double[] {mid[k], d});
+                            lowIds.add(mid[k], d, i, p, j);
                         }
                         csv.printf(Locale.ROOT, "%d,%d,\"%s\",\"%s\",%d,%.9g,%.9g,%.9g,%.9g,%b%n", i, p,
                                 model.tokenText(tokens[p]).replace("\"", "\"\""), model.tokenText(tokens[p + 1]).replace("\"", "\"\""),
@@ -65,11 +68,13 @@ public final class LowActivationAblation {
             }
         }
         String label = run.ablation().label();
-        Figures.scatter(out.resolve("ablate_low_lowest.png"), String.format(Locale.ROOT, "Lowest %.0f%% of hook_mid per position, %s ablation", 100 * fraction, label),
-                "hook_mid activation (before the MLP LayerNorm)", "Δloss", new Figure.Series().add("lowest " + Math.round(100 * fraction) + "%", xs(lowPoints), ys(lowPoints)));
-        Figures.scatter(out.resolve("ablate_low_all.png"), "All neurons, " + label + " ablation",
+        String lowName = "lowest " + Math.round(100 * fraction) + "%";
+        Figures.draw(out.resolve("ablate_low_lowest.png"), new Figure(Figure.Kind.SCATTER,
+                String.format(Locale.ROOT, "Lowest %.0f%% of hook_mid per position, %s ablation", 100 * fraction, label),
+                "hook_mid activation (before the MLP LayerNorm)", "Δloss", lowIds.addTo(new Figure.Series(), lowName, 1), null).withSymlog(false, true));
+        Figures.draw(out.resolve("ablate_low_all.png"), new Figure(Figure.Kind.SCATTER, "All neurons, " + label + " ablation",
                 "hook_mid activation (before the MLP LayerNorm)", "Δloss",
-                new Figure.Series().add("all neurons", xs(allPoints), ys(allPoints)).add("lowest " + Math.round(100 * fraction) + "%", xs(lowPoints), ys(lowPoints)));
+                lowIds.addTo(allIds.addTo(new Figure.Series(), "all neurons", 1), lowName, 1), null).withSymlog(false, true));
         String summary = summary(lowPoints, allPoints, fraction, label, low.describe(), prompts.size());
         Files.writeString(out.resolve("ablate_low.md"), summary);
         return new Result(Figures.available() ? List.of("ablate_low_lowest.png", "ablate_low_all.png") : List.of(), summary);

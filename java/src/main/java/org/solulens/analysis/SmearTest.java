@@ -89,12 +89,13 @@ public final class SmearTest {
                     seedVariant ? "seed's (mean-loss change × inverse outlier)" : "per-position loss change × inverse outlier",
                     Statistics.mean(a), Statistics.mean(b), Statistics.mean(a) - Statistics.mean(b), Statistics.permutationPValue(a, b, 10000, seed)));
             String file = seedVariant ? "smear_seed_score_vs_ratio.png" : "smear_score_vs_ratio.png";
-            Figures.scatter(out.resolve(file), (seedVariant ? "Seed's score" : "Per-position score") + " vs MLP LayerNorm amplification",
+            java.util.function.ToDoubleFunction<Position> score = seedVariant ? Position::seedScore : Position::score;
+            PointIdentities all = new PointIdentities(model, prompts, false), shownTop = new PointIdentities(model, prompts, false);
+            rows.forEach(r -> all.add(score.applyAsDouble(r), r.ratio(), r.prompt(), r.position(), -1));
+            best.forEach(r -> shownTop.add(score.applyAsDouble(r), r.ratio(), r.prompt(), r.position(), -1));
+            Figures.draw(out.resolve(file), new Figure(Figure.Kind.SCATTER, (seedVariant ? "Seed's score" : "Per-position score") + " vs MLP LayerNorm amplification",
                     "ablation loss × inverse outlier score", "ln_ratio (normalized / mid outlier score)",
-                    new Figure.Series()
-                            .add("all positions", rows.stream().mapToDouble(seedVariant ? Position::seedScore : Position::score).toArray(),
-                                    rows.stream().mapToDouble(Position::ratio).toArray())
-                            .add("top " + k, best.stream().mapToDouble(seedVariant ? Position::seedScore : Position::score).toArray(), a));
+                    shownTop.addTo(all.addTo(new Figure.Series(), "all positions", 1), "top " + k, 1), null).withSymlog(true, false));
             if (Figures.available()) {
                 figures.add(file);
             }

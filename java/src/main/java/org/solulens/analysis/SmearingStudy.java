@@ -154,7 +154,7 @@ public final class SmearingStudy {
         if (twin != null) {
             writeDecomposition(twin, out);
         }
-        md.append(decompositionSection(main, twin, out, figures));
+        md.append(decompositionSection(main, twin, out, figures, o));
         GroupStats stats = writeGroups(main, twin, out, o);
         md.append(stats.markdown);
         figures.addAll(groupFigure(stats, out));
@@ -279,16 +279,19 @@ public final class SmearingStudy {
         return s.replace("\"", "\"\"");
     }
 
-    /** Sums of |part| (and of the MLP LayerNorm part signed against the direct one) over pairs, by rank decile. */
-    private static double[][] byDecile(Measured m) {
+    /**
+     * Per prompt, sums of |part| (and of the MLP LayerNorm part signed against the direct one) over its pairs, by rank
+     * decile: [prompt][decile][|total|, |direct|, |via mlp ln|, |via ln_final|, -via_mlp_ln·sign(direct), count].
+     */
+    private static double[][][] byDecile(Measured m) {
         int n = m.size();
-        double[][] sums = new double[10][6];   // |total|, |direct|, |via mlp ln|, |via ln_final|, -via_mlp_ln·sign(direct), count
+        double[][][] sums = new double[m.parts().size()][10][6];
         for (int i = 0; i < m.parts().size(); i++) {
             EffectDecomposition.Parts s = m.parts().get(i);
             double[] rank = m.ranks().get(i);
             for (int k = 0; k < s.total().length; k++) {
                 int decile = Math.min(9, (int) (rank[k] * 10 / n));
-                double[] row = sums[decile];
+                double[] row = sums[i][decile];
                 row[0] += Math.abs(s.total()[k]);
                 row[1] += Math.abs(s.direct()[k]);
                 row[2] += Math.abs(s.viaMlpLn()[k]);
@@ -300,7 +303,37 @@ public final class SmearingStudy {
         return sums;
     }
 
-    private static String decompositionSection(Measured main, Measured twin, Path out, List<String> figures) throws IOException {
+    /** The sums of {@link #byDecile} over prompts: [decile][quantity]. */
+    private static double[][] overPrompts(double[][][] perPrompt) {
+        double[][] total = new double[10][6];
+        for (double[][] prompt : perPrompt) {
+            for (int k = 0; k < 10; k++) {
+                for (int j = 0; j < 6; j++) {
+                    total[k][j] += prompt[k][j];
+                }
+            }
+        }
+        return total;
+    }
+
+    /** Quantity {@code j}'s mean per pair in every decile with its 95% bootstrap interval over prompts, as {estimate, low, high}. */
+    private static double[][] decileIntervals(double[][][] perPrompt, int j, Options o) {
+        double[][] out = new double[3][10];
+        for (int k = 0; k < 10; k++) {
+            double[] sums = new double[perPrompt.length], counts = new double[perPrompt.length];
+            for (int i = 0; i < perPrompt.length; i++) {
+                sums[i] = perPrompt[i][k][j];
+                counts[i] = perPrompt[i][k][5];
+            }
+            Bootstrap.Interval interval = Bootstrap.meanDifference(sums, counts, null, null, o.resamples(), o.seed());
+            out[0][k] = interval.estimate();
+            out[1][k] = interval.low();
+            out[2][k] = interval.high();
+        }
+        return out;
+    }
+
+    private static String decompositionSection(Measured main, Measured twin, Path out, List<String> figures, Options o) throws IOException {
         StringBuilder md = new StringBuilder("## Direct and mediated effects\n\n");
         md.append("Zero-ablation of each neuron at each position, its Δloss split into the direct part (both LayerNorm scales frozen), the part "
                 + "mediated by the MLP LayerNorm and the part mediated by ln_final; for the GELU control, at `hook_post` (direct and ln_final only). "
@@ -310,7 +343,8 @@ public final class SmearingStudy {
         md.append("| --- | --- | --- | --- | --- | --- | --- | --- |\n");
         Figure.Series byRank = new Figure.Series();
         for (Measured m : twin == null ? List.of(main) : List.of(main, twin)) {
-            double[][] d = byDecile(m);
+            double[][][] perPrompt = byDecile(m);
+            double[][] d = overPrompts(perPrompt);
             double[] x = new double[10], direct = new double[10], viaMlp = new double[10], viaFinal = new double[10];
             try (PrintWriter csv = new PrintWriter(Files.newBufferedWriter(out.resolve(m.label() + "_by_rank.csv")))) {
                 csv.println("decile,pairs,mean_abs_total,mean_abs_direct,mean_abs_via_mlp_ln,mean_abs_via_ln_final,mlp_ln_share,opposes_direct");
@@ -327,47 +361,41 @@ public final class SmearingStudy {
                     viaFinal[k] = d[k][3] / c;
                 }
             }
-            byRank.add(m.label() + ": direct", x, direct);
+            // the same means with 95% bootstrap intervals over prompts, as the groups' are
+            double[][] ciDirect = decileIntervals(perPrompt, 1, o), ciMlp = decileIntervals(perPrompt, 2, o), ciFinal = decileIntervals(perPrompt, 3, o);
+            byRank.add(m.label() + ": direct", x, direct).interval(m.label() + ": direct", ciDirect[1], ciDirect[2]);
             if (m == main) {
-                byRank.add(m.label() + ": via MLP LN", x, viaMlp);
+                byRank.add(m.label() + ": via MLP LN", x, viaMlp).interval(m.label() + ": via MLP LN", ciMlp[1], ciMlp[2]);
             }
-            byRank.add(m.label() + ": via ln_final", x, viaFinal);
+            byRank.add(m.label() + ": via ln_final", x, viaFinal).interval(m.label() + ": via ln_final", ciFinal[1], ciFinal[2]);
             writeNeurons(m, out);
         }
-        if (Figures.lines(out.resolve("smearing_by_rank.png"), "Mean |Δloss part| by activation decile at the position", "activation decile (1 = lowest 10%)",
-                "mean |Δloss part| (nats)", byRank)) {
+        if (Figures.draw(out.resolve("smearing_by_rank.png"), new Figure(Figure.Kind.LINES, "Mean |Δloss part| by activation decile at the position",
+                "activation decile (1 = lowest 10%)", "mean |Δloss part| (nats)", byRank, null).withNote("Bars: 95% bootstrap intervals over prompts."))) {
             figures.add("smearing_by_rank.png");
         }
         // direct vs MLP-LN-mediated, every pair (thinned to at most 20,000 points, evenly), the lowest decile drawn last
-        List<double[]> all = new ArrayList<>(), low = new ArrayList<>();
+        PointIdentities all = new PointIdentities(main.model(), main.prompts(), true), low = new PointIdentities(main.model(), main.prompts(), true);
         int n = main.size();
         for (int i = 0; i < main.parts().size(); i++) {
             EffectDecomposition.Parts s = main.parts().get(i);
             for (int k = 0; k < s.total().length; k++) {
-                (main.ranks().get(i)[k] * 10 < n ? low : all).add(new double[] {s.direct()[k], s.viaMlpLn()[k]});
+                (main.ranks().get(i)[k] * 10 < n ? low : all).add(s.direct()[k], s.viaMlpLn()[k], i, k / s.dMlp(), k % s.dMlp());
             }
         }
-        List<double[]> allShown = thin(all), lowShown = thin(low);
-        Figure.Series scatter = new Figure.Series().add("other pairs", column(allShown, 0), column(allShown, 1))
-                .add("lowest decile by hook_mid", column(lowShown, 0), column(lowShown, 1));
-        if (Figures.scatter(out.resolve("smearing_direct_vs_mlp_ln.png"), "Each (position, neuron): direct effect vs the part via the MLP LayerNorm",
-                "direct Δloss (both scales frozen)", "Δloss via the MLP LayerNorm", scatter)) {
+        int step = PointIdentities.stepFor(all.size() + low.size(), 20_000);
+        Figure.Series scatter = new Figure.Series();
+        all.addTo(scatter, "other pairs", step);
+        low.addTo(scatter, "lowest decile by hook_mid", step);
+        Figure figure = new Figure(Figure.Kind.SCATTER, "Each (position, neuron): direct effect vs the part via the MLP LayerNorm",
+                "direct Δloss (both scales frozen)", "Δloss via the MLP LayerNorm", scatter, null).withSymlog(true, true);
+        if (step > 1) {
+            figure = figure.withNote(String.format(Locale.ROOT, "Every %d-th of the %,d pairs is drawn; the .npy files hold them all.", step, all.size() + low.size()));
+        }
+        if (Figures.draw(out.resolve("smearing_direct_vs_mlp_ln.png"), figure)) {
             figures.add("smearing_direct_vs_mlp_ln.png");
         }
         return md.append('\n').toString();
-    }
-
-    private static List<double[]> thin(List<double[]> points) {
-        int step = Math.max(1, (points.size() + 19_999) / 20_000);
-        List<double[]> out = new ArrayList<>();
-        for (int i = 0; i < points.size(); i += step) {
-            out.add(points.get(i));
-        }
-        return out;
-    }
-
-    private static double[] column(List<double[]> points, int c) {
-        return points.stream().mapToDouble(p -> p[c]).toArray();
     }
 
     private static void writeNeurons(Measured m, Path out) throws IOException {
@@ -398,7 +426,7 @@ public final class SmearingStudy {
 
     /** Per-prompt sums of synergy (group − sum of singles) for each model, site and set, and their summary. */
     private record GroupStats(String markdown, double[][][][] synergySums, double[][] counts, Measured main, Measured twin,
-                              List<double[]> figureRows, Options options) {}
+                              List<double[][]> figureRows, Options options) {}
 
     private static GroupStats writeGroups(Measured main, Measured twin, Path out, Options o) throws IOException {
         List<Measured> models = twin == null ? List.of(main) : List.of(main, twin);
@@ -444,13 +472,13 @@ public final class SmearingStudy {
         md.append("At each position, each set ablated at once (group Δloss) against the sum of its members' single Δloss; *synergy* = group − sum. "
                 + "Means over positions, with 95% bootstrap intervals over prompts.\n\n");
         md.append("| model | site | set | mean group Δloss | mean sum of singles | mean synergy [95% interval] |\n| --- | --- | --- | --- | --- | --- |\n");
-        List<double[]> figureRows = new ArrayList<>();
+        List<double[][]> figureRows = new ArrayList<>();
         try (PrintWriter csv = new PrintWriter(Files.newBufferedWriter(out.resolve("groups_summary.csv")))) {
             csv.println("model,site,set,positions,mean_group_delta_loss,mean_sum_of_singles,mean_synergy,synergy_low,synergy_high");
             for (int mi = 0; mi < models.size(); mi++) {
                 Measured m = models.get(mi);
                 for (int s = 0; s < m.groupSites().size(); s++) {
-                    double[] row = new double[3];
+                    double[][] row = new double[3][3];   // estimate, low, high per set
                     for (int k = 0; k < 3; k++) {
                         Bootstrap.Interval syn = Bootstrap.meanDifference(synergy[mi][s][k], counts[mi], null, null, o.resamples(), o.seed());
                         double total = java.util.Arrays.stream(counts[mi]).sum();
@@ -459,7 +487,9 @@ public final class SmearingStudy {
                                 g, sum, syn.estimate(), syn.low(), syn.high());
                         md.append(String.format(Locale.ROOT, "| %s | %s | %s | %.4g | %.4g | %s |%n", m.label(), site(m, s), GroupAblation.SET_NAMES.get(k),
                                 g, sum, syn.format()));
-                        row[k] = syn.estimate();
+                        row[0][k] = syn.estimate();
+                        row[1][k] = syn.low();
+                        row[2][k] = syn.high();
                     }
                     figureRows.add(row);
                 }
@@ -475,15 +505,19 @@ public final class SmearingStudy {
 
     private static List<String> groupFigure(GroupStats stats, Path out) throws IOException {
         Figure.Series series = new Figure.Series();
-        double[] x = {1, 2, 3};
+        double[] x = {0, 1, 2};
         int row = 0;
         for (Measured m : stats.twin() == null ? List.of(stats.main()) : List.of(stats.main(), stats.twin())) {
             for (int s = 0; s < m.groupSites().size(); s++) {
-                series.add(m.label() + " at " + site(m, s), x, stats.figureRows().get(row++));
+                double[][] r = stats.figureRows().get(row++);
+                String name = m.label() + " at " + site(m, s);
+                series.add(name, x, r[0]).interval(name, r[1], r[2]);
             }
         }
-        boolean drawn = Figures.lines(out.resolve("smearing_groups.png"), "Mean synergy (group Δloss − sum of singles): 1 lowest, 2 random, 3 highest set",
-                "set (1 = lowest, 2 = random, 3 = highest by activation)", "mean synergy (nats)", series);
+        Figure figure = new Figure(Figure.Kind.LINES, "Mean synergy (group Δloss − sum of singles) by set", "set (by activation at the position)",
+                "mean synergy (nats)", series, null).withCategories(List.of("lowest", "random", "highest"))
+                .withNote("Bars: 95% bootstrap intervals over prompts, as in the table.");
+        boolean drawn = Figures.draw(out.resolve("smearing_groups.png"), figure);
         return drawn ? List.of("smearing_groups.png") : List.of();
     }
 

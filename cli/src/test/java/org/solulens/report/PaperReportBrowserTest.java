@@ -1,0 +1,186 @@
+package org.solulens.report;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.interactions.Actions;
+import org.solulens.cli.Main;
+
+/** The demo model's {@code paper} report in headless Chromium: it loads offline and cleanly, draws every chart, and hovers name the points. */
+class PaperReportBrowserTest {
+    @TempDir
+    static Path tmp;
+    static Path out;
+    static Browser browser;
+    static List<String> requests;
+
+    @BeforeAll
+    static void writeReportAndOpenIt() {
+        out = tmp.resolve("paper");
+        int code = Main.execute(new java.io.PrintWriter(java.io.Writer.nullWriter()), new java.io.PrintWriter(System.err, true),
+                "paper", "--out", out.toString(), "--quiet");
+        assertEquals(0, code, "paper failed");
+        browser = Browser.start();
+        browser.open(out.resolve("report.html"));
+        requests = browser.requests();
+    }
+
+    @AfterAll
+    static void closeBrowser() {
+        if (browser != null) {
+            browser.close();
+        }
+    }
+
+    @Test
+    void loadsWithNoConsoleErrorAndNoNetworkRequest() {
+        assertEquals(List.of(), browser.consoleErrors(), "console errors while loading the report");
+        List<String> resources = requests;
+        for (String asset : List.of("report.html", "echarts.min.js", "report.js", "report.css")) {
+            assertTrue(resources.stream().anyMatch(r -> r.endsWith("/" + asset)), "the page and its assets are requested from disk: " + resources);
+        }
+        for (String r : resources) {
+            assertTrue(r.startsWith("file:"), "a request left the disk: " + r);
+            assertTrue(Files.exists(Path.of(java.net.URI.create(r))), "requested a file that is not there: " + r);
+        }
+        String csp = (String) browser.script("return document.querySelector('meta[http-equiv=\"Content-Security-Policy\"]').content;");
+        assertEquals(HtmlReport.CSP, csp);
+    }
+
+    @Test
+    void everyFigureIsAChartThatDrewItsPoints() {
+        List<Map<String, Object>> charts = browser.list("""
+                return Array.prototype.map.call(document.querySelectorAll('figure.chart'), function (f) {
+                  var spec = JSON.parse(document.getElementById(f.getAttribute('data-spec')).textContent);
+                  var chart = echarts.getInstanceByDom(f.querySelector('.plot'));
+                  var drawn = chart.getModel().getSeries().filter(function (s) { return s.subType !== 'custom'; })
+                      .map(function (s) { return s.getData().count(); });
+                  var expected = spec.series.map(function (s) { return spec.kind === 'CATEGORY_BARS' ? spec.categories.length : s.x.length; });
+                  return {png: spec.png, drawn: drawn, expected: expected, error: f.querySelector('.error') !== null};
+                });""");
+        assertEquals(18, charts.size(), "the paper report's 18 figures, each a chart: " + charts);
+        for (Map<String, Object> c : charts) {
+            assertEquals(Boolean.FALSE, c.get("error"), c.get("png") + " failed to draw");
+            assertEquals(c.get("expected"), c.get("drawn"), c.get("png") + ": points drawn per series");
+            long points = ((List<?>) c.get("drawn")).stream().mapToLong(n -> ((Number) n).longValue()).sum();
+            assertTrue(points > 0, c.get("png") + " drew no points");
+            assertTrue(Files.exists(out.resolve((String) c.get("png"))), "the PNG beside " + c.get("png"));
+        }
+    }
+
+    @Test
+    void hoveringTheLargestLowSetEffectShowsItsNeuronAndToken() throws IOException {
+        // the point as ablate_low.csv gives it: the lowest-set pair with the largest |Δloss|
+        String[] found = null;
+        double largest = -1;
+        List<String> lines = Files.readAllLines(out.resolve("ablate-low/ablate_low.csv"));
+        for (String line : lines.subList(1, lines.size())) {
+            String[] f = csv(line);   // prompt,position,token,target,neuron,mid,post,delta_loss,logit_cosine,in_low_set
+            if (f[9].equals("true") && Math.abs(Double.parseDouble(f[7])) > largest) {
+                largest = Math.abs(Double.parseDouble(f[7]));
+                found = f;
+            }
+        }
+        String[] best = found;
+        String tip = hover("ablate-low/ablate_low_lowest.png", 0, Double.parseDouble(best[5]), Double.parseDouble(best[7]));
+        List<String> rows = tip.lines().toList();
+        assertEquals("lowest 10%", rows.get(0), "the hover names the series: " + tip);
+        assertTrue(rows.contains("neuron=" + best[4]), "the hover names neuron " + best[4] + ": " + tip);
+        assertTrue(rows.contains("token=" + best[2]), "the hover names the token '" + best[2] + "': " + tip);
+        assertTrue(rows.contains("next token=" + best[3]), "the hover names the next token '" + best[3] + "': " + tip);
+        assertTrue(rows.contains("position=" + best[1]), "the hover names position " + best[1] + ": " + tip);
+        assertTrue(rows.stream().anyMatch(r -> r.startsWith("prompt=" + best[0] + ": ")), "the hover names prompt " + best[0] + ": " + tip);
+    }
+
+    @Test
+    void theLayerNormFigureOffersTheFactorAndDrawsSentencesAsPoints() {
+        WebElement figure = figure("ln-scale/ln_scale_mlp_ln.png");
+        WebElement toggle = figure.findElement(By.cssSelector("input[data-toggle=alternative]"));
+        Object before = browser.script("return echarts.getInstanceByDom(arguments[0].querySelector('.plot')).getOption().yAxis[0].name;", figure);
+        toggle.click();
+        Object after = browser.script("return echarts.getInstanceByDom(arguments[0].querySelector('.plot')).getOption().yAxis[0].name;", figure);
+        assertEquals("scale = sqrt(var + eps)", before);
+        assertEquals("factor 1/scale (mean over positions)", after);
+        @SuppressWarnings("unchecked")
+        List<String> types = (List<String>) browser.script("return echarts.getInstanceByDom(arguments[0].querySelector('.plot')).getOption().series"
+                + ".map(function (s) { return s.name + ':' + s.type; });", figure);
+        assertEquals(List.of("sentences:scatter", "repeat:line", "random-words:line"), types);
+        assertEquals(List.of(), browser.consoleErrors());
+    }
+
+    @Test
+    void theGroupComparisonIsBarsWithIntervals() {
+        WebElement figure = figure("smearing/smearing_groups.png");
+        @SuppressWarnings("unchecked")
+        List<String> types = (List<String>) browser.script("return echarts.getInstanceByDom(arguments[0].querySelector('.plot')).getOption().series"
+                + ".map(function (s) { return s.type; });", figure);
+        assertTrue(types.contains("bar") && types.contains("custom"), "bars and their error bars: " + types);
+        WebElement symlog = figure("smearing/smearing_direct_vs_mlp_ln.png").findElement(By.cssSelector("input[data-toggle=symlogY]"));
+        symlog.click();
+        assertEquals(List.of(), browser.consoleErrors());
+    }
+
+    /** Moves the mouse onto a point of a chart and returns the hover box's text. */
+    private static String hover(String png, int series, double x, double y) {
+        WebElement figure = figure(png);
+        WebElement plot = figure.findElement(By.cssSelector(".plot"));
+        browser.script("arguments[0].scrollIntoView({block: 'center'});", figure);
+        @SuppressWarnings("unchecked")
+        List<Number> at = (List<Number>) browser.script("var c = echarts.getInstanceByDom(arguments[0]);"
+                + "var p = c.convertToPixel({seriesIndex: arguments[1]}, [arguments[2], arguments[3]]);"
+                + "var r = arguments[0].getBoundingClientRect(); return [p[0], p[1], r.width, r.height];", plot, series, x, y);
+        int dx = (int) Math.round(at.get(0).doubleValue() - at.get(2).doubleValue() / 2);
+        int dy = (int) Math.round(at.get(1).doubleValue() - at.get(3).doubleValue() / 2);
+        new Actions(browser.driver).moveToElement(plot, dx, dy).perform();
+        for (int i = 0; i < 50; i++) {
+            Object text = browser.script("var t = arguments[0].querySelector('.tip'); if (!t || t.offsetParent === null) { return null; }"
+                    + "return [t.querySelector('.name').textContent].concat(Array.prototype.map.call(t.querySelectorAll('tr'), function (r) {"
+                    + " return r.children[0].textContent + '=' + r.children[1].textContent; })).join('\\n');", figure);
+            if (text != null) {
+                return (String) text;
+            }
+            Browser.sleep(100);
+        }
+        throw new AssertionError("no hover box appeared over (" + x + ", " + y + ") of " + png);
+    }
+
+    private static WebElement figure(String png) {
+        return (WebElement) browser.script("var png = arguments[0]; return Array.prototype.find.call(document.querySelectorAll('figure.chart'), function (f) {"
+                + " return JSON.parse(document.getElementById(f.getAttribute('data-spec')).textContent).png === png; });", png);
+    }
+
+    /** One CSV line's fields (quoted fields with doubled quotes). */
+    static String[] csv(String line) {
+        List<String> fields = new ArrayList<>();
+        StringBuilder f = new StringBuilder();
+        boolean quoted = false;
+        for (int i = 0; i < line.length(); i++) {
+            char c = line.charAt(i);
+            if (quoted && c == '"' && i + 1 < line.length() && line.charAt(i + 1) == '"') {
+                f.append('"');
+                i++;
+            } else if (c == '"') {
+                quoted = !quoted;
+            } else if (c == ',' && !quoted) {
+                fields.add(f.toString());
+                f.setLength(0);
+            } else {
+                f.append(c);
+            }
+        }
+        fields.add(f.toString());
+        return fields.toArray(String[]::new);
+    }
+}
