@@ -1,6 +1,7 @@
 package org.solulens.cli;
 
 import java.util.concurrent.Callable;
+import org.solulens.analysis.Figures;
 import org.solulens.analysis.LowActivationAblation;
 import org.solulens.backend.Ablation;
 import org.solulens.backend.Backend;
@@ -45,12 +46,15 @@ final class AblateLowCommand implements Callable<Integer> {
             throw new IllegalArgumentException("ablate-low takes --ablation paper, zero or mean");
         }
         try (OutputFolder folder = OutputFolder.open(experiment.out, "--out", experiment.overwrite);
-             SoluModel model = modelOptions.loadModel(); Backend backend = modelOptions.backend(model)) {
+             SoluModel model = modelOptions.loadModel(); Backend backend = modelOptions.backend(model);
+             Figures.Recording figures = Figures.record()) {
             LowActivationAblation.Result r = LowActivationAblation.run(backend, experiment.prompts(model), kind, fraction, ratio,
                     folder.staging(), experiment.quiet());
             spec.commandLine().getOut().print(r.summary());
+            InteractiveReport.write(folder.staging(), "SoluLens: ablating low-activation neurons", InteractiveReport.section(r.summary(), "", r.figures()), figures);
             folder.commit(spec.commandLine().getParseResult().originalArgs());
             spec.commandLine().getOut().println("outputs written to " + experiment.out.toAbsolutePath() + " (figures: " + String.join(", ", r.figures()) + ")");
+            InteractiveReport.announce(spec.commandLine().getOut(), experiment.out);
         }
         return 0;
     }

@@ -1,6 +1,7 @@
 package org.solulens.cli;
 
 import java.util.concurrent.Callable;
+import org.solulens.analysis.Figures;
 import org.solulens.analysis.DlaStudy;
 import org.solulens.backend.Backend;
 import org.solulens.model.SoluModel;
@@ -38,12 +39,15 @@ final class DlaCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         try (OutputFolder folder = OutputFolder.open(experiment.out, "--out", experiment.overwrite);
-             SoluModel model = modelOptions.loadModel(); Backend backend = modelOptions.backend(model)) {
+             SoluModel model = modelOptions.loadModel(); Backend backend = modelOptions.backend(model);
+             Figures.Recording figures = Figures.record()) {
             DlaStudy.Result r = DlaStudy.run(backend, experiment.prompts(model),
                     new DlaStudy.Options(mlpThreshold == null ? Double.NaN : mlpThreshold, neuronFraction, tlVariant), folder.staging(), experiment.quiet());
             spec.commandLine().getOut().print(r.summary());
+            InteractiveReport.write(folder.staging(), "SoluLens: direct logit attribution", InteractiveReport.section(r.summary(), "", r.figures()), figures);
             folder.commit(spec.commandLine().getParseResult().originalArgs());
             spec.commandLine().getOut().println("outputs written to " + experiment.out.toAbsolutePath() + " (figures: " + String.join(", ", r.figures()) + ")");
+            InteractiveReport.announce(spec.commandLine().getOut(), experiment.out);
         }
         return 0;
     }

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.solulens.analysis.LnScaleExplanation;
+import org.solulens.analysis.Figures;
 import org.solulens.analysis.LnScaleStudy;
 import org.solulens.analysis.Prompt;
 import org.solulens.analysis.PromptFamilies;
@@ -54,21 +55,26 @@ final class LnScaleCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         try (OutputFolder folder = OutputFolder.open(experiment.out, "--out", experiment.overwrite);
-             SoluModel model = modelOptions.loadModel(); Backend backend = modelOptions.backend(model)) {
+             SoluModel model = modelOptions.loadModel(); Backend backend = modelOptions.backend(model);
+             Figures.Recording figures = Figures.record()) {
             if (explain && explainPrompts < 2) {
                 throw new IllegalArgumentException("--explain-prompts must be at least 2 (a bootstrap over one prompt has no spread), got " + explainPrompts);
             }
             LnScaleStudy.Result r = LnScaleStudy.run(backend, families(model), folder.staging(), experiment.quiet());
             spec.commandLine().getOut().print(r.summary());
+            LnScaleExplanation.Result explained = null;
             if (explain) {
                 Map<String, List<Prompt>> independent = LnScaleExplanation.families(model, experiment.prompts(model), Math.min(maxTokens,
                         model.config().nCtx()), explainPrompts, seed, experiment.bos(model));
-                LnScaleExplanation.Result e = LnScaleExplanation.run(backend, independent, folder.staging(), experiment.quiet());
+                explained = LnScaleExplanation.run(backend, independent, folder.staging(), experiment.quiet());
                 spec.commandLine().getOut().println();
-                e.answers().forEach(a -> spec.commandLine().getOut().println(a.sentence()));
+                explained.answers().forEach(a -> spec.commandLine().getOut().println(a.sentence()));
             }
+            InteractiveReport.write(folder.staging(), "SoluLens: LayerNorm scale vs prompt length", InteractiveReport.section(r.summary(), "", r.figures())
+                    + (explained == null ? "" : InteractiveReport.section(explained.summary(), "", explained.figures())), figures);
             folder.commit(spec.commandLine().getParseResult().originalArgs());
             spec.commandLine().getOut().println("outputs written to " + experiment.out.toAbsolutePath() + " (figures: " + String.join(", ", r.figures()) + ")");
+            InteractiveReport.announce(spec.commandLine().getOut(), experiment.out);
         }
         return 0;
     }

@@ -20,7 +20,6 @@ import org.solulens.backend.Ablation;
 import org.solulens.backend.Backend;
 import org.solulens.model.DemoModel;
 import org.solulens.model.SoluModel;
-import org.solulens.report.HtmlReport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -75,19 +74,16 @@ final class PaperCommand implements Callable<Integer> {
                 section(md, "smearing", smearing.summary(), smearing.figures());
             }
             Files.writeString(out.resolve("report.md"), md.toString());
-            HtmlReport.write(out, "SoluLens: the smearing paper's experiments", md.toString(), figures.drawn());
+            InteractiveReport.write(out, "SoluLens: the smearing paper's experiments", md.toString(), figures);
             folder.commit(spec.commandLine().getParseResult().originalArgs());
-            spec.commandLine().getOut().println("report written to " + experiment.out.resolve("report.md").toAbsolutePath()
-                    + " (interactive: " + experiment.out.resolve("report.html").toAbsolutePath() + ")");
+            spec.commandLine().getOut().println("report written to " + experiment.out.resolve("report.md").toAbsolutePath());
+            InteractiveReport.announce(spec.commandLine().getOut(), experiment.out);
         }
         return 0;
     }
 
     /** One experiment's summary with its headings pushed down a level and its figures linked. */
     private static void section(StringBuilder md, String dir, String summary, List<String> figures) {
-        md.append(summary.replaceAll("(?m)^# ", "## ")).append('\n');
-        for (String f : figures) {
-            md.append("![").append(f).append("](").append(dir).append('/').append(f).append(")\n\n");
-        }
+        md.append(InteractiveReport.section(summary.replaceAll("(?m)^# ", "## "), dir, figures));
     }
 }

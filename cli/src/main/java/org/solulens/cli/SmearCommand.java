@@ -1,6 +1,7 @@
 package org.solulens.cli;
 
 import java.util.concurrent.Callable;
+import org.solulens.analysis.Figures;
 import org.solulens.analysis.SmearTest;
 import org.solulens.backend.Backend;
 import org.solulens.model.SoluModel;
@@ -36,11 +37,14 @@ final class SmearCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--top must be at least 1, got " + top);
         }
         try (OutputFolder folder = OutputFolder.open(experiment.out, "--out", experiment.overwrite);
-             SoluModel model = modelOptions.loadModel(); Backend backend = modelOptions.backend(model)) {
+             SoluModel model = modelOptions.loadModel(); Backend backend = modelOptions.backend(model);
+             Figures.Recording figures = Figures.record()) {
             SmearTest.Result r = SmearTest.run(backend, experiment.prompts(model), top, seed, folder.staging(), experiment.quiet());
             spec.commandLine().getOut().print(r.summary());
+            InteractiveReport.write(folder.staging(), "SoluLens: smearing test", InteractiveReport.section(r.summary(), "", r.figures()), figures);
             folder.commit(spec.commandLine().getParseResult().originalArgs());
             spec.commandLine().getOut().println("outputs written to " + experiment.out.toAbsolutePath() + " (figures: " + String.join(", ", r.figures()) + ")");
+            InteractiveReport.announce(spec.commandLine().getOut(), experiment.out);
         }
         return 0;
     }

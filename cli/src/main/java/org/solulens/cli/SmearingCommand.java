@@ -3,6 +3,7 @@ package org.solulens.cli;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.solulens.analysis.Prompt;
+import org.solulens.analysis.Figures;
 import org.solulens.analysis.SmearingStudy;
 import org.solulens.backend.Backend;
 import org.solulens.model.DemoModel;
@@ -51,14 +52,17 @@ final class SmearingCommand implements Callable<Integer> {
         try (OutputFolder folder = OutputFolder.open(experiment.out, "--out", experiment.overwrite);
              SoluModel model = modelOptions.loadModel(); Backend backend = modelOptions.backend(model);
              SoluModel controlModel = controlName.equals("none") ? null : ModelOptions.load(controlName, false);
-             Backend controlBackend = controlModel == null ? null : modelOptions.backend(controlModel)) {
+             Backend controlBackend = controlModel == null ? null : modelOptions.backend(controlModel);
+             Figures.Recording figures = Figures.record()) {
             List<Prompt> prompts = experiment.prompts(model);
             List<Prompt> controlPrompts = controlModel == null ? null : experiment.prompts(controlModel);
             SmearingStudy.Result r = SmearingStudy.run(backend, prompts, controlBackend, controlPrompts, options, folder.staging(), experiment.quiet());
             spec.commandLine().getOut().print(r.verdict().text());
+            InteractiveReport.write(folder.staging(), "SoluLens: does the MLP LayerNorm recover what SoLU suppresses?", InteractiveReport.section(r.summary(), "", r.figures()), figures);
             folder.commit(spec.commandLine().getParseResult().originalArgs());
             spec.commandLine().getOut().println("\nreport written to " + experiment.out.resolve("smearing.md").toAbsolutePath()
                     + (r.figures().isEmpty() ? "" : " (figures: " + String.join(", ", r.figures()) + ")"));
+            InteractiveReport.announce(spec.commandLine().getOut(), experiment.out);
         }
         return 0;
     }

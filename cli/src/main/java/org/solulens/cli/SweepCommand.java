@@ -10,6 +10,8 @@ import java.util.concurrent.Callable;
 import org.solulens.analysis.AblationSweep;
 import org.solulens.analysis.NeuronSelection;
 import org.solulens.analysis.Prompt;
+import org.solulens.analysis.Figures;
+import org.solulens.analysis.SweepFigures;
 import org.solulens.analysis.SweepReport;
 import org.solulens.backend.Ablation;
 import org.solulens.backend.Backend;
@@ -115,9 +117,14 @@ final class SweepCommand implements Callable<Integer> {
                 nonFinite.checkDelta(i, r.result(), settings.selection().mask(r.clean(), model.config().dMlp()));
             }
             Map<String, Object> summary = SweepReport.write(folder.staging(), model, run, csv);
+            try (Figures.Recording figures = Figures.record()) {
+                List<String> drawn = SweepFigures.write(folder.staging(), model, run);
+                InteractiveReport.write(folder.staging(), "SoluLens: ablation sweep", SweepReport.markdown(summary, drawn), figures);
+            }
             folder.commit(spec.commandLine().getParseResult().originalArgs());
             SweepReport.print(stdout, summary);
             stdout.println("outputs written to " + out.toAbsolutePath());
+            InteractiveReport.announce(stdout, out);
             nonFinite.report(spec.commandLine().getErr());
         }
         return 0;

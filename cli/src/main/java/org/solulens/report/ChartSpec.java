@@ -11,12 +11,15 @@ import org.solulens.analysis.Figure;
 
 /**
  * A {@link Figure} as the JSON that the report's script draws: the same values the PNG is drawn from, with each point's
- * descriptions, interval and link. A figure with more points than {@link #MAX_POINTS} is thinned evenly (every k-th point
- * of each series) so that the page stays responsive, and the chart says so.
+ * descriptions, interval and link. A figure with more points than {@link #MAX_POINTS} is thinned so that the page stays
+ * responsive: every k-th point of each series, plus its {@link #EXTREMES} largest |x| and |y| (the outliers a reader
+ * hovers), and the chart says so.
  */
 final class ChartSpec {
     /** Beyond this many points in one chart, every series is thinned evenly. */
     static final int MAX_POINTS = 30_000;
+    /** In a thinned figure, each series also keeps this many of its points with the largest |x|, and as many by |y|. */
+    static final int EXTREMES = 500;
 
     private ChartSpec() {}
 
@@ -53,38 +56,46 @@ final class ChartSpec {
         if (extras.note() != null) {
             notes.add(extras.note());
         }
+        Map<String, int[]> shown = new LinkedHashMap<>();
+        int shownTotal = 0;
+        for (Map.Entry<String, double[][]> e : figure.series().data().entrySet()) {
+            int[] kept = kept(e.getValue(), step);
+            shown.put(e.getKey(), kept);
+            shownTotal += kept.length;
+        }
         if (step > 1) {
-            notes.add(String.format(Locale.ROOT, "Showing every %d%s point of each series (%,d of %,d) so that the page stays responsive; "
-                    + "the PNG and the tables have them all.", step, ordinalSuffix(step), countShown(figure, step), total));
+            notes.add(String.format(Locale.ROOT, "Showing every %d%s point of each series and its %d largest |x| and |y| (%,d of %,d points) "
+                    + "so that the page stays responsive; the PNG and the tables have them all.", step, ordinalSuffix(step), EXTREMES, shownTotal, total));
         }
         spec.put("notes", notes);
         List<Map<String, Object>> series = new ArrayList<>();
         Figure.Series s = figure.series();
         for (Map.Entry<String, double[][]> e : s.data().entrySet()) {
             String name = e.getKey();
+            int[] kept = shown.get(name);
             Map<String, Object> one = new LinkedHashMap<>();
             one.put("name", name);
-            one.put("x", values(e.getValue()[0], step));
-            one.put("y", values(e.getValue()[1], step));
+            one.put("x", values(e.getValue()[0], kept));
+            one.put("y", values(e.getValue()[1], kept));
             double[][] interval = s.intervals().get(name);
             if (interval != null) {
-                one.put("lo", values(interval[0], step));
-                one.put("hi", values(interval[1], step));
+                one.put("lo", values(interval[0], kept));
+                one.put("hi", values(interval[1], kept));
             }
             one.put("connected", s.connected(name));
             double[] alternative = s.alternatives().get(name);
             if (alternative != null) {
-                one.put("alt", values(alternative, step));
+                one.put("alt", values(alternative, kept));
             }
             String[] links = s.links().get(name);
             if (links != null) {
-                one.put("links", texts(links, step));
+                one.put("links", texts(links, kept));
             }
             Map<String, String[]> described = s.descriptions().getOrDefault(name, Map.of());
             one.put("columns", new ArrayList<>(described.keySet()));
             List<List<String>> columnValues = new ArrayList<>();
             for (String[] column : described.values()) {
-                columnValues.add(texts(column, step));
+                columnValues.add(texts(column, kept));
             }
             one.put("values", columnValues);
             series.add(one);
@@ -97,31 +108,40 @@ final class ChartSpec {
         }
     }
 
-    private static int countShown(Figure figure, int step) {
-        int shown = 0;
-        for (double[][] xy : figure.series().data().values()) {
-            shown += (xy[0].length + step - 1) / step;
+    /** The indices of a series' points that are drawn: all, or every {@code step}-th and the extremes, in order. */
+    static int[] kept(double[][] xy, int step) {
+        int n = xy[0].length;
+        if (step == 1) {
+            return java.util.stream.IntStream.range(0, n).toArray();
         }
-        return shown;
+        java.util.BitSet keep = new java.util.BitSet(n);
+        for (int i = 0; i < n; i += step) {
+            keep.set(i);
+        }
+        for (double[] axis : xy) {
+            java.util.stream.IntStream.range(0, n).filter(i -> Double.isFinite(axis[i])).boxed()
+                    .sorted((a, b) -> Double.compare(Math.abs(axis[b]), Math.abs(axis[a]))).limit(EXTREMES).forEach(keep::set);
+        }
+        return keep.stream().toArray();
     }
 
     private static String ordinalSuffix(int n) {
         return n % 100 >= 11 && n % 100 <= 13 ? "th" : n % 10 == 1 ? "st" : n % 10 == 2 ? "nd" : n % 10 == 3 ? "rd" : "th";
     }
 
-    /** Every {@code step}-th value; non-finite values become null (a gap in the chart), floats keep the JSON short. */
-    private static List<Float> values(double[] v, int step) {
-        List<Float> out = new ArrayList<>((v.length + step - 1) / step);
-        for (int i = 0; i < v.length; i += step) {
+    /** The kept values; non-finite values become null (a gap in the chart), floats keep the JSON short. */
+    private static List<Float> values(double[] v, int[] kept) {
+        List<Float> out = new ArrayList<>(kept.length);
+        for (int i : kept) {
             float f = (float) v[i];
             out.add(Float.isFinite(f) ? f : null);
         }
         return out;
     }
 
-    private static List<String> texts(String[] v, int step) {
-        List<String> out = new ArrayList<>((v.length + step - 1) / step);
-        for (int i = 0; i < v.length; i += step) {
+    private static List<String> texts(String[] v, int[] kept) {
+        List<String> out = new ArrayList<>(kept.length);
+        for (int i : kept) {
             out.add(v[i]);
         }
         return out;

@@ -48,6 +48,7 @@ public final class HtmlReport {
         List<String> shown = new ArrayList<>();
         StringBuilder body = new StringBuilder();
         int[] next = {0};
+        List<String[]> headings = new ArrayList<>();
         body.append(MarkdownHtml.render(markdown, 0, (target, alt) -> {
             Figures.Drawn d = byPath.get(target);
             if (d == null) {
@@ -55,7 +56,17 @@ public final class HtmlReport {
             }
             shown.add(target);
             return chart(d, target, next[0]++);
-        }));
+        }, headings));
+        // a page of several studies starts with links to them
+        List<String[]> sections = headings.stream().filter(h -> h[0].equals("2")).toList();
+        if (sections.size() >= 3) {
+            StringBuilder toc = new StringBuilder("<nav class=\"toc\"><ul>\n");
+            for (String[] h : sections) {
+                toc.append("<li><a href=\"#").append(h[1]).append("\">").append(h[2]).append("</a></li>\n");
+            }
+            int afterTitle = body.indexOf("</h1>\n");
+            body.insert(afterTitle < 0 ? 0 : afterTitle + 6, toc.append("</ul></nav>\n"));
+        }
         boolean heading = false;
         for (Map.Entry<String, Figures.Drawn> e : byPath.entrySet()) {
             if (!shown.contains(e.getKey())) {

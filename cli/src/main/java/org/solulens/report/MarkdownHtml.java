@@ -14,6 +14,7 @@ final class MarkdownHtml {
     private static final Pattern IMAGE = Pattern.compile("!\\[([^\\]]*)\\]\\(([^)\\s]+)\\)");
     private static final Pattern CODE = Pattern.compile("`([^`]+)`");
     private static final Pattern BOLD = Pattern.compile("\\*\\*(.+?)\\*\\*");
+    private static final Pattern ITALIC = Pattern.compile("(?<![*\\w])\\*(?![\\s*])([^*]+?)(?<!\\s)\\*(?![*\\w])");
     private static final Pattern LINK = Pattern.compile("\\[([^\\]]+)\\]\\(([^)\\s]+)\\)");
     /** Links the page may follow: relative paths, fragments and web addresses (never {@code javascript:} and the like). */
     private static final Pattern SAFE_HREF = Pattern.compile("(?i)(https?://|#|[^:]*$).*");
@@ -43,9 +44,10 @@ final class MarkdownHtml {
      * @param markdown the text
      * @param headingShift added to every heading's level (a section inside a page starts at h2)
      * @param image given an image line's target path and alt text, returns the HTML that stands for it
+     * @param headings receives each heading as {level, id, HTML text}, for a table of contents
      * @return the HTML
      */
-    static String render(String markdown, int headingShift, java.util.function.BiFunction<String, String, String> image) {
+    static String render(String markdown, int headingShift, java.util.function.BiFunction<String, String, String> image, List<String[]> headings) {
         List<String> lines = markdown.lines().toList();
         StringBuilder html = new StringBuilder();
         int i = 0;
@@ -59,7 +61,9 @@ final class MarkdownHtml {
                     level++;
                 }
                 int h = Math.min(6, level + headingShift);
-                html.append("<h").append(h).append('>').append(inline(line.substring(level).strip())).append("</h").append(h).append(">\n");
+                String id = "s-" + (headings.size() + 1), text = inline(line.substring(level).strip());
+                headings.add(new String[] {Integer.toString(h), id, text});
+                html.append("<h").append(h).append(" id=\"").append(id).append("\">").append(text).append("</h").append(h).append(">\n");
                 i++;
             } else if (IMAGE.matcher(line).matches()) {
                 Matcher m = IMAGE.matcher(line);
@@ -124,7 +128,7 @@ final class MarkdownHtml {
     }
 
     private static String boldAndLinks(String escaped) {
-        String bold = BOLD.matcher(escaped).replaceAll("<strong>$1</strong>");
+        String bold = ITALIC.matcher(BOLD.matcher(escaped).replaceAll("<strong>$1</strong>")).replaceAll("<em>$1</em>");
         return replace(LINK, bold, m -> SAFE_HREF.matcher(m.group(2)).matches()
                 ? "<a href=\"" + m.group(2) + "\">" + m.group(1) + "</a>" : m.group(0));
     }

@@ -74,7 +74,7 @@
         var y = ys(s, state), line = spec.kind === 'LINES' && s.connected;
         one.type = line ? 'line' : 'scatter';
         one.data = s.x.map(function (x, i) { return [fx(x), fy(y[i])]; });
-        one.symbolSize = line ? 6 : (s.x.length > 5000 ? 3 : 6);
+        one.symbolSize = line ? 6 : (s.x.length > 5000 ? 4 : 6);
         meta.push({ s: k, index: null });
       }
       var ref = !spec.reference ? null : state.alternative ? spec.alternativeReference : spec.reference.y;

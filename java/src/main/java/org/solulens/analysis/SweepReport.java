@@ -198,4 +198,34 @@ public final class SweepReport {
                     "'" + m.get("target") + "'", m.get("neuron"), (Double) m.get("delta_loss"));
         }
     }
+
+    /**
+     * The summary as Markdown, for the interactive report: what was swept, and the pairs with the largest |Δloss|.
+     *
+     * @param summary what {@link #write} returned
+     * @param figures the sweep's figures' file names ({@link SweepFigures#write})
+     * @return the Markdown
+     */
+    @SuppressWarnings("unchecked")
+    public static String markdown(Map<String, Object> summary, List<String> figures) {
+        StringBuilder md = new StringBuilder("# Ablation sweep\n\n");
+        for (String key : List.of("model", "ablation", "method", "selection", "prompts", "pairs")) {
+            md.append("- ").append(key).append(": ").append(summary.get(key)).append('\n');
+        }
+        md.append("\nClick a point to open its neuron's page (the neurons with the largest |Δloss| have one, under `neurons/`).\n\n");
+        for (String f : figures) {
+            md.append("![").append(f).append("](").append(f).append(")\n\n");
+        }
+        md.append("## The pairs with the largest |Δloss|\n\n| prompt | position | token | next token | neuron | Δloss |\n| --- | --- | --- | --- | --- | --- |\n");
+        for (Map<String, Object> p : (List<Map<String, Object>>) summary.get("top_pairs_by_abs_delta_loss")) {
+            md.append(String.format(Locale.ROOT, "| %s | %s | '%s' | '%s' | %s | %.5g |%n", p.get("prompt"), p.get("position"), cell(p.get("token")),
+                    cell(p.get("target")), p.get("neuron"), (Double) p.get("delta_loss")));
+        }
+        return md.toString();
+    }
+
+    /** A token as a table cell's text: pipes escaped, line breaks shown as \\n. */
+    private static String cell(Object token) {
+        return token.toString().replace("|", "\\|").replace("\n", "\\n").replace("\r", "\\r");
+    }
 }
