@@ -130,6 +130,37 @@ final class Browser implements AutoCloseable {
         return (List<Map<String, Object>>) script(js, args);
     }
 
+    /** @return the {@code figure.chart} drawn from the figure whose PNG is {@code png} (relative to the page) */
+    org.openqa.selenium.WebElement figure(String png) {
+        return (org.openqa.selenium.WebElement) script("var png = arguments[0]; return Array.prototype.find.call(document.querySelectorAll('figure.chart'),"
+                + " function (f) { return JSON.parse(document.getElementById(f.getAttribute('data-spec')).textContent).png === png; });", png);
+    }
+
+    /**
+     * Moves the mouse onto the point (x, y) of a chart's series and returns the hover box: the series' name, then one
+     * "name=value" line per row.
+     */
+    String hover(org.openqa.selenium.WebElement plot, int series, double x, double y) {
+        script("arguments[0].scrollIntoView({block: 'center'});", plot);
+        @SuppressWarnings("unchecked")
+        List<Number> at = (List<Number>) script("var c = echarts.getInstanceByDom(arguments[0]);"
+                + "var p = c.convertToPixel({seriesIndex: arguments[1]}, [arguments[2], arguments[3]]);"
+                + "var r = arguments[0].getBoundingClientRect(); return [p[0], p[1], r.width, r.height];", plot, series, x, y);
+        // Selenium's offsets count from the element's centre
+        new org.openqa.selenium.interactions.Actions(driver).moveToElement(plot, (int) Math.round(at.get(0).doubleValue() - at.get(2).doubleValue() / 2),
+                (int) Math.round(at.get(1).doubleValue() - at.get(3).doubleValue() / 2)).perform();
+        for (int i = 0; i < 50; i++) {
+            Object text = script("var t = arguments[0].querySelector('.tip'); if (!t || t.offsetParent === null) { return null; }"
+                    + "return [t.querySelector('.name').textContent].concat(Array.prototype.map.call(t.querySelectorAll('tr'), function (r) {"
+                    + " return r.children[0].textContent + '=' + r.children[1].textContent; })).join('\\n');", plot);
+            if (text != null) {
+                return (String) text;
+            }
+            sleep(100);
+        }
+        throw new AssertionError("no hover box appeared over (" + x + ", " + y + ")");
+    }
+
     static void sleep(long millis) {
         try {
             Thread.sleep(millis);

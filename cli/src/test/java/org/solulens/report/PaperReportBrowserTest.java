@@ -15,7 +15,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.interactions.Actions;
 import org.solulens.cli.Main;
 
 /** The demo model's {@code paper} report in headless Chromium: it loads offline and cleanly, draws every chart, and hovers name the points. */
@@ -94,7 +93,8 @@ class PaperReportBrowserTest {
             }
         }
         String[] best = found;
-        String tip = hover("ablate-low/ablate_low_lowest.png", 0, Double.parseDouble(best[5]), Double.parseDouble(best[7]));
+        WebElement plot = browser.figure("ablate-low/ablate_low_lowest.png").findElement(By.cssSelector(".plot"));
+        String tip = browser.hover(plot, 0, Double.parseDouble(best[5]), Double.parseDouble(best[7]));
         List<String> rows = tip.lines().toList();
         assertEquals("lowest 10%", rows.get(0), "the hover names the series: " + tip);
         assertTrue(rows.contains("neuron=" + best[4]), "the hover names neuron " + best[4] + ": " + tip);
@@ -106,7 +106,7 @@ class PaperReportBrowserTest {
 
     @Test
     void theLayerNormFigureOffersTheFactorAndDrawsSentencesAsPoints() {
-        WebElement figure = figure("ln-scale/ln_scale_mlp_ln.png");
+        WebElement figure = browser.figure("ln-scale/ln_scale_mlp_ln.png");
         WebElement toggle = figure.findElement(By.cssSelector("input[data-toggle=alternative]"));
         Object before = browser.script("return echarts.getInstanceByDom(arguments[0].querySelector('.plot')).getOption().yAxis[0].name;", figure);
         toggle.click();
@@ -122,43 +122,14 @@ class PaperReportBrowserTest {
 
     @Test
     void theGroupComparisonIsBarsWithIntervals() {
-        WebElement figure = figure("smearing/smearing_groups.png");
+        WebElement figure = browser.figure("smearing/smearing_groups.png");
         @SuppressWarnings("unchecked")
         List<String> types = (List<String>) browser.script("return echarts.getInstanceByDom(arguments[0].querySelector('.plot')).getOption().series"
                 + ".map(function (s) { return s.type; });", figure);
         assertTrue(types.contains("bar") && types.contains("custom"), "bars and their error bars: " + types);
-        WebElement symlog = figure("smearing/smearing_direct_vs_mlp_ln.png").findElement(By.cssSelector("input[data-toggle=symlogY]"));
+        WebElement symlog = browser.figure("smearing/smearing_direct_vs_mlp_ln.png").findElement(By.cssSelector("input[data-toggle=symlogY]"));
         symlog.click();
         assertEquals(List.of(), browser.consoleErrors());
-    }
-
-    /** Moves the mouse onto a point of a chart and returns the hover box's text. */
-    private static String hover(String png, int series, double x, double y) {
-        WebElement figure = figure(png);
-        WebElement plot = figure.findElement(By.cssSelector(".plot"));
-        browser.script("arguments[0].scrollIntoView({block: 'center'});", figure);
-        @SuppressWarnings("unchecked")
-        List<Number> at = (List<Number>) browser.script("var c = echarts.getInstanceByDom(arguments[0]);"
-                + "var p = c.convertToPixel({seriesIndex: arguments[1]}, [arguments[2], arguments[3]]);"
-                + "var r = arguments[0].getBoundingClientRect(); return [p[0], p[1], r.width, r.height];", plot, series, x, y);
-        int dx = (int) Math.round(at.get(0).doubleValue() - at.get(2).doubleValue() / 2);
-        int dy = (int) Math.round(at.get(1).doubleValue() - at.get(3).doubleValue() / 2);
-        new Actions(browser.driver).moveToElement(plot, dx, dy).perform();
-        for (int i = 0; i < 50; i++) {
-            Object text = browser.script("var t = arguments[0].querySelector('.tip'); if (!t || t.offsetParent === null) { return null; }"
-                    + "return [t.querySelector('.name').textContent].concat(Array.prototype.map.call(t.querySelectorAll('tr'), function (r) {"
-                    + " return r.children[0].textContent + '=' + r.children[1].textContent; })).join('\\n');", figure);
-            if (text != null) {
-                return (String) text;
-            }
-            Browser.sleep(100);
-        }
-        throw new AssertionError("no hover box appeared over (" + x + ", " + y + ") of " + png);
-    }
-
-    private static WebElement figure(String png) {
-        return (WebElement) browser.script("var png = arguments[0]; return Array.prototype.find.call(document.querySelectorAll('figure.chart'), function (f) {"
-                + " return JSON.parse(document.getElementById(f.getAttribute('data-spec')).textContent).png === png; });", png);
     }
 
     /** One CSV line's fields (quoted fields with doubled quotes). */
