@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.solulens.analysis.Figures;
 import org.solulens.backend.Ablation;
 import org.solulens.backend.Backend;
 import org.solulens.backend.SweepMethod;
@@ -175,12 +176,17 @@ final class CorpusCommand implements Callable<Integer> {
                     + " whatever the corpus' length%n", corpus.getFileName(), length, CorpusStats.memoryBound(model.config().dMlp(), top) / 1e6);
             CorpusSweep.Result r = CorpusSweep.run(backends, corpus, settings, checkpoint, resume, checkpointSeconds, quietOption.quiet);
             String command = "solulens " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
-            String summary = CorpusReport.write(folder.staging(), model, r, command);
+            String summary;
+            try (Figures.Recording figures = Figures.record()) {
+                summary = CorpusReport.write(folder.staging(), model, r, command);
+                InteractiveReport.write(folder.staging(), "SoluLens: corpus sweep", summary, figures);
+            }
             folder.commit(spec.commandLine().getParseResult().originalArgs());
             Files.deleteIfExists(checkpoint);
             Files.deleteIfExists(checkpoint.resolveSibling(checkpoint.getFileName() + ".tmp"));   // a killed run's half-written one
             spec.commandLine().getOut().println(summary.lines().filter(l -> l.startsWith("- ")).reduce((a, b) -> a + "\n" + b).orElse(""));
             spec.commandLine().getOut().println("outputs written to " + out.toAbsolutePath() + " (open index.html to browse the neurons)");
+            InteractiveReport.announce(spec.commandLine().getOut(), out);
         } finally {
             for (Backend b : backends) {
                 b.close();

@@ -96,10 +96,15 @@ public final class CorpusReport {
                 .toArray(Integer[]::new);
         double[] rank = IntStream.range(0, N).mapToDouble(i -> i).toArray();
         double[] sortedMeanAbs = IntStream.range(0, N).mapToDouble(i -> s.meanAbs(order[i])).toArray();
+        // each neuron's point names it and opens its page in the browser (pages/neuron-N.html)
+        int[] byRank = java.util.Arrays.stream(order).mapToInt(Integer::intValue).toArray();
+        String[] rankPages = java.util.Arrays.stream(byRank).mapToObj(n -> "pages/neuron-" + n + ".html").toArray(String[]::new);
         Figures.lines(dir.resolve("mean_abs_delta_sorted.png"), "Mean |Δloss| per neuron, sorted", "neuron rank", "mean |Δloss| (nats)",
-                new Figure.Series().add("neurons", rank, sortedMeanAbs));
+                new Figure.Series().add("neurons", rank, sortedMeanAbs).describe("neurons", "neuron", byRank).link("neurons", rankPages));
+        int[] neurons = IntStream.range(0, N).toArray();
+        String[] pages = IntStream.range(0, N).mapToObj(n -> "pages/neuron-" + n + ".html").toArray(String[]::new);
         Figures.scatter(dir.resolve("activation_vs_effect.png"), "Activation vs effect per neuron", "mean activation", "mean |Δloss| (nats)",
-                new Figure.Series().add("neurons", cols[8], cols[3]));
+                new Figure.Series().add("neurons", cols[8], cols[3]).describe("neurons", "neuron", neurons).link("neurons", pages));
         long[] wholeHist = s.wholeHistogram();
         double[] edges = IntStream.range(1, CorpusStats.BINS).mapToDouble(b -> Math.log10(CorpusStats.binLow(b))).toArray();
         double[] counts = IntStream.range(1, CorpusStats.BINS).mapToDouble(b -> wholeHist[b]).toArray();
