@@ -37,10 +37,44 @@ class ExperimentsCliTest {
         assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'}, head, file.toString());
     }
 
+    /**
+     * The command's report.html: one chart per PNG the command drew, each drawn from the figure whose PNG is beside it,
+     * and the assets copied so that it opens offline.
+     */
+    static void assertReport(Path out, int charts) throws IOException {
+        String page = Files.readString(out.resolve("report.html"));
+        Matcher m = Pattern.compile("<script type=\"application/json\" id=\"chart-\\d+\">\\{\"kind\":\"[A-Z_]+\",.*?\"png\":\"([^\"]+)\"").matcher(page);
+        int found = 0;
+        while (m.find()) {
+            assertPng(out.resolve(m.group(1)));
+            found++;
+        }
+        assertEquals(charts, found, "charts in " + out.resolve("report.html"));
+        assertEquals(found, page.split("<figure class=\"chart\"", -1).length - 1);
+        for (String asset : new String[] {"echarts.min.js", "report.js", "report.css", "ECHARTS-LICENSE.txt"}) {
+            assertTrue(Files.size(out.resolve("report-assets").resolve(asset)) > 0, asset);
+        }
+        assertTrue(Files.readString(out.resolve("report-assets/echarts.min.js")).contains("echarts"), "the charting library itself");
+        assertTrue(page.contains("Content-Security-Policy"), "the page states its policy");
+    }
+
+    /** The chart data that report.html holds for the figure whose PNG is {@code png}. */
+    static com.fasterxml.jackson.databind.JsonNode chartSpec(Path out, String png) throws IOException {
+        Matcher m = Pattern.compile("<script type=\"application/json\" id=\"chart-\\d+\">(.*?)</script>").matcher(Files.readString(out.resolve("report.html")));
+        while (m.find()) {
+            com.fasterxml.jackson.databind.JsonNode spec = new com.fasterxml.jackson.databind.ObjectMapper().readTree(m.group(1));
+            if (spec.path("png").asText().equals(png)) {
+                return spec;
+            }
+        }
+        throw new AssertionError("no chart for " + png + " in " + out.resolve("report.html"));
+    }
+
     @Test
     void lnScaleRowsAreTheForwardPassScalesAndNeverBelowSqrtEps() throws IOException {
         Path out = tmp.resolve("ln");
         run("ln-scale", "--out", out.toString(), "--max-tokens", "12", "--quiet");
+        assertReport(out, 4);
         for (String site : List.of("mlp_ln", "ln1", "ln2", "ln_final")) {
             assertPng(out.resolve("ln_scale_" + site + ".png"));
         }
@@ -68,6 +102,7 @@ class ExperimentsCliTest {
         Path prompts = Files.writeString(tmp.resolve("p.txt"), "the ice is cold\nwe saw a white bird on the tree\n");
         Path out = tmp.resolve("low");
         run("ablate-low", "--prompts", prompts.toString(), "--out", out.toString(), "--quiet");
+        assertReport(out, 2);
         List<String> rows = Files.readAllLines(out.resolve("ablate_low.csv"));
         int positions = 4 + 8;   // (BOS + 4 words) - 1 and (BOS + 8 words) - 1
         assertEquals(1 + positions * 512, rows.size());
@@ -82,6 +117,7 @@ class ExperimentsCliTest {
         Path prompts = Files.writeString(tmp.resolve("p.txt"), "the ice is cold and the water is warm\nthe sun is hot\nthe boy can run far\n");
         Path out = tmp.resolve("smear");
         String printed = run("smear", "--prompts", prompts.toString(), "--out", out.toString(), "--top", "3", "--quiet");
+        assertReport(out, 2);
         assertTrue(printed.contains("p-value"), printed);
         List<String> rows = Files.readAllLines(out.resolve("smear.csv"));
         assertEquals(1 + 10 + 5 + 6, rows.size());
@@ -101,6 +137,7 @@ class ExperimentsCliTest {
         String printed = run("dla", "--prompts", Files.writeString(tmp.resolve("p.txt"), "the ice is cold and the water is warm\n").toString(),
                 "--out", out.toString(), "--mlp-threshold", "0", "--neuron-fraction", "0.5", "--quiet");
         assertPng(out.resolve("mlp_dla_hist.png"));
+        assertReport(out, 1);
         try (SoluModel model = DemoModel.load()) {
             CpuBackend backend = new CpuBackend(model);
             ForwardResult clean = backend.run(model.tokenize("the ice is cold and the water is warm", true), Hooks.ALL);
@@ -136,6 +173,7 @@ class ExperimentsCliTest {
             figures++;
         }
         assertEquals(18, figures, report);   // ln-scale 4 and its explanation 6, ablate-low 2, smear 2, dla 1, smearing 3
+        assertReport(out, 18);
         assertTrue(report.contains("# Why the MLP LayerNorm's factor moves with prompt length"), report);
     }
 
@@ -144,6 +182,7 @@ class ExperimentsCliTest {
         Path out = tmp.resolve("smearing");
         Path prompts = Files.writeString(tmp.resolve("smearing-prompts.txt"), String.join("\n", PromptFamilies.defaultSentences().subList(0, 6)) + "\n");
         String printed = run("smearing", "--out", out.toString(), "--prompts", prompts.toString(), "--bootstrap", "200", "--quiet");
+        assertReport(out, 3);
         assertTrue(printed.contains("1. Synergy") && printed.contains("3. GELU"), printed);
         for (String png : List.of("smearing_by_rank.png", "smearing_direct_vs_mlp_ln.png", "smearing_groups.png")) {
             assertPng(out.resolve(png));

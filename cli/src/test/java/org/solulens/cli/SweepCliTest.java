@@ -67,6 +67,8 @@ class SweepCliTest {
         CliRunner.Outcome o = run("sweep", "--prompt", PROMPT, "--site", "mid", "--out", dir.toString(), "--csv", "--quiet");
         assertEquals(0, o.code(), o.err());
         assertTrue(o.out().contains("mid-zero ablation, exact method, all neurons at every position: 4608 pairs"), o.out());
+        ExperimentsCliTest.assertReport(dir, 2);
+        assertReportNamesEveryPairAsTheCsvDoes(dir);
         Npy.Array npy = Npy.read(dir.resolve("delta_loss.npy"));
         assertArrayEquals(new int[] {9, 512}, npy.shape(), "10 tokens with BOS, 9 predicting positions");
         try (SoluModel model = DemoModel.load()) {
@@ -84,6 +86,32 @@ class SweepCliTest {
         JsonNode summary = new ObjectMapper().readTree(dir.resolve("summary.json").toFile());
         assertEquals(512, summary.get("neuron_mean_delta_loss").size());
         assertEquals(20, summary.get("top_pairs_by_abs_delta_loss").size());
+    }
+
+    /** Every pair is a point of the report's cloud, with the position, tokens and neuron its CSV row gives; the pages exist. */
+    private static void assertReportNamesEveryPairAsTheCsvDoes(Path dir) throws IOException {
+        com.fasterxml.jackson.databind.JsonNode pairs = ExperimentsCliTest.chartSpec(dir, "sweep_delta_vs_activation.png").path("series").get(0);
+        List<String> columns = new java.util.ArrayList<>();
+        pairs.path("columns").forEach(c -> columns.add(c.asText()));
+        assertEquals(List.of("prompt", "position", "token", "next token", "neuron"), columns);
+        List<String> rows = Files.readAllLines(dir.resolve("sweep.csv"));
+        assertEquals(rows.size() - 1, pairs.path("x").size(), "one point per pair");
+        java.util.Map<List<String>, Double> csv = new java.util.HashMap<>();
+        for (String row : rows.subList(1, rows.size())) {
+            String[] f = org.solulens.report.CsvFields.split(row);   // prompt,position,token,target,neuron,activation,delta_loss
+            csv.put(List.of(f[1], f[2], f[3], f[4]), Double.parseDouble(f[6]));
+        }
+        com.fasterxml.jackson.databind.JsonNode v = pairs.path("values");
+        for (int i = 0; i < pairs.path("x").size(); i++) {
+            List<String> point = List.of(v.get(1).get(i).asText(), v.get(2).get(i).asText(), v.get(3).get(i).asText(), v.get(4).get(i).asText());
+            Double delta = csv.get(point);
+            assertTrue(delta != null, "point " + i + " (position, token, next token, neuron = " + point + ") is a row of sweep.csv");
+            assertEquals(delta, pairs.path("y").get(i).doubleValue(), 1e-6 * Math.max(1, Math.abs(delta)), "Δloss of " + point);
+            String link = pairs.path("links").get(i).asText(null);
+            if (link != null) {
+                assertTrue(Files.exists(dir.resolve(link)), link);
+            }
+        }
     }
 
     @Test

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -86,7 +85,7 @@ class PaperReportBrowserTest {
         double largest = -1;
         List<String> lines = Files.readAllLines(out.resolve("ablate-low/ablate_low.csv"));
         for (String line : lines.subList(1, lines.size())) {
-            String[] f = csv(line);   // prompt,position,token,target,neuron,mid,post,delta_loss,logit_cosine,in_low_set
+            String[] f = CsvFields.split(line);   // prompt,position,token,target,neuron,mid,post,delta_loss,logit_cosine,in_low_set
             if (f[9].equals("true") && Math.abs(Double.parseDouble(f[7])) > largest) {
                 largest = Math.abs(Double.parseDouble(f[7]));
                 found = f;
@@ -130,28 +129,5 @@ class PaperReportBrowserTest {
         WebElement symlog = browser.figure("smearing/smearing_direct_vs_mlp_ln.png").findElement(By.cssSelector("input[data-toggle=symlogY]"));
         symlog.click();
         assertEquals(List.of(), browser.consoleErrors());
-    }
-
-    /** One CSV line's fields (quoted fields with doubled quotes). */
-    static String[] csv(String line) {
-        List<String> fields = new ArrayList<>();
-        StringBuilder f = new StringBuilder();
-        boolean quoted = false;
-        for (int i = 0; i < line.length(); i++) {
-            char c = line.charAt(i);
-            if (quoted && c == '"' && i + 1 < line.length() && line.charAt(i + 1) == '"') {
-                f.append('"');
-                i++;
-            } else if (c == '"') {
-                quoted = !quoted;
-            } else if (c == ',' && !quoted) {
-                fields.add(f.toString());
-                f.setLength(0);
-            } else {
-                f.append(c);
-            }
-        }
-        fields.add(f.toString());
-        return fields.toArray(String[]::new);
     }
 }

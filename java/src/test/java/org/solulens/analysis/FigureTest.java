@@ -58,4 +58,52 @@ class FigureTest {
         assertFalse(Figures.scatter(png, "t", "x", "y", new Figure.Series().add("a", new double[] {1}, new double[] {2})));
         assertFalse(Files.exists(png));
     }
+
+    @Test
+    void perPointDataMustMatchItsSeries() {
+        Random random = new Random(3);
+        double[] x = random.doubles(4).toArray(), y = random.doubles(4).toArray();
+        Figure.Series s = new Figure.Series().add("a", x, y);
+        var e = assertThrows(IllegalArgumentException.class, () -> s.describe("a", "token", new String[] {"x", "y", "z"}));
+        assertTrue(e.getMessage().contains("series 'a' has 4 points but its description 'token' has 3 values"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> s.interval("b", x, y));
+        assertTrue(e.getMessage().contains("no series 'b'") && e.getMessage().contains("[a]"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> s.link("a", new String[5]));
+        assertTrue(e.getMessage().contains("its link has 5 values"), e.getMessage());
+        s.describe("a", "neuron", new int[] {4, 3, 2, 1}).interval("a", x, y).alternative("a", y).unconnected("a");
+        assertArrayEquals(new String[] {"4", "3", "2", "1"}, s.descriptions().get("a").get("neuron"));
+        assertFalse(s.connected("a"));
+    }
+
+    @Test
+    void aCategoricalFigureNamesEveryXValue() {
+        Figure.Series s = new Figure.Series().add("a", new double[] {0, 1, 3}, new double[] {1, 2, 3});
+        Figure f = new Figure(Figure.Kind.LINES, "t", "x", "y", s, null);
+        var e = assertThrows(IllegalArgumentException.class, () -> f.withCategories(java.util.List.of("low", "random", "high")));
+        assertTrue(e.getMessage().contains("has x = 3.0; a categorical figure's x values are category indices 0..2"), e.getMessage());
+        Figure ok = f.withCategories(java.util.List.of("a", "b", "c", "d")).withSymlog(false, true).withNote("n");
+        assertTrue(ok.kind() == Figure.Kind.CATEGORY_BARS && ok.extras().symlogY() && ok.extras().note().equals("n"));
+    }
+
+    @Test
+    void aRecordingHoldsTheFiguresDrawnWhileItIsOpen() throws Exception {
+        Figure.Series s = new Figure.Series().add("a", new double[] {1}, new double[] {2});
+        Figures.scatter(tmp.resolve("before.png"), "t", "x", "y", s);
+        try (Figures.Recording r = Figures.record()) {
+            Figures.scatter(tmp.resolve("one.png"), "t", "x", "y", s);
+            Thread other = new Thread(() -> {
+                try {
+                    Figures.scatter(tmp.resolve("other-thread.png"), "t", "x", "y", s);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            other.start();
+            other.join();
+            assertTrue(r.drawn().size() == 1 && r.drawn().get(0).file().equals(tmp.resolve("one.png")), r.drawn().toString());
+        }
+        try (Figures.Recording r = Figures.record()) {
+            assertTrue(r.drawn().isEmpty());
+        }
+    }
 }
