@@ -64,8 +64,8 @@ final class ChartSpec {
             shownTotal += kept.length;
         }
         if (step > 1) {
-            notes.add(String.format(Locale.ROOT, "Showing every %d%s point of each series and its %d largest |x| and |y| (%,d of %,d points) "
-                    + "so that the page stays responsive; the PNG and the tables have them all.", step, ordinalSuffix(step), EXTREMES, shownTotal, total));
+            notes.add(String.format(Locale.ROOT, "Showing one point in %d of each series and its %d largest |x| and |y| (%,d of %,d points) "
+                    + "so that the page stays responsive; the PNG and the tables have them all.", step, EXTREMES, shownTotal, total));
         }
         spec.put("notes", notes);
         List<Map<String, Object>> series = new ArrayList<>();
@@ -123,10 +123,6 @@ final class ChartSpec {
                     .sorted((a, b) -> Double.compare(Math.abs(axis[b]), Math.abs(axis[a]))).limit(EXTREMES).forEach(keep::set);
         }
         return keep.stream().toArray();
-    }
-
-    private static String ordinalSuffix(int n) {
-        return n % 100 >= 11 && n % 100 <= 13 ? "th" : n % 10 == 1 ? "st" : n % 10 == 2 ? "nd" : n % 10 == 3 ? "rd" : "th";
     }
 
     /** The kept values; non-finite values become null (a gap in the chart), floats keep the JSON short. */

@@ -32,7 +32,7 @@ class ChartSpecTest {
         JsonNode s = spec.path("series").get(0);
         int shown = s.path("x").size();
         assertTrue(shown < ChartSpec.MAX_POINTS + 2 * ChartSpec.EXTREMES && shown >= n / 2, "kept " + shown);
-        assertTrue(spec.path("notes").get(0).asText().startsWith("Showing every 2nd point"), spec.path("notes").toString());
+        assertTrue(spec.path("notes").get(0).asText().startsWith("Showing one point in 2 of each series"), spec.path("notes").toString());
         boolean sawOutlier = false;
         int previous = -1;
         for (int j = 0; j < shown; j++) {

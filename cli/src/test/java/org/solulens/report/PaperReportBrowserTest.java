@@ -104,6 +104,36 @@ class PaperReportBrowserTest {
     }
 
     @Test
+    void hoveringThePairFurthestFromTheClusterNamesItAsTheArraysDo() throws IOException {
+        // smearing's own files: positions.csv (row -> prompt, position, token, target) and the parts' [row, neuron] arrays
+        org.solulens.io.Npy.Array direct = org.solulens.io.Npy.read(out.resolve("smearing/solu_direct.npy"));
+        float[] viaLn = org.solulens.io.Npy.read(out.resolve("smearing/solu_via_mlp_ln.npy")).data();
+        int neurons = direct.shape()[1], best = 0;
+        for (int k = 1; k < viaLn.length; k++) {
+            best = Math.abs(viaLn[k]) > Math.abs(viaLn[best]) ? k : best;
+        }
+        int row = best / neurons, neuron = best % neurons;
+        List<String[]> rows = Files.readAllLines(out.resolve("smearing/positions.csv")).stream().skip(1).map(CsvFields::split)
+                .filter(f -> f[0].equals("solu")).toList();   // model,row,prompt,position,token,target
+        String[] where = rows.get(row);
+        WebElement figure = browser.figure("smearing/smearing_direct_vs_mlp_ln.png");
+        // drawn in one of two series: the lowest decile, or the others
+        String tip = null;
+        for (int series = 0; series < 2 && tip == null; series++) {
+            String t = browser.hover(figure.findElement(By.cssSelector(".plot")), series, direct.data()[best], viaLn[best]);
+            tip = t.lines().anyMatch(l -> l.equals("neuron=" + neuron)) ? t : null;
+        }
+        assertTrue(tip != null, "a hover over the largest |via MLP LN| names neuron " + neuron);
+        List<String> lines = tip.lines().toList();
+        assertTrue(lines.contains("position=" + where[3]) && lines.contains("token=" + where[4]) && lines.contains("next token=" + where[5])
+                && lines.stream().anyMatch(l -> l.startsWith("prompt=" + where[2] + ": ")), tip + " vs " + String.join(",", where));
+        // the README's picture of the report: this hover
+        Path shots = Path.of("target", "report-screenshots");
+        Files.createDirectories(shots);
+        Files.write(shots.resolve("smearing-hover.png"), figure.getScreenshotAs(org.openqa.selenium.OutputType.BYTES));
+    }
+
+    @Test
     void theLayerNormFigureOffersTheFactorAndDrawsSentencesAsPoints() {
         WebElement figure = browser.figure("ln-scale/ln_scale_mlp_ln.png");
         WebElement toggle = figure.findElement(By.cssSelector("input[data-toggle=alternative]"));

@@ -38,21 +38,26 @@ final class PointIdentities {
         return xy.size();
     }
 
+    /** In a thinned cloud, the points kept by largest |x|, and again by largest |y|: the outliers a reader asks about. */
+    static final int EXTREMES = 500;
+
     /**
-     * Adds the points, every {@code step}-th of them, as a series with their descriptions.
+     * Adds the points as a series with their descriptions: all of them, or for {@code step > 1} every k-th point and the
+     * {@link #EXTREMES} with the largest |x| and |y|, in order.
      *
      * @param series where to add them
      * @param name the series' name
-     * @param step 1 for all; k for every k-th (a thinned cloud)
+     * @param step 1 for all; k for a thinned cloud
      * @return the series
      */
     Figure.Series addTo(Figure.Series series, String name, int step) {
-        int n = (xy.size() + step - 1) / step;
+        int[] kept = kept(step);
+        int n = kept.length;
         double[] x = new double[n], y = new double[n];
         int[] position = new int[n], neuron = new int[n];
         String[] prompt = new String[n], token = new String[n], next = new String[n];
         for (int j = 0; j < n; j++) {
-            int i = j * step;
+            int i = kept[j];
             int[] w = where.get(i);
             int[] tokens = prompts.get(w[0]).tokens();
             x[j] = xy.get(i)[0];
@@ -69,6 +74,22 @@ final class PointIdentities {
             series.describe(name, "neuron", neuron);
         }
         return series;
+    }
+
+    private int[] kept(int step) {
+        if (step <= 1) {
+            return java.util.stream.IntStream.range(0, xy.size()).toArray();
+        }
+        java.util.BitSet keep = new java.util.BitSet(xy.size());
+        for (int i = 0; i < xy.size(); i += step) {
+            keep.set(i);
+        }
+        for (int axis = 0; axis < 2; axis++) {
+            int a = axis;
+            java.util.stream.IntStream.range(0, xy.size()).filter(i -> Double.isFinite(xy.get(i)[a])).boxed()
+                    .sorted((p, q) -> Double.compare(Math.abs(xy.get(q)[a]), Math.abs(xy.get(p)[a]))).limit(EXTREMES).forEach(keep::set);
+        }
+        return keep.stream().toArray();
     }
 
     /** The step that keeps at most {@code max} of {@code total} points, evenly. */

@@ -374,7 +374,7 @@ public final class SmearingStudy {
                 "activation decile (1 = lowest 10%)", "mean |Δloss part| (nats)", byRank, null).withNote("Bars: 95% bootstrap intervals over prompts."))) {
             figures.add("smearing_by_rank.png");
         }
-        // direct vs MLP-LN-mediated, every pair (thinned to at most 20,000 points, evenly), the lowest decile drawn last
+        // direct vs MLP-LN-mediated, every pair (thinned to about 20,000 points, evenly, keeping the extremes), the lowest decile drawn last
         PointIdentities all = new PointIdentities(main.model(), main.prompts(), true), low = new PointIdentities(main.model(), main.prompts(), true);
         int n = main.size();
         for (int i = 0; i < main.parts().size(); i++) {
@@ -390,7 +390,8 @@ public final class SmearingStudy {
         Figure figure = new Figure(Figure.Kind.SCATTER, "Each (position, neuron): direct effect vs the part via the MLP LayerNorm",
                 "direct Δloss (both scales frozen)", "Δloss via the MLP LayerNorm", scatter, null).withSymlog(true, true);
         if (step > 1) {
-            figure = figure.withNote(String.format(Locale.ROOT, "Every %d-th of the %,d pairs is drawn; the .npy files hold them all.", step, all.size() + low.size()));
+            figure = figure.withNote(String.format(Locale.ROOT, "One pair in %d of the %,d is drawn, and in each set the %d with the largest |x| and |y|; "
+                    + "the .npy files hold them all.", step, all.size() + low.size(), PointIdentities.EXTREMES));
         }
         if (Figures.draw(out.resolve("smearing_direct_vs_mlp_ln.png"), figure)) {
             figures.add("smearing_direct_vs_mlp_ln.png");

@@ -98,7 +98,7 @@ public final class SweepFigures {
         Figure scatter = new Figure(Figure.Kind.SCATTER, "Each (position, neuron): Δloss of the " + label + " ablation vs the activation",
                 hook + " (clean run)", "Δloss (nats)", cloud, null).withSymlog(false, true);
         if (kept.size() < pairs) {
-            scatter = scatter.withNote(String.format(Locale.ROOT, "%,d of %,d pairs drawn: every %d-th, and the %d with the largest |Δloss| and |activation|; "
+            scatter = scatter.withNote(String.format(Locale.ROOT, "%,d of %,d pairs drawn: one in %d, and the %d with the largest |Δloss| and |activation|; "
                     + "delta_loss.npy holds them all.", kept.size(), pairs, step, EXTREMES));
         }
         if (Figures.draw(dir.resolve("sweep_delta_vs_activation.png"), scatter)) {
