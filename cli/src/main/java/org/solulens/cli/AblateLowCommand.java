@@ -14,7 +14,8 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "ablate-low", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Per position, the lowest 10%% of neurons by hook_mid, ablated after the MLP LayerNorm (seed paper, Part 2).",
-                "Every neuron is swept exactly; writes ablate_low.csv, ablate_low_lowest.png, ablate_low_all.png (activation vs Δloss) and ablate_low.md."})
+                "Every neuron is swept exactly; writes ablate_low.csv, ablate_low_lowest.png, ablate_low_all.png (activation vs Δloss), ablate_low.md",
+                "and report.html (the same figures, interactive: hover a point for its prompt, position, token and neuron)."})
 final class AblateLowCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;

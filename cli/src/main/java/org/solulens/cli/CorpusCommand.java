@@ -24,7 +24,8 @@ import picocli.CommandLine.Spec;
         description = {"The causal neuroscope: every neuron ablated alone at every position of a whole corpus, reduced as it streams.",
                 "Per neuron: mean Δloss and |Δloss|, spread, extremes, the fraction above --threshold, a histogram, the activation and its",
                 "correlation with Δloss, and the top/bottom/most-active contexts; per position, the whole MLP's ablation. Memory does not grow",
-                "with the corpus. Writes neurons.csv, neurons/*.npy, examples.jsonl, summary.md with figures, and index.html (a neuron browser).",
+                "with the corpus. Writes neurons.csv, neurons/*.npy, examples.jsonl, summary.md with figures, index.html (a neuron browser)",
+                "and report.html (the figures, interactive: hover a neuron's point to name it, click it to open its page).",
                 "Text is packed as TransformerLens's tokenize_and_concatenate does (documents joined by the end-of-text token, windows with BOS)."})
 final class CorpusCommand implements Callable<Integer> {
     private static final String SAMPLE = "/org/solulens/corpus/kjv-john.txt";

@@ -15,7 +15,7 @@ import picocli.CommandLine.Spec;
         description = {"Direct logit attribution toward the correct next token, of the MLP and of every neuron (seed paper, Part 3).",
                 "DLA of x at p = ((x - mean x) / ln_final.hook_scale[p]) ⊙ ln_final.w · W_U[:, t]. Writes mlp_dla.npy [P-1], neuron_dla.npy [P-1, d_mlp]",
                 "(one sub-folder per prompt when there are several), dla.csv, mlp_dla_hist.png and dla.md listing positions where",
-                "the MLP's DLA is high but no single neuron's is."})
+                "the MLP's DLA is high but no single neuron's is, and report.html (the same, with an interactive histogram)."})
 final class DlaCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;

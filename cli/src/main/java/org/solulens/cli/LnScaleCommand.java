@@ -19,7 +19,8 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "ln-scale", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"LayerNorm scale vs prompt length for prompt families (seed paper, Part 1), at ln1, ln2, mlp.ln and ln_final.",
-                "Writes ln_scale_prompts.csv, ln_scale_positions.csv, ln_scale_<site>.png (one line per family) and ln_scale.md."})
+                "Writes ln_scale_prompts.csv, ln_scale_positions.csv, ln_scale_<site>.png (one line per family), ln_scale.md",
+                "and report.html (the same figures, interactive: hover for the prompt, switch to the factor 1/scale)."})
 final class LnScaleCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;

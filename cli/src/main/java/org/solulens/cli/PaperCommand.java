@@ -26,7 +26,8 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 @Command(name = "paper", mixinStandardHelpOptions = true,
-        description = {"Run the seed paper's four experiments and the direct smearing study with default settings, and write one report.md linking every figure.",
+        description = {"Run the seed paper's four experiments and the direct smearing study with default settings, and write one report.md linking every figure",
+                "and one report.html with every figure interactive (hover a point for its prompt, position, token and neuron; works offline).",
                 "ln-scale, ablate-low, smear, dla and smearing each write into a sub-folder of --out."})
 final class PaperCommand implements Callable<Integer> {
     @Mixin

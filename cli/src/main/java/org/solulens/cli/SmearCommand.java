@@ -14,7 +14,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "smear", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Seed paper, Part 2b: are top-scored positions amplified more by the MLP LayerNorm than random ones?",
                 "Per position: ablation loss (whole hook_mid zeroed) x inverse outlier score; the top positions' LayerNorm",
-                "amplification against random ones with a permutation test. Writes smear.csv, two scatter plots and smear.md."})
+                "amplification against random ones with a permutation test. Writes smear.csv, two scatter plots, smear.md",
+                "and report.html (the same figures, interactive: hover a point for its prompt, position and token)."})
 final class SmearCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;

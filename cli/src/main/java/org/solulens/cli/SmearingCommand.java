@@ -19,7 +19,8 @@ import picocli.CommandLine.Spec;
                 "Each neuron's effect at each position split into direct, MLP-LayerNorm-mediated and ln_final-mediated parts (exact);",
                 "the lowest, a random and the highest --fraction of neurons ablated together at each position, before and after the",
                 "MLP LayerNorm, against the sum of their single effects; the same on a GELU control without an MLP LayerNorm.",
-                "Writes CSV and npy files, three figures and smearing.md with the verdict."})
+                "Writes CSV and npy files, three figures, smearing.md with the verdict and report.html (interactive: hover a point for its",
+                "prompt, position, token and neuron; bootstrap intervals as error bars)."})
 final class SmearingCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;

@@ -28,7 +28,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "sweep", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Ablate every selected neuron at every position, one at a time, and report the change of that position's next-token loss.",
                 "Writes DIR/delta_loss.npy, float32 [P-1, d_mlp] (row p: change of the loss of predicting token p+1 at position p; "
-                        + "unselected pairs NaN), one sub-folder per prompt when there are several, summary.json and, with --csv, sweep.csv."})
+                        + "unselected pairs NaN), one sub-folder per prompt when there are several, summary.json and, with --csv, sweep.csv;",
+                "report.html (interactive: hover a point for its prompt, position, token and neuron; click it for the neuron's page under neurons/) with its two PNGs."})
 final class SweepCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
