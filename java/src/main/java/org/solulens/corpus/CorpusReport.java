@@ -99,12 +99,14 @@ public final class CorpusReport {
         // each neuron's point names it and opens its page in the browser (pages/neuron-N.html)
         int[] byRank = java.util.Arrays.stream(order).mapToInt(Integer::intValue).toArray();
         String[] rankPages = java.util.Arrays.stream(byRank).mapToObj(n -> "pages/neuron-" + n + ".html").toArray(String[]::new);
-        Figures.lines(dir.resolve("mean_abs_delta_sorted.png"), "Mean |Δloss| per neuron, sorted", "neuron rank", "mean |Δloss| (nats)",
-                new Figure.Series().add("neurons", rank, sortedMeanAbs).describe("neurons", "neuron", byRank).link("neurons", rankPages));
+        Figures.draw(dir.resolve("mean_abs_delta_sorted.png"), new Figure(Figure.Kind.LINES, "Mean |Δloss| per neuron, sorted", "neuron rank",
+                "mean |Δloss| (nats)", new Figure.Series().add("neurons", rank, sortedMeanAbs).describe("neurons", "neuron", byRank)
+                .link("neurons", rankPages), null).withSymlog(false, true));
         int[] neurons = IntStream.range(0, N).toArray();
         String[] pages = IntStream.range(0, N).mapToObj(n -> "pages/neuron-" + n + ".html").toArray(String[]::new);
-        Figures.scatter(dir.resolve("activation_vs_effect.png"), "Activation vs effect per neuron", "mean activation", "mean |Δloss| (nats)",
-                new Figure.Series().add("neurons", cols[8], cols[3]).describe("neurons", "neuron", neurons).link("neurons", pages));
+        Figures.draw(dir.resolve("activation_vs_effect.png"), new Figure(Figure.Kind.SCATTER, "Activation vs effect per neuron", "mean activation",
+                "mean |Δloss| (nats)", new Figure.Series().add("neurons", cols[8], cols[3]).describe("neurons", "neuron", neurons)
+                .link("neurons", pages), null).withSymlog(false, true));
         long[] wholeHist = s.wholeHistogram();
         double[] edges = IntStream.range(1, CorpusStats.BINS).mapToDouble(b -> Math.log10(CorpusStats.binLow(b))).toArray();
         double[] counts = IntStream.range(1, CorpusStats.BINS).mapToDouble(b -> wholeHist[b]).toArray();
