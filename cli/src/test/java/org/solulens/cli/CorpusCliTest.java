@@ -47,6 +47,14 @@ class CorpusCliTest {
 
         resumeAndCompareWithAnUninterruptedRun(data, resumed);
         assertFalse(Files.exists(tmp.resolve(".resumed.corpus-checkpoint")), "the checkpoint is removed once the results are written");
+        // its report: the three figures, each neuron's point naming it and opening its page of the neuron browser
+        ExperimentsCliTest.assertReport(resumed, 3);
+        com.fasterxml.jackson.databind.JsonNode neurons = ExperimentsCliTest.chartSpec(resumed, "activation_vs_effect.png").path("series").get(0);
+        for (int i = 0; i < neurons.path("x").size(); i++) {
+            String neuron = neurons.path("values").get(0).get(i).asText(), page = neurons.path("links").get(i).asText();
+            assertEquals("pages/neuron-" + neuron + ".html", page);
+            assertTrue(Files.exists(resumed.resolve(page)), page);
+        }
     }
 
     @Test
