@@ -42,4 +42,18 @@ class XChartRendererTest {
         byte[] bytes = Files.readAllBytes(png);
         assertTrue(bytes.length > 1000 && bytes[1] == 'P' && bytes[2] == 'N' && bytes[3] == 'G', "a PNG was written");
     }
+
+    @Test
+    void categoriesAreNamedBarsAndUnconnectedSeriesArePoints() {
+        Figure.Series bars = new Figure.Series().add("solu", new double[] {0, 1, 2}, new double[] {0.01, -0.02, 0.6})
+                .interval("solu", new double[] {0, -0.05, 0.4}, new double[] {0.02, 0.01, 0.8});
+        org.knowm.xchart.CategoryChart chart = (org.knowm.xchart.CategoryChart) XChartRenderer.chart(
+                new Figure(Figure.Kind.LINES, "t", "set", "y", bars, null).withCategories(List.of("lowest", "random", "highest")));
+        assertEquals(List.of("lowest", "random", "highest"), List.copyOf(chart.getSeries("solu").getXData()));
+        Figure.Series lines = new Figure.Series().add("sentences", new double[] {5, 5, 7}, new double[] {1, 2, 3}).unconnected("sentences")
+                .add("repeat", new double[] {2, 3, 4}, new double[] {1, 2, 3});
+        XYChart xy = (XYChart) XChartRenderer.chart(new Figure(Figure.Kind.LINES, "t", "x", "y", lines, null));
+        assertEquals(java.util.Optional.of(XYSeries.XYSeriesRenderStyle.Scatter), xy.getSeries("sentences").getXYSeriesRenderStyle());
+        assertEquals(java.util.Optional.of(XYSeries.XYSeriesRenderStyle.Line), xy.getSeries("repeat").getXYSeriesRenderStyle(), "a sequence is a line");
+    }
 }

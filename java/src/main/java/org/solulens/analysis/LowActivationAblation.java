@@ -68,13 +68,15 @@ public final class LowActivationAblation {
             }
         }
         String label = run.ablation().label();
+        // large sweeps are thinned for drawing (one pair in k, and each set's extremes): the CSV holds every pair
         String lowName = "lowest " + Math.round(100 * fraction) + "%";
-        Figures.draw(out.resolve("ablate_low_lowest.png"), new Figure(Figure.Kind.SCATTER,
-                String.format(Locale.ROOT, "Lowest %.0f%% of hook_mid per position, %s ablation", 100 * fraction, label),
-                "hook_mid activation (before the MLP LayerNorm)", "Δloss", lowIds.addTo(new Figure.Series(), lowName, 1), null).withSymlog(false, true));
-        Figures.draw(out.resolve("ablate_low_all.png"), new Figure(Figure.Kind.SCATTER, "All neurons, " + label + " ablation",
-                "hook_mid activation (before the MLP LayerNorm)", "Δloss",
-                lowIds.addTo(allIds.addTo(new Figure.Series(), "all neurons", 1), lowName, 1), null).withSymlog(false, true));
+        int lowStep = PointIdentities.stepFor(lowIds.size(), 20_000), allStep = PointIdentities.stepFor(allIds.size() + lowIds.size(), 20_000);
+        Figure lowest = new Figure(Figure.Kind.SCATTER, String.format(Locale.ROOT, "Lowest %.0f%% of hook_mid per position, %s ablation", 100 * fraction, label),
+                "hook_mid activation (before the MLP LayerNorm)", "Δloss", lowIds.addTo(new Figure.Series(), lowName, lowStep), null).withSymlog(false, true);
+        Figure every = new Figure(Figure.Kind.SCATTER, "All neurons, " + label + " ablation", "hook_mid activation (before the MLP LayerNorm)", "Δloss",
+                lowIds.addTo(allIds.addTo(new Figure.Series(), "all neurons", allStep), lowName, allStep), null).withSymlog(false, true);
+        Figures.draw(out.resolve("ablate_low_lowest.png"), lowStep == 1 ? lowest : lowest.withNote(thinned(lowStep, lowIds.size())));
+        Figures.draw(out.resolve("ablate_low_all.png"), allStep == 1 ? every : every.withNote(thinned(allStep, allIds.size())));
         String summary = summary(lowPoints, allPoints, fraction, label, low.describe(), prompts.size());
         Files.writeString(out.resolve("ablate_low.md"), summary);
         return new Result(Figures.available() ? List.of("ablate_low_lowest.png", "ablate_low_all.png") : List.of(), summary);
@@ -99,11 +101,8 @@ public final class LowActivationAblation {
         return md.toString();
     }
 
-    private static double[] xs(List<double[]> points) {
-        return points.stream().mapToDouble(p -> p[0]).toArray();
-    }
-
-    private static double[] ys(List<double[]> points) {
-        return points.stream().mapToDouble(p -> p[1]).toArray();
+    private static String thinned(int step, int pairs) {
+        return String.format(Locale.ROOT, "One pair in %d of the %,d is drawn, and in each set the %d with the largest |x| and |y|; "
+                + "ablate_low.csv holds them all.", step, pairs, PointIdentities.EXTREMES);
     }
 }

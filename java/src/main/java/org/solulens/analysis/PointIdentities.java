@@ -56,13 +56,17 @@ final class PointIdentities {
         double[] x = new double[n], y = new double[n];
         int[] position = new int[n], neuron = new int[n];
         String[] prompt = new String[n], token = new String[n], next = new String[n];
+        String[] promptLabels = new String[prompts.size()];   // one string per prompt, shared by its points
         for (int j = 0; j < n; j++) {
             int i = kept[j];
             int[] w = where.get(i);
             int[] tokens = prompts.get(w[0]).tokens();
             x[j] = xy.get(i)[0];
             y[j] = xy.get(i)[1];
-            prompt[j] = w[0] + ": " + shortened(prompts.get(w[0]).text());
+            if (promptLabels[w[0]] == null) {
+                promptLabels[w[0]] = w[0] + ": " + shortened(prompts.get(w[0]).text());
+            }
+            prompt[j] = promptLabels[w[0]];
             position[j] = w[1];
             token[j] = model.tokenText(tokens[w[1]]);
             next[j] = w[1] + 1 < tokens.length ? model.tokenText(tokens[w[1] + 1]) : "";
