@@ -401,7 +401,7 @@ def main():
             _, run_process = run_solulens(args, ["run", "--model", folder, "--tokens", id_list, "--device", "cpu"])
             sweep_dir = os.path.join(work, f"sweep{length}")
             sweep_cmd = ["sweep", "--model", folder, "--tokens", id_list, "--device", "cpu", "--site", "post",
-                         "--ablation", "zero", "--out", sweep_dir, "--quiet"]
+                         "--ablation", "zero", "--out", sweep_dir, "--quiet", "--no-report"]   # the peers write Δloss only
             shutil.rmtree(cache_dir, ignore_errors=True)   # cold: B built (and written to the cache)
             _, sweep_process = run_solulens(args, sweep_cmd, env)
             shutil.rmtree(sweep_dir)

@@ -75,6 +75,9 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = "--csv", description = "Also write sweep.csv: prompt, position, token, target, neuron, activation, delta_loss (selected pairs).")
     boolean csv;
 
+    @Option(names = "--no-report", description = "Write no report.html, figures or neuron pages (timing the sweep alone; the .npy files and summary.json are written as always).")
+    boolean noReport;
+
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder.")
     Path out;
 
@@ -118,14 +121,18 @@ final class SweepCommand implements Callable<Integer> {
                 nonFinite.checkDelta(i, r.result(), settings.selection().mask(r.clean(), model.config().dMlp()));
             }
             Map<String, Object> summary = SweepReport.write(folder.staging(), model, run, csv);
-            try (Figures.Recording figures = Figures.record()) {
-                List<String> drawn = SweepFigures.write(folder.staging(), model, run);
-                InteractiveReport.write(folder.staging(), "SoluLens: ablation sweep", SweepReport.markdown(summary, drawn), figures);
+            if (!noReport) {
+                try (Figures.Recording figures = Figures.record()) {
+                    List<String> drawn = SweepFigures.write(folder.staging(), model, run);
+                    InteractiveReport.write(folder.staging(), "SoluLens: ablation sweep", SweepReport.markdown(summary, drawn), figures);
+                }
             }
             folder.commit(spec.commandLine().getParseResult().originalArgs());
             SweepReport.print(stdout, summary);
             stdout.println("outputs written to " + out.toAbsolutePath());
-            InteractiveReport.announce(stdout, out);
+            if (!noReport) {
+                InteractiveReport.announce(stdout, out);
+            }
             nonFinite.report(spec.commandLine().getErr());
         }
         return 0;

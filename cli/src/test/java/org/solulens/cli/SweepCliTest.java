@@ -2,6 +2,7 @@ package org.solulens.cli;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -112,6 +113,20 @@ class SweepCliTest {
                 assertTrue(Files.exists(dir.resolve(link)), link);
             }
         }
+    }
+
+    @Test
+    void noReportWritesTheSameSweepWithoutThePageItsFiguresOrNeuronPages() throws IOException {
+        Path with = tmp.resolve("with"), without = tmp.resolve("without");
+        assertEquals(0, run("sweep", "--prompt", PROMPT, "--out", with.toString(), "--quiet").code());
+        CliRunner.Outcome o = run("sweep", "--prompt", PROMPT, "--out", without.toString(), "--quiet", "--no-report");
+        assertEquals(0, o.code(), o.err());
+        assertFalse(o.out().contains("report.html"), o.out());
+        for (String skipped : List.of("report.html", "report-assets", "neurons", "sweep_neurons.png", "sweep_delta_vs_activation.png")) {
+            assertTrue(Files.exists(with.resolve(skipped)), skipped);
+            assertFalse(Files.exists(without.resolve(skipped)), skipped);
+        }
+        assertArrayEquals(Files.readAllBytes(with.resolve("delta_loss.npy")), Files.readAllBytes(without.resolve("delta_loss.npy")));
     }
 
     @Test
