@@ -118,8 +118,10 @@ class SweepCliTest {
     @Test
     void noReportWritesTheSameSweepWithoutThePageItsFiguresOrNeuronPages() throws IOException {
         Path with = tmp.resolve("with"), without = tmp.resolve("without");
-        assertEquals(0, run("sweep", "--prompt", PROMPT, "--out", with.toString(), "--quiet").code());
-        CliRunner.Outcome o = run("sweep", "--prompt", PROMPT, "--out", without.toString(), "--quiet", "--no-report");
+        // token ids, not text: the report names such a prompt by its length
+        String ids = "1,17,400,23,9,4000,77,5";
+        assertEquals(0, run("sweep", "--tokens", ids, "--out", with.toString(), "--quiet").code());
+        CliRunner.Outcome o = run("sweep", "--tokens", ids, "--out", without.toString(), "--quiet", "--no-report");
         assertEquals(0, o.code(), o.err());
         assertFalse(o.out().contains("report.html"), o.out());
         for (String skipped : List.of("report.html", "report-assets", "neurons", "sweep_neurons.png", "sweep_delta_vs_activation.png")) {
@@ -127,6 +129,8 @@ class SweepCliTest {
             assertFalse(Files.exists(without.resolve(skipped)), skipped);
         }
         assertArrayEquals(Files.readAllBytes(with.resolve("delta_loss.npy")), Files.readAllBytes(without.resolve("delta_loss.npy")));
+        assertEquals("0: 8 tokens given as ids", ExperimentsCliTest.chartSpec(with, "sweep_delta_vs_activation.png").path("series").get(0)
+                .path("values").get(0).get(0).asText());
     }
 
     @Test

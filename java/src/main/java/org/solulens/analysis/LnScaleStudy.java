@@ -90,7 +90,7 @@ public final class LnScaleStudy {
                 List<Prompt> fp = families.get(family);
                 series.add(family, fr.stream().mapToDouble(Row::tokens).toArray(), fr.stream().mapToDouble(Row::meanScale).toArray())
                         .alternative(family, fr.stream().mapToDouble(Row::meanInverse).toArray())
-                        .describe(family, "prompt", fr.stream().map(r -> r.prompt() + ": " + fp.get(r.prompt()).text()).toArray(String[]::new));
+                        .describe(family, "prompt", fr.stream().map(r -> PointIdentities.label(r.prompt(), fp.get(r.prompt()))).toArray(String[]::new));
                 if (!prefixes(fp)) {
                     series.unconnected(family);   // unrelated prompts: a line between them would suggest a sequence
                 }

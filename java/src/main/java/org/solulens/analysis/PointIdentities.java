@@ -64,7 +64,7 @@ final class PointIdentities {
             x[j] = xy.get(i)[0];
             y[j] = xy.get(i)[1];
             if (promptLabels[w[0]] == null) {
-                promptLabels[w[0]] = w[0] + ": " + shortened(prompts.get(w[0]).text());
+                promptLabels[w[0]] = label(w[0], prompts.get(w[0]));
             }
             prompt[j] = promptLabels[w[0]];
             position[j] = w[1];
@@ -99,6 +99,11 @@ final class PointIdentities {
     /** The step that keeps at most {@code max} of {@code total} points, evenly. */
     static int stepFor(int total, int max) {
         return Math.max(1, (total + max - 1) / max);
+    }
+
+    /** A prompt as a hover names it: its index and its text (shortened), or its length where it was given as token ids. */
+    static String label(int index, Prompt prompt) {
+        return prompt.text() == null ? index + ": " + prompt.tokens().length + " tokens given as ids" : index + ": " + shortened(prompt.text());
     }
 
     private static String shortened(String text) {

@@ -19,8 +19,8 @@ import org.solulens.model.SoluModel;
  * |activation|, so that the outliers stay.
  */
 public final class SweepFigures {
-    /** Pairs drawn evenly at most (plus the extremes). */
-    static final int SHOWN = 25_000;
+    /** Pairs drawn evenly at most (plus the extremes): enough for the cloud's shape, and XChart draws ~17 µs a point. */
+    static final int SHOWN = 10_000;
     /** Pairs kept by largest |Δloss| and, again, by largest |activation|. */
     static final int EXTREMES = 500;
     /** Neurons that get a page: those with the largest |Δloss| anywhere. */
@@ -174,41 +174,44 @@ public final class SweepFigures {
     private static void writePages(Path pagesDir, SoluModel model, AblationSweep.Run run, List<Prompt> prompts, List<Integer> neurons, int[] counts)
             throws IOException {
         Files.createDirectories(pagesDir);
-        java.util.Map<Integer, Top> top = new java.util.HashMap<>();
+        Top[] top = new Top[model.config().dMlp()];
         for (int n : neurons) {
-            top.put(n, new Top(PAIRS_PER_PAGE));
+            top[n] = new Top(PAIRS_PER_PAGE);
         }
-        String hook = run.ablation().site().hook();
-        forEachPair(run, hook, (q, index) -> {
-            Top t = top.get(q.neuron());
-            if (t != null) {
-                t.offer(q, Math.abs(q.delta()));
+        forEachPair(run, run.ablation().site().hook(), (q, index) -> {
+            if (top[q.neuron()] != null) {
+                top[q.neuron()].offer(q, Math.abs(q.delta()));
             }
         });
         for (int n : neurons) {
-            List<Pair> largest = top.get(n).items().stream().sorted(Comparator.comparingDouble(q -> -Math.abs(q.delta()))).toList();
-            StringBuilder h = new StringBuilder("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n")
-                    .append("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n")
-                    .append("<title>Neuron ").append(n).append("</title>\n<style>body{font-family:system-ui,sans-serif;margin:1.5rem;}")
-                    .append("table{border-collapse:collapse;font-size:.9rem}td,th{border:1px solid #ddd;padding:.2rem .5rem;text-align:left}")
-                    .append("th{background:#f6f6f6}mark{background:#ffe08a}</style></head><body>\n")
-                    .append("<p><a href=\"../report.html\">back to the report</a></p>\n<h1>Neuron ").append(n).append("</h1>\n<p>")
-                    .append(escape(run.ablation().label())).append(" ablation at ").append(escape(hook)).append("; the ").append(largest.size())
-                    .append(" positions where it changes the loss most, of ").append(counts[n]).append(".</p>\n")
-                    .append("<table><tr><th>Δloss</th><th>activation</th><th>prompt</th><th>position</th><th>context (the token marked, the next underlined)</th></tr>\n");
-            for (Pair q : largest) {
-                int[] t = prompts.get(q.prompt()).tokens();
-                StringBuilder context = new StringBuilder();
-                for (int k = Math.max(0, q.position() - 6); k <= Math.min(t.length - 1, q.position() + 1); k++) {
-                    String text = escape(model.tokenText(t[k]));
-                    context.append(k == q.position() ? "<mark>" + text + "</mark>" : k == q.position() + 1 ? "<u>" + text + "</u>" : text).append(' ');
-                }
-                h.append(String.format(Locale.ROOT, "<tr><td>%.5g</td><td>%.5g</td><td>%d</td><td>%d</td><td>%s</td></tr>%n",
-                        q.delta(), q.activation(), q.prompt(), q.position(), context.toString().strip()));
-            }
-            h.append("</table>\n</body></html>\n");
-            Files.writeString(pagesDir.resolve("neuron-" + n + ".html"), h.toString(), StandardCharsets.UTF_8);
+            Files.writeString(pagesDir.resolve("neuron-" + n + ".html"), page(n, model, run, prompts, top[n], counts[n]), StandardCharsets.UTF_8);
         }
+    }
+
+    private static String page(int n, SoluModel model, AblationSweep.Run run, List<Prompt> prompts, Top top, int count) {
+        String hook = run.ablation().site().hook();
+        List<Pair> largest = top.items().stream().sorted(Comparator.comparingDouble(q -> -Math.abs(q.delta()))).toList();
+        StringBuilder h = new StringBuilder("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n")
+                .append("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n")
+                .append("<title>Neuron ").append(n).append("</title>\n<style>body{font-family:system-ui,sans-serif;margin:1.5rem;}")
+                .append("table{border-collapse:collapse;font-size:.9rem}td,th{border:1px solid #ddd;padding:.2rem .5rem;text-align:left}")
+                .append("th{background:#f6f6f6}mark{background:#ffe08a}</style></head><body>\n")
+                .append("<p><a href=\"../report.html\">back to the report</a></p>\n<h1>Neuron ").append(n).append("</h1>\n<p>")
+                .append(escape(run.ablation().label())).append(" ablation at ").append(escape(hook)).append("; the ").append(largest.size())
+                .append(" positions where it changes the loss most, of ").append(count).append(".</p>\n")
+                .append("<table><tr><th>Δloss</th><th>activation</th><th>prompt</th><th>position</th><th>context (the token marked, the next underlined)</th></tr>\n");
+        for (Pair q : largest) {
+            int[] t = prompts.get(q.prompt()).tokens();
+            StringBuilder context = new StringBuilder();
+            for (int k = Math.max(0, q.position() - 6); k <= Math.min(t.length - 1, q.position() + 1); k++) {
+                String text = escape(model.tokenText(t[k]));
+                context.append(k == q.position() ? "<mark>" + text + "</mark>" : k == q.position() + 1 ? "<u>" + text + "</u>" : text).append(' ');
+            }
+            h.append(String.format(Locale.ROOT, "<tr><td>%.5g</td><td>%.5g</td><td>%d</td><td>%d</td><td>%s</td></tr>%n",
+                    q.delta(), q.activation(), q.prompt(), q.position(), context.toString().strip()));
+        }
+        h.append("</table>\n</body></html>\n");
+        return h.toString();
     }
 
     static String escape(String text) {

@@ -67,6 +67,8 @@ public final class TextTokenizer implements AutoCloseable {
 
     private final HuggingFaceTokenizer tokenizer;
     private final Map<Integer, String> idToToken;
+    /** Decoded token texts: a report names tens of thousands of tokens, and each decode is a native call. */
+    private final java.util.concurrent.ConcurrentHashMap<Integer, String> texts = new java.util.concurrent.ConcurrentHashMap<>();
     private final int bosId;
     /** The tokenizer.json it was made from, for {@code convert} to write out again. */
     private final byte[] json;
@@ -199,6 +201,10 @@ public final class TextTokenizer implements AutoCloseable {
 
     /** The text of one token as the decoder renders it (leading spaces kept), for tables. */
     public String tokenText(int id) {
+        return texts.computeIfAbsent(id, this::decodeOne);
+    }
+
+    private String decodeOne(int id) {
         String s = tokenizer.decode(new long[] {id}, false);
         if (s.isEmpty() && idToToken.containsKey(id)) {
             return idToToken.get(id);
