@@ -58,6 +58,16 @@ class PaperReportBrowserTest {
     }
 
     @Test
+    void thePageLinksItsSections() {
+        @SuppressWarnings("unchecked")
+        List<String> missing = (List<String>) browser.script("return Array.prototype.filter.call(document.querySelectorAll('nav.toc a'),"
+                + " function (a) { return document.getElementById(a.getAttribute('href').substring(1)) === null; }).map(function (a) { return a.textContent; });");
+        long links = (Long) browser.script("return document.querySelectorAll('nav.toc a').length;");
+        assertTrue(links >= 6, "a link to each experiment's section: " + links);
+        assertEquals(List.of(), missing, "links whose section is missing");
+    }
+
+    @Test
     void everyFigureIsAChartThatDrewItsPoints() {
         List<Map<String, Object>> charts = browser.list("""
                 return Array.prototype.map.call(document.querySelectorAll('figure.chart'), function (f) {
