@@ -149,8 +149,10 @@ public final class SweepFigures {
 
     /** The k pairs with the largest score seen (a bounded heap). */
     private static final class Top {
+        private record Scored(Pair pair, double score) {}
+
         private final int k;
-        private final java.util.PriorityQueue<Object[]> heap = new java.util.PriorityQueue<>(Comparator.comparingDouble(o -> (double) o[1]));
+        private final java.util.PriorityQueue<Scored> heap = new java.util.PriorityQueue<>(Comparator.comparingDouble(Scored::score));
 
         Top(int k) {
             this.k = k;
@@ -158,15 +160,15 @@ public final class SweepFigures {
 
         void offer(Pair pair, double score) {
             if (heap.size() < k) {
-                heap.add(new Object[] {pair, score});
-            } else if (score > (double) heap.peek()[1]) {
+                heap.add(new Scored(pair, score));
+            } else if (score > heap.peek().score()) {
                 heap.poll();
-                heap.add(new Object[] {pair, score});
+                heap.add(new Scored(pair, score));
             }
         }
 
         List<Pair> items() {
-            return heap.stream().map(o -> (Pair) o[0]).toList();
+            return heap.stream().map(Scored::pair).toList();
         }
     }
 
