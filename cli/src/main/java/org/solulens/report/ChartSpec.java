@@ -8,18 +8,16 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.solulens.analysis.Figure;
+import org.solulens.analysis.Thinning;
 
 /**
  * A {@link Figure} as the JSON that the report's script draws: the same values the PNG is drawn from, with each point's
  * descriptions, interval and link. A figure with more points than {@link #MAX_POINTS} is thinned so that the page stays
- * responsive: every k-th point of each series, plus its {@link #EXTREMES} largest |x| and |y| (the outliers a reader
- * hovers), and the chart says so.
+ * responsive, as {@link Thinning} says (one point in k of each series and its largest |x| and |y|), and the chart says so.
  */
 final class ChartSpec {
     /** Beyond this many points in one chart, every series is thinned evenly. */
     static final int MAX_POINTS = 30_000;
-    /** In a thinned figure, each series also keeps this many of its points with the largest |x|, and as many by |y|. */
-    static final int EXTREMES = 500;
 
     private ChartSpec() {}
 
@@ -36,7 +34,7 @@ final class ChartSpec {
         for (double[][] xy : figure.series().data().values()) {
             total += xy[0].length;
         }
-        int step = Math.max(1, (total + MAX_POINTS - 1) / MAX_POINTS);
+        int step = Thinning.step(total, MAX_POINTS);
         Map<String, Object> spec = new LinkedHashMap<>();
         spec.put("kind", figure.kind().name());
         spec.put("title", figure.title());
@@ -59,13 +57,13 @@ final class ChartSpec {
         Map<String, int[]> shown = new LinkedHashMap<>();
         int shownTotal = 0;
         for (Map.Entry<String, double[][]> e : figure.series().data().entrySet()) {
-            int[] kept = kept(e.getValue(), step);
+            int[] kept = Thinning.kept(e.getValue()[0], e.getValue()[1], step);
             shown.put(e.getKey(), kept);
             shownTotal += kept.length;
         }
         if (step > 1) {
             notes.add(String.format(Locale.ROOT, "Showing one point in %d of each series and its %d largest |x| and |y| (%,d of %,d points) "
-                    + "so that the page stays responsive; the PNG and the tables have them all.", step, EXTREMES, shownTotal, total));
+                    + "so that the page stays responsive; the PNG and the tables have them all.", step, Thinning.EXTREMES, shownTotal, total));
         }
         spec.put("notes", notes);
         List<Map<String, Object>> series = new ArrayList<>();
@@ -106,23 +104,6 @@ final class ChartSpec {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("a figure's values could not be written as JSON: " + e.getMessage(), e);
         }
-    }
-
-    /** The indices of a series' points that are drawn: all, or every {@code step}-th and the extremes, in order. */
-    static int[] kept(double[][] xy, int step) {
-        int n = xy[0].length;
-        if (step == 1) {
-            return java.util.stream.IntStream.range(0, n).toArray();
-        }
-        java.util.BitSet keep = new java.util.BitSet(n);
-        for (int i = 0; i < n; i += step) {
-            keep.set(i);
-        }
-        for (double[] axis : xy) {
-            java.util.stream.IntStream.range(0, n).filter(i -> Double.isFinite(axis[i])).boxed()
-                    .sorted((a, b) -> Double.compare(Math.abs(axis[b]), Math.abs(axis[a]))).limit(EXTREMES).forEach(keep::set);
-        }
-        return keep.stream().toArray();
     }
 
     /** The kept values; non-finite values become null (a gap in the chart), floats keep the JSON short. */

@@ -22,9 +22,8 @@ import org.solulens.analysis.Figures;
 public final class HtmlReport {
     /** The folder beside {@code report.html} that holds the page's script, style and charting library. */
     public static final String ASSETS = "report-assets";
-    /** The ECharts build inside the CLI jar, from its WebJar. */
-    static final String ECHARTS = "META-INF/resources/webjars/echarts/" + echartsVersion() + "/dist/echarts.min.js";
-    static final String ECHARTS_LICENSE = "META-INF/resources/webjars/echarts/" + echartsVersion() + "/LICENSE";
+    /** Where the ECharts WebJar keeps its files (its version, from its Maven metadata, completes the path). */
+    private static final String WEBJAR = "META-INF/resources/webjars/echarts/";
     static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'";
 
     private HtmlReport() {}
@@ -104,8 +103,9 @@ public final class HtmlReport {
 
     private static void writeAssets(Path assets) throws IOException {
         Files.createDirectories(assets);
-        copy(ECHARTS, assets.resolve("echarts.min.js"));
-        copy(ECHARTS_LICENSE, assets.resolve("ECHARTS-LICENSE.txt"));
+        String version = echartsVersion();
+        copy(WEBJAR + version + "/dist/echarts.min.js", assets.resolve("echarts.min.js"));
+        copy(WEBJAR + version + "/LICENSE", assets.resolve("ECHARTS-LICENSE.txt"));
         copy("org/solulens/report/report.js", assets.resolve("report.js"));
         copy("org/solulens/report/report.css", assets.resolve("report.css"));
     }
@@ -120,17 +120,16 @@ public final class HtmlReport {
         }
     }
 
-    /** The ECharts version on the class path, from the WebJar's Maven metadata. */
-    private static String echartsVersion() {
+    /** The ECharts version on the class path, from the WebJar's Maven metadata (the CLI jar keeps it). */
+    private static String echartsVersion() throws IOException {
         try (InputStream in = HtmlReport.class.getClassLoader().getResourceAsStream("META-INF/maven/org.webjars.npm/echarts/pom.properties")) {
-            if (in != null) {
-                java.util.Properties p = new java.util.Properties();
-                p.load(in);
-                return p.getProperty("version");
+            if (in == null) {
+                throw new IOException("the ECharts WebJar (org.webjars.npm:echarts) is not on the class path; the CLI jar ships it, "
+                        + "and without it report.html cannot be written");
             }
-        } catch (IOException e) {
-            // fall through to the version this build was made with
+            java.util.Properties p = new java.util.Properties();
+            p.load(in);
+            return p.getProperty("version");
         }
-        return "5.3.1";
     }
 }

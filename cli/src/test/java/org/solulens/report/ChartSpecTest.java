@@ -31,7 +31,7 @@ class ChartSpecTest {
         JsonNode spec = new ObjectMapper().readTree(ChartSpec.json(new Figure(Figure.Kind.SCATTER, "t", "x", "y", series, null), "cloud.png"));
         JsonNode s = spec.path("series").get(0);
         int shown = s.path("x").size();
-        assertTrue(shown < ChartSpec.MAX_POINTS + 2 * ChartSpec.EXTREMES && shown >= n / 2, "kept " + shown);
+        assertTrue(shown < ChartSpec.MAX_POINTS + 2 * org.solulens.analysis.Thinning.EXTREMES && shown >= n / 2, "kept " + shown);
         assertTrue(spec.path("notes").get(0).asText().startsWith("Showing one point in 2 of each series"), spec.path("notes").toString());
         boolean sawOutlier = false;
         int previous = -1;

@@ -269,7 +269,9 @@ public record Figure(Kind kind, String title, String xLabel, String yLabel, Seri
          * @return this
          */
         public Series unconnected(String name) {
-            perPoint(name, "point style", data.get(name) == null ? -1 : data.get(name)[0].length);
+            if (!data.containsKey(name)) {
+                throw new IllegalArgumentException("no series '" + name + "' to draw as points; add the series first (has: " + data.keySet() + ")");
+            }
             unconnected.add(name);
             return this;
         }

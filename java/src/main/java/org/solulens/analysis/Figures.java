@@ -40,11 +40,6 @@ public final class Figures {
             return List.copyOf(drawn);
         }
 
-        /** @return the figures drawn since the call that returned {@code from} (a count of {@link #drawn()}) */
-        public List<Drawn> since(int from) {
-            return List.copyOf(drawn.subList(from, drawn.size()));
-        }
-
         /** Stops recording. */
         @Override
         public void close() {
@@ -98,12 +93,6 @@ public final class Figures {
     /** Draws lines; see {@link #draw}. @return whether it was drawn */
     public static boolean lines(Path file, String title, String xLabel, String yLabel, Figure.Series series) throws IOException {
         return draw(file, new Figure(Figure.Kind.LINES, title, xLabel, yLabel, series, null));
-    }
-
-    /** Draws lines and a dashed horizontal reference line; see {@link #draw}. @return whether it was drawn */
-    public static boolean linesWithReference(Path file, String title, String xLabel, String yLabel, Figure.Series series,
-                                      String referenceName, double reference) throws IOException {
-        return draw(file, new Figure(Figure.Kind.LINES, title, xLabel, yLabel, series, new Figure.Reference(referenceName, reference)));
     }
 
     /** Draws points, later series over earlier ones; see {@link #draw}. @return whether it was drawn */

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -41,7 +40,6 @@ public final class LowActivationAblation {
         try (AblationSweep.ConsoleProgress progress = new AblationSweep.ConsoleProgress(settings, prompts, quiet)) {
             run = AblationSweep.run(backend, prompts, settings, progress);
         }
-        List<double[]> lowPoints = new ArrayList<>(), allPoints = new ArrayList<>();
         PointIdentities lowIds = new PointIdentities(model, prompts, true), allIds = new PointIdentities(model, prompts, true);
         try (PrintWriter csv = new PrintWriter(Files.newBufferedWriter(out.resolve("ablate_low.csv")))) {
             csv.println("prompt,position,token,target,neuron,mid,post,delta_loss,logit_cosine,in_low_set");
@@ -54,10 +52,8 @@ public final class LowActivationAblation {
                     for (int j = 0; j < n; j++) {
                         int k = p * n + j;
                         double d = r.result().delta()[k];
-                        allPoints.add(new double[] {mid[k], d});
                         allIds.add(mid[k], d, i, p, j);
                         if (mask[k]) {
-                            lowPoints.add(new double[] {mid[k], d});
                             lowIds.add(mid[k], d, i, p, j);
                         }
                         csv.printf(Locale.ROOT, "%d,%d,\"%s\",\"%s\",%d,%.9g,%.9g,%.9g,%.9g,%b%n", i, p,
@@ -70,14 +66,14 @@ public final class LowActivationAblation {
         String label = run.ablation().label();
         // large sweeps are thinned for drawing (one pair in k, and each set's extremes): the CSV holds every pair
         String lowName = "lowest " + Math.round(100 * fraction) + "%";
-        int lowStep = PointIdentities.stepFor(lowIds.size(), 20_000), allStep = PointIdentities.stepFor(allIds.size() + lowIds.size(), 20_000);
+        int lowStep = Thinning.step(lowIds.size(), 20_000), allStep = Thinning.step(allIds.size() + lowIds.size(), 20_000);
         Figure lowest = new Figure(Figure.Kind.SCATTER, String.format(Locale.ROOT, "Lowest %.0f%% of hook_mid per position, %s ablation", 100 * fraction, label),
                 "hook_mid activation (before the MLP LayerNorm)", "Δloss", lowIds.addTo(new Figure.Series(), lowName, lowStep), null).withSymlog(false, true);
         Figure every = new Figure(Figure.Kind.SCATTER, "All neurons, " + label + " ablation", "hook_mid activation (before the MLP LayerNorm)", "Δloss",
                 lowIds.addTo(allIds.addTo(new Figure.Series(), "all neurons", allStep), lowName, allStep), null).withSymlog(false, true);
         Figures.draw(out.resolve("ablate_low_lowest.png"), lowStep == 1 ? lowest : lowest.withNote(thinned(lowStep, lowIds.size())));
         Figures.draw(out.resolve("ablate_low_all.png"), allStep == 1 ? every : every.withNote(thinned(allStep, allIds.size())));
-        String summary = summary(lowPoints, allPoints, fraction, label, low.describe(), prompts.size());
+        String summary = summary(lowIds.points(), allIds.points(), fraction, label, low.describe(), prompts.size());
         Files.writeString(out.resolve("ablate_low.md"), summary);
         return new Result(Figures.available() ? List.of("ablate_low_lowest.png", "ablate_low_all.png") : List.of(), summary);
     }
@@ -103,6 +99,6 @@ public final class LowActivationAblation {
 
     private static String thinned(int step, int pairs) {
         return String.format(Locale.ROOT, "One pair in %d of the %,d is drawn, and in each set the %d with the largest |x| and |y|; "
-                + "ablate_low.csv holds them all.", step, pairs, PointIdentities.EXTREMES);
+                + "ablate_low.csv holds them all.", step, pairs, Thinning.EXTREMES);
     }
 }

@@ -38,20 +38,22 @@ final class PointIdentities {
         return xy.size();
     }
 
-    /** In a thinned cloud, the points kept by largest |x|, and again by largest |y|: the outliers a reader asks about. */
-    static final int EXTREMES = 500;
+    /** @return the points as {x, y}, in the order added */
+    List<double[]> points() {
+        return java.util.Collections.unmodifiableList(xy);
+    }
 
     /**
-     * Adds the points as a series with their descriptions: all of them, or for {@code step > 1} every k-th point and the
-     * {@link #EXTREMES} with the largest |x| and |y|, in order.
+     * Adds the points as a series with their descriptions: all of them, or for {@code step > 1} those {@link Thinning}
+     * keeps (one in k and the largest |x| and |y|), in order.
      *
      * @param series where to add them
      * @param name the series' name
-     * @param step 1 for all; k for a thinned cloud
+     * @param step 1 for all; k ({@link Thinning#step}) for a thinned cloud
      * @return the series
      */
     Figure.Series addTo(Figure.Series series, String name, int step) {
-        int[] kept = kept(step);
+        int[] kept = Thinning.kept(xy.stream().mapToDouble(p -> p[0]).toArray(), xy.stream().mapToDouble(p -> p[1]).toArray(), step);
         int n = kept.length;
         double[] x = new double[n], y = new double[n];
         int[] position = new int[n], neuron = new int[n];
@@ -78,27 +80,6 @@ final class PointIdentities {
             series.describe(name, "neuron", neuron);
         }
         return series;
-    }
-
-    private int[] kept(int step) {
-        if (step <= 1) {
-            return java.util.stream.IntStream.range(0, xy.size()).toArray();
-        }
-        java.util.BitSet keep = new java.util.BitSet(xy.size());
-        for (int i = 0; i < xy.size(); i += step) {
-            keep.set(i);
-        }
-        for (int axis = 0; axis < 2; axis++) {
-            int a = axis;
-            java.util.stream.IntStream.range(0, xy.size()).filter(i -> Double.isFinite(xy.get(i)[a])).boxed()
-                    .sorted((p, q) -> Double.compare(Math.abs(xy.get(q)[a]), Math.abs(xy.get(p)[a]))).limit(EXTREMES).forEach(keep::set);
-        }
-        return keep.stream().toArray();
-    }
-
-    /** The step that keeps at most {@code max} of {@code total} points, evenly. */
-    static int stepFor(int total, int max) {
-        return Math.max(1, (total + max - 1) / max);
     }
 
     /** A prompt as a hover names it: its index and its text (shortened), or its length where it was given as token ids. */

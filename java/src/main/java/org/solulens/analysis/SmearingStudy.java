@@ -383,7 +383,7 @@ public final class SmearingStudy {
                 (main.ranks().get(i)[k] * 10 < n ? low : all).add(s.direct()[k], s.viaMlpLn()[k], i, k / s.dMlp(), k % s.dMlp());
             }
         }
-        int step = PointIdentities.stepFor(all.size() + low.size(), 20_000);
+        int step = Thinning.step(all.size() + low.size(), 20_000);
         Figure.Series scatter = new Figure.Series();
         all.addTo(scatter, "other pairs", step);
         low.addTo(scatter, "lowest decile by hook_mid", step);
@@ -391,7 +391,7 @@ public final class SmearingStudy {
                 "direct Δloss (both scales frozen)", "Δloss via the MLP LayerNorm", scatter, null).withSymlog(true, true);
         if (step > 1) {
             figure = figure.withNote(String.format(Locale.ROOT, "One pair in %d of the %,d is drawn, and in each set the %d with the largest |x| and |y|; "
-                    + "the .npy files hold them all.", step, all.size() + low.size(), PointIdentities.EXTREMES));
+                    + "the .npy files hold them all.", step, all.size() + low.size(), Thinning.EXTREMES));
         }
         if (Figures.draw(out.resolve("smearing_direct_vs_mlp_ln.png"), figure)) {
             figures.add("smearing_direct_vs_mlp_ln.png");

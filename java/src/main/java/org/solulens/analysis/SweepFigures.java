@@ -15,14 +15,12 @@ import org.solulens.model.SoluModel;
 /**
  * A sweep's figures (each pair's Δloss against the neuron's activation there; each neuron's mean |Δloss|) and a small
  * page per most-affecting neuron ({@code neurons/neuron-N.html}: its largest effects in context), which the report's
- * points link to. Large sweeps are thinned before drawing: every k-th pair and the pairs with the largest |Δloss| and
- * |activation|, so that the outliers stay.
+ * points link to. Large sweeps are thinned before drawing as {@link Thinning} says, but in one streaming pass (bounded
+ * heaps for the extremes) rather than over arrays of every pair: a sweep may hold millions.
  */
 public final class SweepFigures {
     /** Pairs drawn evenly at most (plus the extremes): enough for the cloud's shape, and XChart draws ~17 µs a point. */
     static final int SHOWN = 10_000;
-    /** Pairs kept by largest |Δloss| and, again, by largest |activation|. */
-    static final int EXTREMES = 500;
     /** Neurons that get a page: those with the largest |Δloss| anywhere. */
     static final int PAGES = 200;
     /** Pairs listed on a neuron's page. */
@@ -54,8 +52,8 @@ public final class SweepFigures {
             total += (long) r.result().positions() * dMlp;
         }
         // one pass for the per-neuron statistics and the extremes, without copying the sweep (it may be large)
-        int step = (int) Math.max(1, (total + SHOWN - 1) / SHOWN);
-        Top byDelta = new Top(EXTREMES), byActivation = new Top(EXTREMES);
+        int step = Thinning.step(total, SHOWN);
+        Top byDelta = new Top(Thinning.EXTREMES), byActivation = new Top(Thinning.EXTREMES);
         List<Pair> kept = new ArrayList<>();
         forEachPair(run, hook, (q, index) -> {
             sumAbs[q.neuron()] += Math.abs(q.delta());
@@ -99,7 +97,7 @@ public final class SweepFigures {
                 hook + " (clean run)", "Δloss (nats)", cloud, null).withSymlog(false, true);
         if (kept.size() < pairs) {
             scatter = scatter.withNote(String.format(Locale.ROOT, "%,d of %,d pairs drawn: one in %d, and the %d with the largest |Δloss| and |activation|; "
-                    + "delta_loss.npy holds them all.", kept.size(), pairs, step, EXTREMES));
+                    + "delta_loss.npy holds them all.", kept.size(), pairs, step, Thinning.EXTREMES));
         }
         if (Figures.draw(dir.resolve("sweep_delta_vs_activation.png"), scatter)) {
             figures.add("sweep_delta_vs_activation.png");
