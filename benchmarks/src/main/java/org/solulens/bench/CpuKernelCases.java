@@ -38,19 +38,17 @@ final class CpuKernelCases {
             }
             case "exp": {
                 // the sweep's inner loop (single precision: Σ_v q[v] exp(dα a[v] + δ b[v])) as its tiles run it: blocks of
-                // 8 positions (their own q and A) against 16 rows of B, the vocabulary in 4096-word chunks, on every core
+                // 8 positions (their own q and A) against 16 rows of B, the vocabulary in 2048-word chunks, on every core
                 float[] q = floats(rng, P * V, 1.0 / V), a = floats(rng, P * V, 1), b = floats(rng, 16 * V, 1);
                 return of(() -> java.util.stream.IntStream.range(0, (P + 7) / 8).parallel().mapToDouble(block -> {
-                    double s = 0;
-                    for (int v0 = 0; v0 < V; v0 += 4096) {
-                        int n = Math.min(4096, V - v0);
-                        for (int row = 0; row < 16; row++) {
-                            for (int p = block * 8; p < Math.min(P, block * 8 + 8); p++) {
-                                s += FloatExpSum.best().sum(q, p * V + v0, 0.05f, a, p * V + v0, 0, null, 0, 0.3f, b, row * V + v0, n);
-                            }
-                        }
-                    }
-                    return s;
+                    int positions = Math.min(8, P - block * 8), pairs = positions * 16;
+                    double[] dA = new double[pairs], dA2 = new double[pairs], dB = new double[pairs], sums = new double[pairs];
+                    boolean[] admitted = new boolean[pairs];
+                    java.util.Arrays.fill(dA, 0.05);
+                    java.util.Arrays.fill(dB, 0.3);
+                    java.util.Arrays.fill(admitted, true);
+                    FloatExpSum.best().sweepTile(q, a, null, b, V, block * 8, positions, 0, 16, 2048, dA, dA2, dB, admitted, sums);
+                    return java.util.Arrays.stream(sums).sum();
                 }).sum());
             }
             case "matmul": {

@@ -25,8 +25,11 @@ public final class ExactSweep {
     private static final int NEURON_BLOCK = 32;
     /** Positions sharing each row of B while it is in cache. */
     private static final int POSITION_BLOCK = 4;
-    /** The single path's tiles: a chunk of 4096 words of 16 rows of B and of 8 positions' q and A is 768 KB, under a 1 MB L2. */
-    private static final int SINGLE_POSITION_BLOCK = 8, SINGLE_NEURON_BLOCK = 16, VOCAB_CHUNK = 4096;
+    /**
+     * The single path's tiles: a chunk of 2048 words of 16 rows of B and of 8 positions' q and A is 384 KB, under the
+     * 512 KB L2 of a Zen 3 core (4096 words, 768 KB, ran 8% slower there; benchmarks/NOTES.md).
+     */
+    private static final int SINGLE_POSITION_BLOCK = 8, SINGLE_NEURON_BLOCK = 16, VOCAB_CHUNK = 2048;
 
     private ExactSweep() {}
 
@@ -175,20 +178,7 @@ public final class ExactSweep {
         }
 
         void sweep(SinglePrecisionRows f, float[] b, int V) {
-            FloatExpSum floatSum = FloatExpSum.best();
-            for (int v0 = 0; v0 < V; v0 += VOCAB_CHUNK) {
-                int len = Math.min(VOCAB_CHUNK, V - v0);
-                for (int j = 0; j < neurons; j++) {
-                    int bo = (n0 + j) * V + v0;
-                    for (int i = 0; i < positions; i++) {
-                        int t = i * neurons + j;
-                        if (admitted[t]) {
-                            int ro = (q0 + i) * V + v0;
-                            sums[t] += floatSum.sum(f.q, ro, (float) dA[t], f.a, ro, (float) dA2[t], f.a2, ro, (float) dB[t], b, bo, len);
-                        }
-                    }
-                }
-            }
+            FloatExpSum.best().sweepTile(f.q, f.a, f.a2, b, V, q0, positions, n0, neurons, VOCAB_CHUNK, dA, dA2, dB, admitted, sums);
         }
 
         /** Δloss of each admitted pair; d_target from the double rows. */

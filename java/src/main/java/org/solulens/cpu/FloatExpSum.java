@@ -10,9 +10,12 @@ import org.slf4j.LoggerFactory;
  * {@code Δloss = log(sum) - d_target} (docs/design.md): no shift is needed while |d| stays small, and the float32
  * rounding of d is relative to the change, not to the logits. Callers keep |d_v| log2 e ≤ {@link FloatExp#DOMAIN}.
  *
- * <p>Two implementations, chosen once per JVM: {@link VectorFloatExpSum} (the JDK's Vector API, float lanes at the
- * machine's preferred width) and a scalar loop for JVMs started without {@code jdk.incubator.vector}. Each gives the
- * same bits for the same input every time, compiled or interpreted; they agree with each other to ~1e-7 relative.
+ * <p>Three implementations, chosen once per JVM: {@link NativeFloatExpSum} (C++, where the CPU has AVX2 and FMA and the
+ * JVM's preferred vector is 8 floats or the Vector API is absent: the same operations as the Vector API's 8 lanes, so
+ * the same bits, faster), {@link VectorFloatExpSum} (the JDK's Vector API, float lanes at the machine's preferred width)
+ * and a scalar loop for JVMs started without {@code jdk.incubator.vector}. Each gives the same bits for the same input
+ * every time, compiled or interpreted; they agree with each other to ~1e-7 relative. {@code -Dsolulens.exp=native},
+ * {@code vector} or {@code scalar} forces one (for comparisons and tests; {@code -Dsolulens.scalar=true} is scalar).
  */
 public interface FloatExpSum {
     /** @param a2 may be null (site post); then da2 is ignored */
@@ -20,7 +23,30 @@ public interface FloatExpSum {
 
     String name();
 
-    /** The vector implementation when the module is there (and -Dsolulens.scalar is not set), else the scalar one. */
+    /**
+     * Every admitted pair's sum for one tile of {@link ExactSweep}: positions {@code q0 ..} of the rows q, a, a2 (a2 may
+     * be null) against rows {@code n0 ..} of b, all {@code [.., vocab]}; pair t = i · neurons + j adds, chunk by chunk of
+     * the vocabulary, {@code sum(q, a, a2 of position q0+i; (float) dA[t], dA2[t], dB[t]; row n0+j of b)} to
+     * {@code sums[t]}. Fixed chunks: a pair's sum is added in the same order whatever the tiling.
+     */
+    default void sweepTile(float[] q, float[] a, float[] a2, float[] b, int vocab, int q0, int positions, int n0, int neurons, int chunk,
+                           double[] dA, double[] dA2, double[] dB, boolean[] admitted, double[] sums) {
+        for (int v0 = 0; v0 < vocab; v0 += chunk) {
+            int len = Math.min(chunk, vocab - v0);
+            for (int j = 0; j < neurons; j++) {
+                int bo = (n0 + j) * vocab + v0;
+                for (int i = 0; i < positions; i++) {
+                    int t = i * neurons + j;
+                    if (admitted[t]) {
+                        int ro = (q0 + i) * vocab + v0;
+                        sums[t] += sum(q, ro, (float) dA[t], a, ro, (float) dA2[t], a2, ro, (float) dB[t], b, bo, len);
+                    }
+                }
+            }
+        }
+    }
+
+    /** See the class comment: native, else vector, else scalar, unless {@code -Dsolulens.exp} says which. */
     static FloatExpSum best() {
         return Holder.BEST;
     }
@@ -85,7 +111,26 @@ public interface FloatExpSum {
 
         private static FloatExpSum choose() {
             Logger log = LoggerFactory.getLogger(FloatExpSum.class);
-            if (Boolean.getBoolean("solulens.scalar") || ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+            String forced = Boolean.getBoolean("solulens.scalar") ? "scalar" : System.getProperty("solulens.exp", "auto");
+            boolean vectorModule = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+            if (!java.util.List.of("auto", "native", "vector", "scalar").contains(forced)) {
+                throw new IllegalArgumentException("-Dsolulens.exp must be auto, native, vector or scalar, not " + forced);
+            }
+            if (forced.equals("native") || forced.equals("auto") && (!vectorModule || VectorFloatExpSum.lanes() == NativeFloatExpSum.LANES)) {
+                Object loop = NativeFloatExpSum.load();
+                if (loop instanceof FloatExpSum native_) {
+                    log.debug("sweep float inner loop: {}", native_.name());
+                    return native_;
+                }
+                if (forced.equals("native")) {
+                    throw new IllegalStateException("-Dsolulens.exp=native, but the native loop cannot run: " + loop);
+                }
+                log.debug("sweep float inner loop: not native ({})", loop);
+            }
+            if (forced.equals("scalar") || !vectorModule) {
+                if (forced.equals("vector")) {
+                    throw new IllegalStateException("-Dsolulens.exp=vector needs --add-modules jdk.incubator.vector");
+                }
                 log.debug("sweep float inner loop: scalar");
                 return SCALAR;
             }

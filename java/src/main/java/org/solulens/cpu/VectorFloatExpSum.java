@@ -35,6 +35,11 @@ final class VectorFloatExpSum implements FloatExpSum {
         }
     }
 
+    /** Float lanes per vector here (8 with AVX2, 16 with AVX-512). */
+    static int lanes() {
+        return F.length();
+    }
+
     private static FloatVector f(float x) {
         return FloatVector.broadcast(F, x);
     }

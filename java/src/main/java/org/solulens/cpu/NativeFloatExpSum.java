@@ -1,0 +1,101 @@
+package org.solulens.cpu;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Objects;
+import org.solulens.natives.NativeLoader;
+
+/**
+ * {@link FloatExpSum} in C++ (native/cpu), for CPUs with AVX2 and FMA: the Vector API loop's operations in the same
+ * order on 8 float lanes, so the same bits (tested), at ~1.5–2x its rate there — the JDK 17 compiler's code for the
+ * Vector API reaches ~1.6e9 exponentials a second a core on such a CPU, the C++ compiler's for the same operations
+ * ~2.5e9 (benchmarks/NOTES.md). Used where the JVM's preferred vector is 8 floats or the Vector API is absent; with
+ * AVX-512 the Java loop's 16 lanes stay (the same rate as the count there). A whole tile of the sweep is one call.
+ */
+final class NativeFloatExpSum implements FloatExpSum {
+    static final int LANES = 8;
+    private static final String RESOURCE = "/native/linux-x86_64/libsolulens_cpu.so";
+
+    private NativeFloatExpSum() {}
+
+    /** The loop, or why it cannot run in this JVM (another platform, a CPU without AVX2, a build without the library). */
+    static Object load() {
+        String os = System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT);
+        String arch = System.getProperty("os.arch", "");
+        if (!os.contains("linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
+            return "built for linux-x86_64 only, this is " + os + "/" + arch;
+        }
+        if (NativeFloatExpSum.class.getResource(RESOURCE) == null) {
+            return RESOURCE + " is not in this build (built by native/build.sh)";
+        }
+        try {
+            String why = NativeLoader.load("the CPU sweep's inner loop", () -> {
+                extractAndLoad();
+                return String.valueOf(init(new float[] {FloatExp.ROUND, FloatExp.LOG2E, FloatExp.C0, FloatExp.C1, FloatExp.C2,
+                    FloatExp.C3, FloatExp.C4, FloatExp.C5, FloatExp.C6, FloatExp.C7}));
+            });
+            return "null".equals(why) ? new NativeFloatExpSum() : why;
+        } catch (RuntimeException | LinkageError e) {
+            return String.valueOf(e.getCause() != null ? e.getCause() : e);
+        }
+    }
+
+    private static void extractAndLoad() throws IOException {
+        try (InputStream in = NativeFloatExpSum.class.getResourceAsStream(RESOURCE)) {
+            Path dir = Files.createTempDirectory("solulens-cpu");
+            Path lib = dir.resolve("libsolulens_cpu.so");
+            Files.copy(in, lib, StandardCopyOption.REPLACE_EXISTING);
+            lib.toFile().deleteOnExit();
+            dir.toFile().deleteOnExit();
+            System.load(lib.toString());
+        }
+    }
+
+    @Override
+    public double sum(float[] q, int qo, float da, float[] a, int ao, float da2, float[] a2, int a2o, float db, float[] b, int bo, int n) {
+        Objects.checkFromIndexSize(qo, n, q.length);
+        Objects.checkFromIndexSize(ao, n, a.length);
+        if (a2 != null) {
+            Objects.checkFromIndexSize(a2o, n, a2.length);
+        }
+        Objects.checkFromIndexSize(bo, n, b.length);
+        return sum0(q, qo, da, a, ao, da2, a2, a2o, db, b, bo, n);
+    }
+
+    @Override
+    public void sweepTile(float[] q, float[] a, float[] a2, float[] b, int vocab, int q0, int positions, int n0, int neurons, int chunk,
+                          double[] dA, double[] dA2, double[] dB, boolean[] admitted, double[] sums) {
+        int pairs = Math.multiplyExact(positions, neurons);
+        Objects.checkFromIndexSize((long) q0 * vocab, (long) positions * vocab, q.length);
+        Objects.checkFromIndexSize((long) q0 * vocab, (long) positions * vocab, a.length);
+        if (a2 != null) {
+            Objects.checkFromIndexSize((long) q0 * vocab, (long) positions * vocab, a2.length);
+        }
+        Objects.checkFromIndexSize((long) n0 * vocab, (long) neurons * vocab, b.length);
+        for (double[] x : new double[][] {dA, dA2, dB, sums}) {
+            Objects.checkFromIndexSize(0, pairs, x.length);
+        }
+        Objects.checkFromIndexSize(0, pairs, admitted.length);
+        if (chunk <= 0) {
+            throw new IllegalArgumentException("chunk must be positive: " + chunk);
+        }
+        if (!sweepTile0(q, a, a2, b, vocab, q0, positions, n0, neurons, chunk, dA, dA2, dB, admitted, sums)) {
+            throw new IllegalStateException("the native sweep loop could not read its arrays");
+        }
+    }
+
+    @Override
+    public String name() {
+        return "native float exp (AVX2, 8 lanes, deterministic)";
+    }
+
+    private static native String init(float[] constants);
+
+    private static native double sum0(float[] q, int qo, float da, float[] a, int ao, float da2, float[] a2, int a2o, float db, float[] b, int bo, int n);
+
+    private static native boolean sweepTile0(float[] q, float[] a, float[] a2, float[] b, int vocab, int q0, int positions, int n0, int neurons,
+                                             int chunk, double[] dA, double[] dA2, double[] dB, boolean[] admitted, double[] sums);
+}

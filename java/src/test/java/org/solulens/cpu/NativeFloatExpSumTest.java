@@ -1,0 +1,178 @@
+package org.solulens.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import jdk.incubator.vector.FloatVector;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The C++ inner loop (native/cpu) gives the Java loops' bits: against a plain-Java model of the lane order (any lane
+ * count), which the Vector API loop must also match at its own width, and tile by tile against the Java tile loop.
+ */
+class NativeFloatExpSumTest {
+    /** Where the native loop cannot run here (no AVX2: CI says so in the skip), the tests that need it are skipped. */
+    private static FloatExpSum nativeLoop() {
+        Object loop = NativeFloatExpSum.load();
+        boolean avx2 = cpuHas("avx2") && cpuHas("fma");
+        if (avx2) {
+            assertTrue(loop instanceof FloatExpSum, "this CPU has AVX2 and FMA, but the native loop did not load: " + loop);
+        }
+        Assumptions.assumeTrue(loop instanceof FloatExpSum, "the native loop cannot run here: " + loop);
+        return (FloatExpSum) loop;
+    }
+
+    private static boolean cpuHas(String flag) {
+        try {
+            return java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/cpuinfo")).stream()
+                    .anyMatch(l -> l.startsWith("flags") && java.util.Arrays.asList(l.split("\\s+")).contains(flag));
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
+    @Test
+    void theVectorLoopFollowsTheLaneOrderModelBitForBit() {
+        int lanes = FloatVector.SPECIES_PREFERRED.length();
+        FloatExpSum vector = new VectorFloatExpSum();
+        assertSameBitsAsModel(vector, lanes, new Random(31));
+    }
+
+    @Test
+    void theNativeLoopFollowsTheLaneOrderModelBitForBit() {
+        assertSameBitsAsModel(nativeLoop(), NativeFloatExpSum.LANES, new Random(32));
+    }
+
+    @Test
+    void theNativeLoopGivesTheVectorLoopsBitsWhereBothHaveEightLanes() {
+        FloatExpSum loop = nativeLoop();
+        Assumptions.assumeTrue(VectorFloatExpSum.lanes() == NativeFloatExpSum.LANES, "the Vector API has "
+                + VectorFloatExpSum.lanes() + " lanes here (the model test covers the native loop)");
+        FloatExpSumTest.Inputs in = new FloatExpSumTest.Inputs(33, 20_000);
+        FloatExpSum vector = new VectorFloatExpSum();
+        for (int n : new int[] {5, 64, 127, 2048, 4093, 19_990}) {
+            assertEquals(vector.sum(in.q, 3, 0.4f, in.a, 1, -0.3f, in.a2, 7, -1.2f, in.b, 2, n),
+                    loop.sum(in.q, 3, 0.4f, in.a, 1, -0.3f, in.a2, 7, -1.2f, in.b, 2, n), 0.0, "mid, n = " + n);
+            assertEquals(vector.sum(in.q, 0, 0.9f, in.a, 4, 0f, null, 0, 0.6f, in.b, 9, n),
+                    loop.sum(in.q, 0, 0.9f, in.a, 4, 0f, null, 0, 0.6f, in.b, 9, n), 0.0, "post, n = " + n);
+        }
+    }
+
+    @Test
+    void aNativeTileGivesTheJavaTileLoopsBits() {
+        FloatExpSum loop = nativeLoop();
+        Random rng = new Random(34);
+        int vocab = 5003, rows = 11, neurons = 19;
+        float[] q = new float[rows * vocab], a = new float[rows * vocab], a2 = new float[rows * vocab], b = new float[neurons * vocab];
+        for (int i = 0; i < q.length; i++) {
+            q[i] = (float) (Math.exp(2 * rng.nextGaussian()) / vocab);
+            a[i] = (float) (3 * rng.nextGaussian());
+            a2[i] = (float) rng.nextGaussian();
+        }
+        for (int i = 0; i < b.length; i++) {
+            b[i] = (float) (0.5 * rng.nextGaussian());
+        }
+        int q0 = 2, positions = 7, n0 = 3, tileNeurons = 13, pairs = positions * tileNeurons;
+        double[] dA = new double[pairs], dA2 = new double[pairs], dB = new double[pairs];
+        boolean[] admitted = new boolean[pairs];
+        for (int t = 0; t < pairs; t++) {
+            dA[t] = 0.3 * rng.nextGaussian();
+            dA2[t] = 0.2 * rng.nextGaussian();
+            dB[t] = rng.nextGaussian();
+            admitted[t] = rng.nextInt(5) != 0;
+        }
+        for (float[] second : new float[][] {null, a2}) {
+            double[] expected = new double[pairs], actual = new double[pairs];
+            java.util.Arrays.fill(expected, 0.25);   // the tile adds to what is there
+            java.util.Arrays.fill(actual, 0.25);
+            JAVA_TILES.sweepTile(q, a, second, b, vocab, q0, positions, n0, tileNeurons, 2048, dA, dA2, dB, admitted, expected);
+            loop.sweepTile(q, a, second, b, vocab, q0, positions, n0, tileNeurons, 2048, dA, dA2, dB, admitted, actual);
+            assertArrayEquals(expected, actual, 0.0, second == null ? "post" : "mid");
+            for (int t = 0; t < pairs; t++) {
+                assertEquals(admitted[t], actual[t] != 0.25, "pair " + t + " is summed exactly when admitted");
+            }
+        }
+    }
+
+    @Test
+    void indicesOutsideTheArraysAreRefusedBeforeTheNativeCall() {
+        FloatExpSum loop = nativeLoop();
+        float[] q = new float[100], a = new float[100], b = new float[100];
+        assertThrows(IndexOutOfBoundsException.class, () -> loop.sum(q, 50, 1f, a, 0, 0f, null, 0, 1f, b, 0, 51));
+        assertThrows(IndexOutOfBoundsException.class, () -> loop.sum(q, 0, 1f, a, 0, 0f, new float[10], 0, 1f, b, 0, 20));
+        double[] one = new double[1];
+        assertThrows(IndexOutOfBoundsException.class,
+                () -> loop.sweepTile(q, a, null, b, 50, 1, 2, 0, 1, 16, one, one, one, new boolean[1], new double[2]));
+        assertThrows(IllegalArgumentException.class,
+                () -> loop.sweepTile(q, a, null, b, 50, 0, 1, 0, 1, 0, one, one, one, new boolean[1], new double[1]));
+    }
+
+    /** The interface's own tile loop over the model (the Java reference the native tile must match, given the model's bits). */
+    private static final FloatExpSum JAVA_TILES = new FloatExpSum() {
+        @Override
+        public double sum(float[] q, int qo, float da, float[] a, int ao, float da2, float[] a2, int a2o, float db, float[] b, int bo, int n) {
+            return laneOrderModel(NativeFloatExpSum.LANES, q, qo, da, a, ao, da2, a2, a2o, db, b, bo, n);
+        }
+
+        @Override
+        public String name() {
+            return "lane-order model";
+        }
+    };
+
+    private static void assertSameBitsAsModel(FloatExpSum loop, int lanes, Random rng) {
+        FloatExpSumTest.Inputs in = new FloatExpSumTest.Inputs(rng.nextLong(), 20_000);
+        for (int trial = 0; trial < 200; trial++) {
+            int n = trial < 20 ? trial * 7 : rng.nextInt(19_000);
+            int qo = rng.nextInt(100), ao = rng.nextInt(100), a2o = rng.nextInt(100), bo = rng.nextInt(100);
+            float da = (float) rng.nextGaussian(), da2 = (float) (0.5 * rng.nextGaussian()), db = (float) (2 * rng.nextGaussian());
+            float[] a2 = trial % 2 == 0 ? in.a2 : null;
+            double expected = laneOrderModel(lanes, in.q, qo, da, in.a, ao, da2, a2, a2o, db, in.b, bo, n);
+            double actual = loop.sum(in.q, qo, da, in.a, ao, da2, a2, a2o, db, in.b, bo, n);
+            assertEquals(Double.doubleToRawLongBits(expected), Double.doubleToRawLongBits(actual),
+                    loop.name() + ", n = " + n + ": " + expected + " against " + actual);
+        }
+    }
+
+    /**
+     * The vector loop's order written one lane at a time: blocks of 8 vectors of {@code lanes} floats summed per lane in
+     * float, the lower and upper half of the lanes widened into two double accumulators, added in lane order; the tail
+     * one element at a time. Every operation is FloatExp's, so the result is defined to the bit.
+     */
+    static double laneOrderModel(int lanes, float[] q, int qo, float da, float[] a, int ao, float da2, float[] a2, int a2o, float db,
+                                 float[] b, int bo, int n) {
+        da *= FloatExp.LOG2E;
+        da2 *= FloatExp.LOG2E;
+        db *= FloatExp.LOG2E;
+        int half = lanes / 2, block = 8 * lanes, v = 0;
+        double[] acc0 = new double[half], acc1 = new double[half];
+        for (; v + block <= n; v += block) {
+            float[] part = new float[lanes];
+            for (int j = v; j < v + block; j += lanes) {
+                for (int l = 0; l < lanes; l++) {
+                    float d = FloatExpSum.logitChange(da, a[ao + j + l], da2, a2 == null ? 0 : a2[a2o + j + l], db, b[bo + j + l], a2 != null);
+                    part[l] = Math.fma(q[qo + j + l], FloatExp.exp2(d), part[l]);
+                }
+            }
+            for (int l = 0; l < half; l++) {
+                acc0[l] += part[l];
+                acc1[l] += part[half + l];
+            }
+        }
+        double s = 0;
+        for (double x : acc0) {
+            s += x;
+        }
+        for (double x : acc1) {
+            s += x;
+        }
+        for (; v < n; v++) {
+            s += q[qo + v] * FloatExp.exp2(FloatExpSum.logitChange(da, a[ao + v], da2, a2 == null ? 0 : a2[a2o + v], db, b[bo + v], a2 != null));
+        }
+        return s;
+    }
+}

@@ -1,0 +1,23 @@
+// What the exponential's loops read: the constants (from Java's FloatExp, the one place they are defined) and a tile.
+#pragma once
+#include <cstdint>
+
+namespace solulens {
+
+struct ExpConstants {
+    float round;      // 1.5 * 2^23
+    int32_t roundBits;
+    float log2e;
+    float c[8];       // (ln 2)^i / i!
+};
+
+struct Tile {
+    const float *q, *a, *a2, *b;  // rows [.., vocab]; a2 may be null (site post)
+    int64_t vocab;
+    int q0, positions, n0, neurons, chunk;
+    const double *dA, *dA2, *dB;  // [positions * neurons], by i * neurons + j
+    const uint8_t* admitted;
+    double* sums;
+};
+
+}  // namespace solulens

@@ -1,0 +1,99 @@
+// JNI entry points of org.solulens.cpu.NativeFloatExpSum: the exact sweep's float32 inner loop where the CPU has AVX2
+// and FMA (8 float lanes, the Java Vector API's width there). The Java side checks every index before it calls.
+#include <jni.h>
+
+#include <cstring>
+#include <vector>
+
+#include "float_exp_sum_api.h"
+
+namespace {
+
+solulens::ExpConstants constants;
+bool ready = false;
+
+// The arrays a call reads in place (no copy), released on every path.
+class Critical {
+public:
+    Critical(JNIEnv* env, jarray array) : env_(env), array_(array) {
+        data_ = array == nullptr ? nullptr : env->GetPrimitiveArrayCritical(array, nullptr);
+    }
+    ~Critical() {
+        if (data_ != nullptr) {
+            env_->ReleasePrimitiveArrayCritical(array_, data_, JNI_ABORT);
+        }
+    }
+    Critical(const Critical&) = delete;
+    Critical& operator=(const Critical&) = delete;
+    const float* floats() const { return static_cast<const float*>(data_); }
+    bool failed() const { return array_ != nullptr && data_ == nullptr; }
+
+private:
+    JNIEnv* env_;
+    jarray array_;
+    void* data_;
+};
+
+}  // namespace
+
+extern "C" {
+
+// Null when the loop can run here, else why not. constants: ROUND, LOG2E, then the coefficients of r^0 .. r^7.
+JNIEXPORT jstring JNICALL Java_org_solulens_cpu_NativeFloatExpSum_init(JNIEnv* env, jclass, jfloatArray values) {
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) {
+        return env->NewStringUTF("this CPU has no AVX2 and FMA");
+    }
+    if (env->GetArrayLength(values) != 10) {
+        return env->NewStringUTF("expected 10 constants");
+    }
+    float v[10];
+    env->GetFloatArrayRegion(values, 0, 10, v);
+    constants.round = v[0];
+    std::memcpy(&constants.roundBits, &v[0], 4);
+    constants.log2e = v[1];
+    for (int i = 0; i < 8; i++) {
+        constants.c[i] = v[2 + i];
+    }
+    ready = true;
+    return nullptr;
+}
+
+JNIEXPORT jdouble JNICALL Java_org_solulens_cpu_NativeFloatExpSum_sum0(JNIEnv* env, jclass, jfloatArray q, jint qo, jfloat da, jfloatArray a,
+                                                                       jint ao, jfloat da2, jfloatArray a2, jint a2o, jfloat db,
+                                                                       jfloatArray b, jint bo, jint n) {
+    Critical cq(env, q), ca(env, a), ca2(env, a2), cb(env, b);
+    if (!ready || cq.failed() || ca.failed() || ca2.failed() || cb.failed()) {
+        return 0.0 / 0.0;   // NaN: the Java side turns it into an error
+    }
+    return solulens::sumAvx2(cq.floats() + qo, da, ca.floats() + ao, da2, a2 == nullptr ? nullptr : ca2.floats() + a2o, db,
+                             cb.floats() + bo, n, constants);
+}
+
+JNIEXPORT jboolean JNICALL Java_org_solulens_cpu_NativeFloatExpSum_sweepTile0(JNIEnv* env, jclass, jfloatArray q, jfloatArray a,
+                                                                              jfloatArray a2, jfloatArray b, jint vocab, jint q0,
+                                                                              jint positions, jint n0, jint neurons, jint chunk,
+                                                                              jdoubleArray dA, jdoubleArray dA2, jdoubleArray dB,
+                                                                              jbooleanArray admitted, jdoubleArray sums) {
+    int pairs = positions * neurons;
+    std::vector<double> vA(pairs), vA2(pairs), vB(pairs), vSums(pairs);
+    std::vector<jboolean> vAdmitted(pairs);
+    env->GetDoubleArrayRegion(dA, 0, pairs, vA.data());
+    env->GetDoubleArrayRegion(dA2, 0, pairs, vA2.data());
+    env->GetDoubleArrayRegion(dB, 0, pairs, vB.data());
+    env->GetDoubleArrayRegion(sums, 0, pairs, vSums.data());
+    env->GetBooleanArrayRegion(admitted, 0, pairs, vAdmitted.data());
+    {
+        Critical cq(env, q), ca(env, a), ca2(env, a2), cb(env, b);
+        if (!ready || cq.failed() || ca.failed() || ca2.failed() || cb.failed()) {
+            return JNI_FALSE;
+        }
+        solulens::Tile t{cq.floats(), ca.floats(), a2 == nullptr ? nullptr : ca2.floats(), cb.floats(), vocab, q0, positions, n0,
+                         neurons, chunk, vA.data(), vA2.data(), vB.data(), reinterpret_cast<const uint8_t*>(vAdmitted.data()), vSums.data()};
+        solulens::sweepTileAvx2(t, constants);
+    }
+    env->SetDoubleArrayRegion(sums, 0, pairs, vSums.data());
+    return JNI_TRUE;
+}
+
+}  // extern "C"
