@@ -34,6 +34,16 @@ private:
     void* data_;
 };
 
+// Raises IllegalStateException in the calling Java thread (the native method then returns a value Java ignores).
+void fail(JNIEnv* env, const char* why) {
+    jclass type = env->FindClass("java/lang/IllegalStateException");
+    if (type != nullptr) {
+        env->ThrowNew(type, why);
+    }
+}
+
+constexpr const char* NOT_READY = "the native sweep loop was not initialised, or the JVM could not give it its arrays";
+
 }  // namespace
 
 extern "C" {
@@ -64,13 +74,14 @@ JNIEXPORT jdouble JNICALL Java_org_solulens_cpu_NativeFloatExpSum_sum0(JNIEnv* e
                                                                        jfloatArray b, jint bo, jint n) {
     Critical cq(env, q), ca(env, a), ca2(env, a2), cb(env, b);
     if (!ready || cq.failed() || ca.failed() || ca2.failed() || cb.failed()) {
-        return 0.0 / 0.0;   // NaN: the Java side turns it into an error
+        fail(env, NOT_READY);
+        return 0;
     }
     return solulens::sumAvx2(cq.floats() + qo, da, ca.floats() + ao, da2, a2 == nullptr ? nullptr : ca2.floats() + a2o, db,
                              cb.floats() + bo, n, constants);
 }
 
-JNIEXPORT jboolean JNICALL Java_org_solulens_cpu_NativeFloatExpSum_sweepTile0(JNIEnv* env, jclass, jfloatArray q, jfloatArray a,
+JNIEXPORT void JNICALL Java_org_solulens_cpu_NativeFloatExpSum_sweepTile0(JNIEnv* env, jclass, jfloatArray q, jfloatArray a,
                                                                               jfloatArray a2, jfloatArray b, jint vocab, jint q0,
                                                                               jint positions, jint n0, jint neurons, jint chunk,
                                                                               jdoubleArray dA, jdoubleArray dA2, jdoubleArray dB,
@@ -86,14 +97,14 @@ JNIEXPORT jboolean JNICALL Java_org_solulens_cpu_NativeFloatExpSum_sweepTile0(JN
     {
         Critical cq(env, q), ca(env, a), ca2(env, a2), cb(env, b);
         if (!ready || cq.failed() || ca.failed() || ca2.failed() || cb.failed()) {
-            return JNI_FALSE;
+            fail(env, NOT_READY);
+            return;
         }
         solulens::Tile t{cq.floats(), ca.floats(), a2 == nullptr ? nullptr : ca2.floats(), cb.floats(), vocab, q0, positions, n0,
                          neurons, chunk, vA.data(), vA2.data(), vB.data(), reinterpret_cast<const uint8_t*>(vAdmitted.data()), vSums.data()};
         solulens::sweepTileAvx2(t, constants);
     }
     env->SetDoubleArrayRegion(sums, 0, pairs, vSums.data());
-    return JNI_TRUE;
 }
 
 }  // extern "C"

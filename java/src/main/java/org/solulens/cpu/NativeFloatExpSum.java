@@ -19,10 +19,20 @@ final class NativeFloatExpSum implements FloatExpSum {
     static final int LANES = 8;
     private static final String RESOURCE = "/native/linux-x86_64/libsolulens_cpu.so";
 
+    /** The loop once it has loaded: the library is loaded once per JVM (a second copy would leave its twin uninitialised). */
+    private static NativeFloatExpSum loaded;
+    private static boolean libraryLoaded;
+
     private NativeFloatExpSum() {}
 
-    /** The loop, or why it cannot run in this JVM (another platform, a CPU without AVX2, a build without the library). */
-    static Object load() {
+    /**
+     * The loop, or why it cannot run in this JVM (another platform, a CPU without AVX2, a build without the library).
+     * A failure is not kept: the next call tries again.
+     */
+    static synchronized Object load() {
+        if (loaded != null) {
+            return loaded;
+        }
         String os = System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT);
         String arch = System.getProperty("os.arch", "");
         if (!os.contains("linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
@@ -33,11 +43,18 @@ final class NativeFloatExpSum implements FloatExpSum {
         }
         try {
             String why = NativeLoader.load("the CPU sweep's inner loop", () -> {
-                extractAndLoad();
+                if (!libraryLoaded) {
+                    extractAndLoad();
+                    libraryLoaded = true;
+                }
                 return String.valueOf(init(new float[] {FloatExp.ROUND, FloatExp.LOG2E, FloatExp.C0, FloatExp.C1, FloatExp.C2,
                     FloatExp.C3, FloatExp.C4, FloatExp.C5, FloatExp.C6, FloatExp.C7}));
             });
-            return "null".equals(why) ? new NativeFloatExpSum() : why;
+            if ("null".equals(why)) {
+                loaded = new NativeFloatExpSum();
+                return loaded;
+            }
+            return why;
         } catch (RuntimeException | LinkageError e) {
             return String.valueOf(e.getCause() != null ? e.getCause() : e);
         }
@@ -82,9 +99,7 @@ final class NativeFloatExpSum implements FloatExpSum {
         if (chunk <= 0) {
             throw new IllegalArgumentException("chunk must be positive: " + chunk);
         }
-        if (!sweepTile0(q, a, a2, b, vocab, q0, positions, n0, neurons, chunk, dA, dA2, dB, admitted, sums)) {
-            throw new IllegalStateException("the native sweep loop could not read its arrays");
-        }
+        sweepTile0(q, a, a2, b, vocab, q0, positions, n0, neurons, chunk, dA, dA2, dB, admitted, sums);
     }
 
     @Override
@@ -94,8 +109,9 @@ final class NativeFloatExpSum implements FloatExpSum {
 
     private static native String init(float[] constants);
 
+    /** Throws IllegalStateException where the JVM cannot give it its arrays. */
     private static native double sum0(float[] q, int qo, float da, float[] a, int ao, float da2, float[] a2, int a2o, float db, float[] b, int bo, int n);
 
-    private static native boolean sweepTile0(float[] q, float[] a, float[] a2, float[] b, int vocab, int q0, int positions, int n0, int neurons,
+    private static native void sweepTile0(float[] q, float[] a, float[] a2, float[] b, int vocab, int q0, int positions, int n0, int neurons,
                                              int chunk, double[] dA, double[] dA2, double[] dB, boolean[] admitted, double[] sums);
 }
