@@ -315,6 +315,28 @@ class ModelFolderTest {
     }
 
     @Test
+    void theFirstNonFiniteWeightIsNamedWhenTheCheckSpansManyBlocks() throws IOException {
+        // W_U of 12 x 20,000 values: the check scans blocks of 65,536 in parallel and must still name the first one
+        ModelConfig wide = TestModels.config(12, 20, 2, 6, 10, 20_000, ActivationFunction.SOLU_LN);
+        SoluWeights w = RandomWeights.of(wide, 5);
+        Path dir = tmp.resolve("wide");
+        Files.createDirectories(dir);
+        new ObjectMapper().writeValue(dir.resolve("config.json").toFile(), TestModels.configJson(wide));
+        float[] v = w.wU.toArray();
+        v[200_001] = Float.NaN;          // the fourth block
+        v[70_000] = Float.NEGATIVE_INFINITY;   // the second block: the first in flat order
+        v[131_071] = Float.POSITIVE_INFINITY;  // the last value of the second block
+        Map<String, Tensor> bad = new LinkedHashMap<>(w.byName());
+        bad.put("unembed.W_U", Tensor.of("unembed.W_U", new int[] {12, 20_000}, v));
+        SafetensorsWriter.write(dir.resolve("model.safetensors"), bad);
+        assertFails("unembed.W_U contains -Infinity at flat index 70000 [3, 10000]", () -> ModelFolder.load(dir));
+        v[70_000] = 1f;
+        bad.put("unembed.W_U", Tensor.of("unembed.W_U", new int[] {12, 20_000}, v));
+        SafetensorsWriter.write(dir.resolve("model.safetensors"), bad);
+        assertFails("unembed.W_U contains Infinity at flat index 131071 [6, 11071]", () -> ModelFolder.load(dir));
+    }
+
+    @Test
     void badTokensNameThePositionAndTheRange() {
         SoluModel m = TestModels.random(CFG, 4);
         assertFails("token id 15 at position 2 is out of range", () -> m.checkTokens(new int[] {1, 2, 15}));
