@@ -1,19 +1,14 @@
 package org.solulens.cpu;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Objects;
 import org.solulens.natives.NativeLoader;
 
 /**
  * {@link FloatExpSum} in C++ (native/cpu), for CPUs with AVX2 and FMA: the Vector API loop's operations in the same
- * order on 8 float lanes, so the same bits (tested), at ~1.5–2x its rate there — the JDK 17 compiler's code for the
- * Vector API reaches ~1.6e9 exponentials a second a core on such a CPU, the C++ compiler's for the same operations
- * ~2.5e9 (benchmarks/NOTES.md). Used where the JVM's preferred vector is 8 floats or the Vector API is absent; with
- * AVX-512 the Java loop's 16 lanes stay (the same rate as the count there). A whole tile of the sweep is one call.
+ * order on 8 float lanes, so the same bits (tested), at ~1.6x its rate there: on a Zen 3 core JDK 17's code for the
+ * Vector API loop ran 1.0–1.6e9 exponentials a second, gcc's for the same operations 2.0–2.5e9 (benchmarks/NOTES.md,
+ * 2026-12-07). Used where the JVM's preferred vector is 8 floats or the Vector API is absent; with AVX-512 the Java
+ * loop's 16 lanes stay (~0.9 of the count there). A whole tile of the sweep is one call.
  */
 final class NativeFloatExpSum implements FloatExpSum {
     static final int LANES = 8;
@@ -44,7 +39,7 @@ final class NativeFloatExpSum implements FloatExpSum {
         try {
             String why = NativeLoader.load("the CPU sweep's inner loop", () -> {
                 if (!libraryLoaded) {
-                    extractAndLoad();
+                    NativeLoader.loadFromJar(NativeFloatExpSum.class, RESOURCE);
                     libraryLoaded = true;
                 }
                 return String.valueOf(init(new float[] {FloatExp.ROUND, FloatExp.LOG2E, FloatExp.C0, FloatExp.C1, FloatExp.C2,
@@ -57,17 +52,6 @@ final class NativeFloatExpSum implements FloatExpSum {
             return why;
         } catch (RuntimeException | LinkageError e) {
             return String.valueOf(e.getCause() != null ? e.getCause() : e);
-        }
-    }
-
-    private static void extractAndLoad() throws IOException {
-        try (InputStream in = NativeFloatExpSum.class.getResourceAsStream(RESOURCE)) {
-            Path dir = Files.createTempDirectory("solulens-cpu");
-            Path lib = dir.resolve("libsolulens_cpu.so");
-            Files.copy(in, lib, StandardCopyOption.REPLACE_EXISTING);
-            lib.toFile().deleteOnExit();
-            dir.toFile().deleteOnExit();
-            System.load(lib.toString());
         }
     }
 

@@ -1,10 +1,5 @@
 package org.solulens.gpu;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import org.solulens.natives.NativeLoader;
 
 /** The JNI entry points of the CPU emulator (native/emulator), loaded from the jar on first use. */
@@ -27,17 +22,6 @@ final class EmulatorNative {
         return null;
     }
 
-    private static void load() throws IOException {
-        try (InputStream in = EmulatorNative.class.getResourceAsStream(RESOURCE)) {
-            Path dir = Files.createTempDirectory("solulens-emulator");
-            Path lib = dir.resolve("libsolulens_emulator.so");
-            Files.copy(in, lib, StandardCopyOption.REPLACE_EXISTING);
-            lib.toFile().deleteOnExit();
-            dir.toFile().deleteOnExit();
-            System.load(lib.toString());
-        }
-    }
-
     /**
      * Loads the library if it is not loaded yet (on {@link NativeLoader}'s thread, which no interrupt reaches: the copy
      * out of the jar fails on an interrupt) and returns null, or else why it cannot load. A failure is not kept: the
@@ -54,7 +38,7 @@ final class EmulatorNative {
         try {
             NativeLoader.load("the CPU emulator", () -> {
                 NativeLoader.initialize("org.lwjgl.system.MemoryUtil");   // the emulator's device memory
-                load();
+                NativeLoader.loadFromJar(EmulatorNative.class, RESOURCE);
                 return null;
             });
         } catch (RuntimeException | LinkageError e) {

@@ -69,6 +69,24 @@ public final class NativeLoader {
         }
     }
 
+    /**
+     * Copies the library {@code resource} out of {@code owner}'s jar into a fresh temporary folder (both deleted when the
+     * JVM exits) and loads it: for the project's own JNI libraries, called inside {@link #load}.
+     */
+    public static void loadFromJar(Class<?> owner, String resource) throws java.io.IOException {
+        try (java.io.InputStream in = owner.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new java.io.FileNotFoundException(resource + " is not in " + owner.getName() + "'s jar");
+            }
+            java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("solulens-native");
+            java.nio.file.Path lib = dir.resolve(resource.substring(resource.lastIndexOf('/') + 1));
+            java.nio.file.Files.copy(in, lib);
+            lib.toFile().deleteOnExit();
+            dir.toFile().deleteOnExit();
+            System.load(lib.toString());
+        }
+    }
+
     /** Initialises {@code className} (whose static initializer loads its native library) on the loader thread. */
     public static void initialize(String className) {
         load(className, () -> Class.forName(className, true, NativeLoader.class.getClassLoader()));

@@ -111,6 +111,37 @@ class NativeFloatExpSumTest {
                 () -> loop.sweepTile(q, a, null, b, 50, 0, 1, 0, 1, 0, one, one, one, new boolean[1], new double[1]));
     }
 
+    @Test
+    void theLoopIsChosenBySystemPropertyAndABadChoiceIsNamed() throws Exception {
+        assertEquals("scalar float exp", chosenIn("-Dsolulens.exp=scalar"));
+        assertTrue(chosenIn("-Dsolulens.exp=vector").startsWith("vector float exp"));
+        assertTrue(chosenIn("-Dsolulens.exp=bogus").contains("-Dsolulens.exp must be auto, native, vector or scalar, not bogus"));
+        if (NativeFloatExpSum.load() instanceof FloatExpSum) {
+            assertEquals("native float exp (AVX2, 8 lanes, deterministic)", chosenIn("-Dsolulens.exp=native"));
+        }
+    }
+
+    /** What FloatExpSum.best() is in a child JVM started with {@code property}, or the error it raised. */
+    private static String chosenIn(String property) throws Exception {
+        java.util.List<String> command = java.util.List.of(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                property, "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"), Chosen.class.getName());
+        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(child.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(child.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the child JVM did not finish");
+        return out.lines().filter(l -> !l.startsWith("WARNING")).collect(java.util.stream.Collectors.joining("\n")).strip();
+    }
+
+    /** Prints the chosen loop's name, or the error of choosing it. */
+    static final class Chosen {
+        public static void main(String[] args) {
+            try {
+                System.out.println(FloatExpSum.best().name());
+            } catch (ExceptionInInitializerError e) {
+                System.out.println(e.getCause());
+            }
+        }
+    }
+
     /** The interface's own tile loop over the model (the Java reference the native tile must match, given the model's bits). */
     private static final FloatExpSum JAVA_TILES = new FloatExpSum() {
         @Override
