@@ -125,10 +125,11 @@ class NativeFloatExpSumTest {
     private static String chosenIn(String property) throws Exception {
         java.util.List<String> command = java.util.List.of(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 property, "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"), Chosen.class.getName());
-        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
+        // standard output only: the JVM writes its own notes (incubator modules, JAVA_TOOL_OPTIONS) to standard error
+        Process child = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         String out = new String(child.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         assertTrue(child.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the child JVM did not finish");
-        return out.lines().filter(l -> !l.startsWith("WARNING")).collect(java.util.stream.Collectors.joining("\n")).strip();
+        return out.strip();
     }
 
     /** Prints the chosen loop's name, or the error of choosing it. */
