@@ -1,4 +1,5 @@
-// What the exponential's loops read: the constants (from Java's FloatExp, the one place they are defined) and a tile.
+// What the exponentials' loops read: the constants (from Java's FloatExp and DoubleExp, the one place each is defined)
+// and a tile.
 #pragma once
 #include <cstdint>
 
@@ -9,6 +10,12 @@ struct ExpConstants {
     int32_t roundBits;
     float log2e;
     float c[8];       // (ln 2)^i / i!
+};
+
+struct DoubleExpConstants {
+    double log2e, ln2hi, ln2lo, round, low, high;
+    double taylor[14];  // 1/13! down to 1/0!
+    int64_t roundBits;
 };
 
 struct Tile {

@@ -5,4 +5,8 @@
 namespace solulens {
 double sumAvx2(const float* q, float da, const float* a, float da2, const float* a2, float db, const float* b, int n, const ExpConstants& k);
 void sweepTileAvx2(const Tile& t, const ExpConstants& k);
+double expSumAvx2(double alpha, const double* a, double gamma, const double* a2, double delta, const float* b, const double* beta, int v,
+                  double shift, const DoubleExpConstants& k);
+double sumExpAvx2(const double* x, int n, double shift, const DoubleExpConstants& k);
+void expIntoAvx2(const double* x, int n, double shift, float* out, const DoubleExpConstants& k);
 }  // namespace solulens

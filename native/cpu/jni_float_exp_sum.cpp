@@ -1,5 +1,6 @@
-// JNI entry points of org.solulens.cpu.NativeFloatExpSum: the exact sweep's float32 inner loop where the CPU has AVX2
-// and FMA (8 float lanes, the Java Vector API's width there). The Java side checks every index before it calls.
+// JNI entry points of org.solulens.cpu.NativeFloatExpSum and NativeExpSum: the exact sweep's float32 and double inner
+// loops and the loss's softmax sums where the CPU has AVX2 and FMA (8 float or 4 double lanes, the Java Vector API's
+// widths there). The Java side checks every index before it calls.
 #include <jni.h>
 
 #include <cstring>
@@ -11,26 +12,32 @@ namespace {
 
 solulens::ExpConstants constants;
 bool ready = false;
+solulens::DoubleExpConstants doubleConstants;
+bool doubleReady = false;
 
 // The arrays a call reads in place (no copy), released on every path.
 class Critical {
 public:
-    Critical(JNIEnv* env, jarray array) : env_(env), array_(array) {
+    // written: whether the call writes the array (its changes are then committed on release)
+    Critical(JNIEnv* env, jarray array, bool written = false) : env_(env), array_(array), written_(written) {
         data_ = array == nullptr ? nullptr : env->GetPrimitiveArrayCritical(array, nullptr);
     }
     ~Critical() {
         if (data_ != nullptr) {
-            env_->ReleasePrimitiveArrayCritical(array_, data_, JNI_ABORT);
+            env_->ReleasePrimitiveArrayCritical(array_, data_, written_ ? 0 : JNI_ABORT);
         }
     }
     Critical(const Critical&) = delete;
     Critical& operator=(const Critical&) = delete;
     const float* floats() const { return static_cast<const float*>(data_); }
+    const double* doubles() const { return static_cast<const double*>(data_); }
+    float* writableFloats() const { return static_cast<float*>(data_); }
     bool failed() const { return array_ != nullptr && data_ == nullptr; }
 
 private:
     JNIEnv* env_;
     jarray array_;
+    bool written_;
     void* data_;
 };
 
@@ -105,6 +112,64 @@ JNIEXPORT void JNICALL Java_org_solulens_cpu_NativeFloatExpSum_sweepTile0(JNIEnv
         solulens::sweepTileAvx2(t, constants);
     }
     env->SetDoubleArrayRegion(sums, 0, pairs, vSums.data());
+}
+
+// Null when the double loops can run here, else why not. values: LOG2E, LN2_HI, LN2_LO, ROUND, LOW, HIGH, then the 14
+// coefficients of DoubleExp.TAYLOR.
+JNIEXPORT jstring JNICALL Java_org_solulens_cpu_NativeExpSum_init(JNIEnv* env, jclass, jdoubleArray values) {
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) {
+        return env->NewStringUTF("this CPU has no AVX2 and FMA");
+    }
+    if (env->GetArrayLength(values) != 20) {
+        return env->NewStringUTF("expected 20 constants");
+    }
+    double v[20];
+    env->GetDoubleArrayRegion(values, 0, 20, v);
+    doubleConstants.log2e = v[0];
+    doubleConstants.ln2hi = v[1];
+    doubleConstants.ln2lo = v[2];
+    doubleConstants.round = v[3];
+    std::memcpy(&doubleConstants.roundBits, &v[3], 8);
+    doubleConstants.low = v[4];
+    doubleConstants.high = v[5];
+    for (int i = 0; i < 14; i++) {
+        doubleConstants.taylor[i] = v[6 + i];
+    }
+    doubleReady = true;
+    return nullptr;
+}
+
+JNIEXPORT jdouble JNICALL Java_org_solulens_cpu_NativeExpSum_sum0(JNIEnv* env, jclass, jdouble alpha, jdoubleArray a, jdouble gamma,
+                                                                  jdoubleArray a2, jint ao, jdouble delta, jfloatArray b, jint bo,
+                                                                  jdoubleArray beta, jint v, jdouble shift) {
+    Critical ca(env, a), ca2(env, a2), cb(env, b), cbeta(env, beta);
+    if (!doubleReady || ca.failed() || ca2.failed() || cb.failed() || cbeta.failed()) {
+        fail(env, NOT_READY);
+        return 0;
+    }
+    return solulens::expSumAvx2(alpha, ca.doubles() + ao, gamma, a2 == nullptr ? nullptr : ca2.doubles() + ao, delta,
+                                b == nullptr ? nullptr : cb.floats() + bo, cbeta.doubles(), v, shift, doubleConstants);
+}
+
+JNIEXPORT jdouble JNICALL Java_org_solulens_cpu_NativeExpSum_sumExp0(JNIEnv* env, jclass, jdoubleArray x, jint offset, jint n,
+                                                                     jdouble shift) {
+    Critical cx(env, x);
+    if (!doubleReady || cx.failed()) {
+        fail(env, NOT_READY);
+        return 0;
+    }
+    return solulens::sumExpAvx2(cx.doubles() + offset, n, shift, doubleConstants);
+}
+
+JNIEXPORT void JNICALL Java_org_solulens_cpu_NativeExpSum_expInto0(JNIEnv* env, jclass, jdoubleArray x, jint offset, jint n, jdouble shift,
+                                                                   jfloatArray out, jint outOffset) {
+    Critical cx(env, x), cout(env, out, true);
+    if (!doubleReady || cx.failed() || cout.failed()) {
+        fail(env, NOT_READY);
+        return;
+    }
+    solulens::expIntoAvx2(cx.doubles() + offset, n, shift, cout.writableFloats() + outOffset, doubleConstants);
 }
 
 }  // extern "C"

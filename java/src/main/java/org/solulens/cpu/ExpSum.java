@@ -1,13 +1,13 @@
 package org.solulens.cpu;
 
-import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The inner loop of the exact sweep: {@code Σ_v exp(α a[v] + γ a2[v] + δ b[v] + β[v] - shift)} over the vocabulary,
- * in double. Two implementations give the same sums to ~1e-15: {@link VectorExpSum} (the JDK's Vector API, whose
+ * in double. Three implementations give the same sums to ~1e-15: {@link NativeExpSum} (C++, AVX2 CPUs: the Vector API
+ * loop's operations on 4 lanes, so its bits, from the first call), {@link VectorExpSum} (the JDK's Vector API, whose
  * vector exp is ~5x faster than {@code Math.exp}; needs {@code --add-modules jdk.incubator.vector}) and a scalar loop
- * for JVMs started without that module.
+ * for JVMs with neither. Chosen as {@link FloatExpSum}'s are ({@code -Dsolulens.exp}).
  */
 public interface ExpSum {
     /** @param a2 may be null (site post); then γ is ignored */
@@ -22,7 +22,7 @@ public interface ExpSum {
 
     String name();
 
-    /** The vector implementation when the module is there (and -Dsolulens.scalar is not set), else the scalar one. */
+    /** Native, else vector, else scalar, unless {@code -Dsolulens.exp} says which. */
     static ExpSum best() {
         return Holder.BEST;
     }
@@ -71,15 +71,12 @@ public interface ExpSum {
         private Holder() {}
 
         private static ExpSum choose() {
-            Logger log = LoggerFactory.getLogger(ExpSum.class);
-            if (Boolean.getBoolean("solulens.scalar")) {
-                return SCALAR;
+            if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty() && NativeExpSum.load() instanceof String why) {
+                LoggerFactory.getLogger(ExpSum.class).info("sweep inner loop: scalar (start java with --add-modules jdk.incubator.vector"
+                        + " for the ~5x faster vector exp; the native loop cannot run: {})", why);
             }
-            if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
-                log.info("sweep inner loop: scalar (start java with --add-modules jdk.incubator.vector for the ~5x faster vector exp)");
-                return SCALAR;
-            }
-            return new VectorExpSum();
+            return CpuNativeLibrary.choose("double exp loop", ExpSum.class, NativeExpSum::load,
+                    () -> VectorExpSum.lanes() == NativeExpSum.LANES, VectorExpSum::new, SCALAR);
         }
     }
 }

@@ -1,7 +1,5 @@
 package org.solulens.cpu;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The inner loop of the exact sweep's single-precision path: {@code Σ_v q[v] · exp(d_v)} with
@@ -110,31 +108,8 @@ public interface FloatExpSum {
         private Holder() {}
 
         private static FloatExpSum choose() {
-            Logger log = LoggerFactory.getLogger(FloatExpSum.class);
-            String forced = Boolean.getBoolean("solulens.scalar") ? "scalar" : System.getProperty("solulens.exp", "auto");
-            boolean vectorModule = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
-            if (!java.util.List.of("auto", "native", "vector", "scalar").contains(forced)) {
-                throw new IllegalArgumentException("-Dsolulens.exp must be auto, native, vector or scalar, not " + forced);
-            }
-            if (forced.equals("native") || forced.equals("auto") && (!vectorModule || VectorFloatExpSum.lanes() == NativeFloatExpSum.LANES)) {
-                Object loop = NativeFloatExpSum.load();
-                if (loop instanceof FloatExpSum native_) {
-                    log.debug("sweep float inner loop: {}", native_.name());
-                    return native_;
-                }
-                if (forced.equals("native")) {
-                    throw new IllegalStateException("-Dsolulens.exp=native, but the native loop cannot run: " + loop);
-                }
-                log.debug("sweep float inner loop: not native ({})", loop);
-            }
-            if (forced.equals("scalar") || !vectorModule) {
-                if (forced.equals("vector")) {
-                    throw new IllegalStateException("-Dsolulens.exp=vector needs --add-modules jdk.incubator.vector");
-                }
-                log.debug("sweep float inner loop: scalar");
-                return SCALAR;
-            }
-            return new VectorFloatExpSum();
+            return CpuNativeLibrary.choose("sweep float inner loop", FloatExpSum.class, NativeFloatExpSum::load,
+                    () -> VectorFloatExpSum.lanes() == NativeFloatExpSum.LANES, VectorFloatExpSum::new, SCALAR);
         }
     }
 }

@@ -1,7 +1,6 @@
 package org.solulens.cpu;
 
 import java.util.Objects;
-import org.solulens.natives.NativeLoader;
 
 /**
  * {@link FloatExpSum} in C++ (native/cpu), for CPUs with AVX2 and FMA: the Vector API loop's operations in the same
@@ -12,47 +11,25 @@ import org.solulens.natives.NativeLoader;
  */
 final class NativeFloatExpSum implements FloatExpSum {
     static final int LANES = 8;
-    private static final String RESOURCE = "/native/linux-x86_64/libsolulens_cpu.so";
-
-    /** The loop once it has loaded: the library is loaded once per JVM (a second copy would leave its twin uninitialised). */
     private static NativeFloatExpSum loaded;
-    private static boolean libraryLoaded;
 
     private NativeFloatExpSum() {}
 
-    /**
-     * The loop, or why it cannot run in this JVM (another platform, a CPU without AVX2, a build without the library).
-     * A failure is not kept: the next call tries again.
-     */
+    /** The loop, or why it cannot run in this JVM (another platform, a CPU without AVX2, a build without the library). */
     static synchronized Object load() {
         if (loaded != null) {
             return loaded;
         }
-        String os = System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT);
-        String arch = System.getProperty("os.arch", "");
-        if (!os.contains("linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
-            return "built for linux-x86_64 only, this is " + os + "/" + arch;
+        String why = CpuNativeLibrary.loadError();
+        if (why == null) {
+            why = init(new float[] {FloatExp.ROUND, FloatExp.LOG2E, FloatExp.C0, FloatExp.C1, FloatExp.C2, FloatExp.C3, FloatExp.C4,
+                FloatExp.C5, FloatExp.C6, FloatExp.C7});
         }
-        if (NativeFloatExpSum.class.getResource(RESOURCE) == null) {
-            return RESOURCE + " is not in this build (built by native/build.sh)";
-        }
-        try {
-            String why = NativeLoader.load("the CPU sweep's inner loop", () -> {
-                if (!libraryLoaded) {
-                    NativeLoader.loadFromJar(NativeFloatExpSum.class, RESOURCE);
-                    libraryLoaded = true;
-                }
-                return String.valueOf(init(new float[] {FloatExp.ROUND, FloatExp.LOG2E, FloatExp.C0, FloatExp.C1, FloatExp.C2,
-                    FloatExp.C3, FloatExp.C4, FloatExp.C5, FloatExp.C6, FloatExp.C7}));
-            });
-            if ("null".equals(why)) {
-                loaded = new NativeFloatExpSum();
-                return loaded;
-            }
+        if (why != null) {
             return why;
-        } catch (RuntimeException | LinkageError e) {
-            return String.valueOf(e.getCause() != null ? e.getCause() : e);
         }
+        loaded = new NativeFloatExpSum();
+        return loaded;
     }
 
     @Override

@@ -20,6 +20,11 @@ final class VectorExpSum implements ExpSum {
     /** Floats at half the width, so that widening them fills exactly one double vector. */
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(D.vectorBitSize() / 2));
 
+    /** Double lanes per vector here (4 with AVX2, 8 with AVX-512). */
+    static int lanes() {
+        return D.length();
+    }
+
     @Override
     public double sum(double alpha, double[] a, double gamma, double[] a2, int ao, double delta, float[] b, int bo,
                       double[] beta, int v, double shift) {
@@ -48,7 +53,7 @@ final class VectorExpSum implements ExpSum {
             if (b != null) {
                 l = Math.fma(b[bo + i], delta, l);
             }
-            s += DeterministicExp.exp(l);
+            s += DoubleExp.exp(l);
         }
         return s;
     }
@@ -62,7 +67,7 @@ final class VectorExpSum implements ExpSum {
         }
         double s = inLaneOrder(acc);
         for (; i < n; i++) {
-            s += DeterministicExp.exp(x[offset + i] - shift);
+            s += DoubleExp.exp(x[offset + i] - shift);
         }
         return s;
     }
@@ -75,7 +80,7 @@ final class VectorExpSum implements ExpSum {
             ((FloatVector) e.convertShape(VectorOperators.D2F, F, 0)).intoArray(out, outOffset + i);
         }
         for (; i < n; i++) {
-            out[outOffset + i] = (float) DeterministicExp.exp(x[offset + i] - shift);
+            out[outOffset + i] = (float) DoubleExp.exp(x[offset + i] - shift);
         }
     }
 

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class ExpSumTest {
     @Test
     void vectorAndScalarSumsAgreeToRoundingForAnyLengthAndBothSites() {
-        assertTrue(ExpSum.best() instanceof VectorExpSum, "tests run with --add-modules jdk.incubator.vector: " + ExpSum.best().name());
+        assertTrue(ExpSum.best() != ExpSum.SCALAR, "tests run with --add-modules jdk.incubator.vector: " + ExpSum.best().name());
         Random rng = new Random(42);
         for (int v : new int[] {1, 7, 8, 9, 31, 1000, 4099}) {
             double[] a = new double[v + 5], a2 = new double[v + 5], beta = new double[v];

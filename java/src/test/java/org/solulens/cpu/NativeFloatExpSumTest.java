@@ -18,12 +18,15 @@ class NativeFloatExpSumTest {
     /** Where the native loop cannot run here (no AVX2: CI says so in the skip), the tests that need it are skipped. */
     private static FloatExpSum nativeLoop() {
         Object loop = NativeFloatExpSum.load();
-        boolean avx2 = cpuHas("avx2") && cpuHas("fma");
-        if (avx2) {
+        if (cpuHasAvx2AndFma()) {
             assertTrue(loop instanceof FloatExpSum, "this CPU has AVX2 and FMA, but the native loop did not load: " + loop);
         }
         Assumptions.assumeTrue(loop instanceof FloatExpSum, "the native loop cannot run here: " + loop);
         return (FloatExpSum) loop;
+    }
+
+    static boolean cpuHasAvx2AndFma() {
+        return cpuHas("avx2") && cpuHas("fma");
     }
 
     private static boolean cpuHas(String flag) {
