@@ -49,6 +49,15 @@ void fail(JNIEnv* env, const char* why) {
     }
 }
 
+// Why the loops cannot run here (a CPU without AVX2 and FMA, a wrong number of constants), or null.
+const char* cannotRun(JNIEnv* env, jarray constants, jsize expected) {
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) {
+        return "this CPU has no AVX2 and FMA";
+    }
+    return env->GetArrayLength(constants) == expected ? nullptr : "a wrong number of constants";
+}
+
 constexpr const char* NOT_READY = "the native sweep loop was not initialised, or the JVM could not give it its arrays";
 
 }  // namespace
@@ -57,12 +66,8 @@ extern "C" {
 
 // Null when the loop can run here, else why not. constants: ROUND, LOG2E, then the coefficients of r^0 .. r^7.
 JNIEXPORT jstring JNICALL Java_org_solulens_cpu_NativeFloatExpSum_init(JNIEnv* env, jclass, jfloatArray values) {
-    __builtin_cpu_init();
-    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) {
-        return env->NewStringUTF("this CPU has no AVX2 and FMA");
-    }
-    if (env->GetArrayLength(values) != 10) {
-        return env->NewStringUTF("expected 10 constants");
+    if (const char* why = cannotRun(env, values, 10)) {
+        return env->NewStringUTF(why);
     }
     float v[10];
     env->GetFloatArrayRegion(values, 0, 10, v);
@@ -117,12 +122,8 @@ JNIEXPORT void JNICALL Java_org_solulens_cpu_NativeFloatExpSum_sweepTile0(JNIEnv
 // Null when the double loops can run here, else why not. values: LOG2E, LN2_HI, LN2_LO, ROUND, LOW, HIGH, then the 14
 // coefficients of DoubleExp.TAYLOR.
 JNIEXPORT jstring JNICALL Java_org_solulens_cpu_NativeExpSum_init(JNIEnv* env, jclass, jdoubleArray values) {
-    __builtin_cpu_init();
-    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) {
-        return env->NewStringUTF("this CPU has no AVX2 and FMA");
-    }
-    if (env->GetArrayLength(values) != 20) {
-        return env->NewStringUTF("expected 20 constants");
+    if (const char* why = cannotRun(env, values, 20)) {
+        return env->NewStringUTF(why);
     }
     double v[20];
     env->GetDoubleArrayRegion(values, 0, 20, v);
