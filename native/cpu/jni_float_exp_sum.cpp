@@ -41,7 +41,8 @@ private:
     void* data_;
 };
 
-// Raises IllegalStateException in the calling Java thread (the native method then returns a value Java ignores).
+// Raises IllegalStateException in the calling Java thread (the native method then returns a value Java ignores). Only
+// outside a critical region: no JNI call may run inside one.
 void fail(JNIEnv* env, const char* why) {
     jclass type = env->FindClass("java/lang/IllegalStateException");
     if (type != nullptr) {
@@ -84,13 +85,20 @@ JNIEXPORT jstring JNICALL Java_org_solulens_cpu_NativeFloatExpSum_init(JNIEnv* e
 JNIEXPORT jdouble JNICALL Java_org_solulens_cpu_NativeFloatExpSum_sum0(JNIEnv* env, jclass, jfloatArray q, jint qo, jfloat da, jfloatArray a,
                                                                        jint ao, jfloat da2, jfloatArray a2, jint a2o, jfloat db,
                                                                        jfloatArray b, jint bo, jint n) {
-    Critical cq(env, q), ca(env, a), ca2(env, a2), cb(env, b);
-    if (!ready || cq.failed() || ca.failed() || ca2.failed() || cb.failed()) {
-        fail(env, NOT_READY);
-        return 0;
+    double result = 0;
+    bool ok = ready;
+    if (ok) {
+        Critical cq(env, q), ca(env, a), ca2(env, a2), cb(env, b);
+        ok = !(cq.failed() || ca.failed() || ca2.failed() || cb.failed());
+        if (ok) {
+            result = solulens::sumAvx2(cq.floats() + qo, da, ca.floats() + ao, da2, a2 == nullptr ? nullptr : ca2.floats() + a2o, db,
+                                       cb.floats() + bo, n, constants);
+        }
     }
-    return solulens::sumAvx2(cq.floats() + qo, da, ca.floats() + ao, da2, a2 == nullptr ? nullptr : ca2.floats() + a2o, db,
-                             cb.floats() + bo, n, constants);
+    if (!ok) {
+        fail(env, NOT_READY);
+    }
+    return result;
 }
 
 JNIEXPORT void JNICALL Java_org_solulens_cpu_NativeFloatExpSum_sweepTile0(JNIEnv* env, jclass, jfloatArray q, jfloatArray a,
@@ -106,15 +114,20 @@ JNIEXPORT void JNICALL Java_org_solulens_cpu_NativeFloatExpSum_sweepTile0(JNIEnv
     env->GetDoubleArrayRegion(dB, 0, pairs, vB.data());
     env->GetDoubleArrayRegion(sums, 0, pairs, vSums.data());
     env->GetBooleanArrayRegion(admitted, 0, pairs, vAdmitted.data());
-    {
+    bool ok = ready;
+    if (ok) {
         Critical cq(env, q), ca(env, a), ca2(env, a2), cb(env, b);
-        if (!ready || cq.failed() || ca.failed() || ca2.failed() || cb.failed()) {
-            fail(env, NOT_READY);
-            return;
+        ok = !(cq.failed() || ca.failed() || ca2.failed() || cb.failed());
+        if (ok) {
+            solulens::Tile t{cq.floats(), ca.floats(), a2 == nullptr ? nullptr : ca2.floats(), cb.floats(), vocab, q0, positions, n0,
+                             neurons, chunk, vA.data(), vA2.data(), vB.data(), reinterpret_cast<const uint8_t*>(vAdmitted.data()),
+                             vSums.data()};
+            solulens::sweepTileAvx2(t, constants);
         }
-        solulens::Tile t{cq.floats(), ca.floats(), a2 == nullptr ? nullptr : ca2.floats(), cb.floats(), vocab, q0, positions, n0,
-                         neurons, chunk, vA.data(), vA2.data(), vB.data(), reinterpret_cast<const uint8_t*>(vAdmitted.data()), vSums.data()};
-        solulens::sweepTileAvx2(t, constants);
+    }
+    if (!ok) {
+        fail(env, NOT_READY);
+        return;
     }
     env->SetDoubleArrayRegion(sums, 0, pairs, vSums.data());
 }
@@ -144,33 +157,52 @@ JNIEXPORT jstring JNICALL Java_org_solulens_cpu_NativeExpSum_init(JNIEnv* env, j
 JNIEXPORT jdouble JNICALL Java_org_solulens_cpu_NativeExpSum_sum0(JNIEnv* env, jclass, jdouble alpha, jdoubleArray a, jdouble gamma,
                                                                   jdoubleArray a2, jint ao, jdouble delta, jfloatArray b, jint bo,
                                                                   jdoubleArray beta, jint v, jdouble shift) {
-    Critical ca(env, a), ca2(env, a2), cb(env, b), cbeta(env, beta);
-    if (!doubleReady || ca.failed() || ca2.failed() || cb.failed() || cbeta.failed()) {
-        fail(env, NOT_READY);
-        return 0;
+    double result = 0;
+    bool ok = doubleReady;
+    if (ok) {
+        Critical ca(env, a), ca2(env, a2), cb(env, b), cbeta(env, beta);
+        ok = !(ca.failed() || ca2.failed() || cb.failed() || cbeta.failed());
+        if (ok) {
+            result = solulens::expSumAvx2(alpha, ca.doubles() + ao, gamma, a2 == nullptr ? nullptr : ca2.doubles() + ao, delta,
+                                          b == nullptr ? nullptr : cb.floats() + bo, cbeta.doubles(), v, shift, doubleConstants);
+        }
     }
-    return solulens::expSumAvx2(alpha, ca.doubles() + ao, gamma, a2 == nullptr ? nullptr : ca2.doubles() + ao, delta,
-                                b == nullptr ? nullptr : cb.floats() + bo, cbeta.doubles(), v, shift, doubleConstants);
+    if (!ok) {
+        fail(env, NOT_READY);
+    }
+    return result;
 }
 
 JNIEXPORT jdouble JNICALL Java_org_solulens_cpu_NativeExpSum_sumExp0(JNIEnv* env, jclass, jdoubleArray x, jint offset, jint n,
                                                                      jdouble shift) {
-    Critical cx(env, x);
-    if (!doubleReady || cx.failed()) {
-        fail(env, NOT_READY);
-        return 0;
+    double result = 0;
+    bool ok = doubleReady;
+    if (ok) {
+        Critical cx(env, x);
+        ok = !cx.failed();
+        if (ok) {
+            result = solulens::sumExpAvx2(cx.doubles() + offset, n, shift, doubleConstants);
+        }
     }
-    return solulens::sumExpAvx2(cx.doubles() + offset, n, shift, doubleConstants);
+    if (!ok) {
+        fail(env, NOT_READY);
+    }
+    return result;
 }
 
 JNIEXPORT void JNICALL Java_org_solulens_cpu_NativeExpSum_expInto0(JNIEnv* env, jclass, jdoubleArray x, jint offset, jint n, jdouble shift,
                                                                    jfloatArray out, jint outOffset) {
-    Critical cx(env, x), cout(env, out, true);
-    if (!doubleReady || cx.failed() || cout.failed()) {
-        fail(env, NOT_READY);
-        return;
+    bool ok = doubleReady;
+    if (ok) {
+        Critical cx(env, x), cout(env, out, true);
+        ok = !(cx.failed() || cout.failed());
+        if (ok) {
+            solulens::expIntoAvx2(cx.doubles() + offset, n, shift, cout.writableFloats() + outOffset, doubleConstants);
+        }
     }
-    solulens::expIntoAvx2(cx.doubles() + offset, n, shift, cout.writableFloats() + outOffset, doubleConstants);
+    if (!ok) {
+        fail(env, NOT_READY);
+    }
 }
 
 }  // extern "C"
