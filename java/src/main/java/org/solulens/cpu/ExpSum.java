@@ -1,7 +1,5 @@
 package org.solulens.cpu;
 
-import org.slf4j.LoggerFactory;
-
 /**
  * The inner loop of the exact sweep: {@code Σ_v exp(α a[v] + γ a2[v] + δ b[v] + β[v] - shift)} over the vocabulary,
  * in double. Three implementations give the same sums to ~1e-15: {@link NativeExpSum} (C++, AVX2 CPUs: the Vector API
@@ -71,12 +69,8 @@ public interface ExpSum {
         private Holder() {}
 
         private static ExpSum choose() {
-            if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty() && NativeExpSum.load() instanceof String why) {
-                LoggerFactory.getLogger(ExpSum.class).info("sweep inner loop: scalar (start java with --add-modules jdk.incubator.vector"
-                        + " for the ~5x faster vector exp; the native loop cannot run: {})", why);
-            }
             return CpuNativeLibrary.choose("double exp loop", ExpSum.class, NativeExpSum::load,
-                    () -> VectorExpSum.lanes() == NativeExpSum.LANES, VectorExpSum::new, SCALAR);
+                    () -> VectorExpSum.lanes() == NativeExpSum.LANES, () -> new VectorExpSum(), SCALAR);
         }
     }
 }

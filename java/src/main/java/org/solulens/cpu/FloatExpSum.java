@@ -1,6 +1,5 @@
 package org.solulens.cpu;
 
-
 /**
  * The inner loop of the exact sweep's single-precision path: {@code Σ_v q[v] · exp(d_v)} with
  * {@code d_v = da·a[v] + da2·a2[v] + db·b[v]}, over v &lt; n, the exponentials in float32 ({@link FloatExp}), the sum
@@ -109,7 +108,7 @@ public interface FloatExpSum {
 
         private static FloatExpSum choose() {
             return CpuNativeLibrary.choose("sweep float inner loop", FloatExpSum.class, NativeFloatExpSum::load,
-                    () -> VectorFloatExpSum.lanes() == NativeFloatExpSum.LANES, VectorFloatExpSum::new, SCALAR);
+                    () -> VectorFloatExpSum.lanes() == NativeFloatExpSum.LANES, () -> new VectorFloatExpSum(), SCALAR);
         }
     }
 }

@@ -124,10 +124,30 @@ class NativeFloatExpSumTest {
         }
     }
 
+    @Test
+    void aJvmWithoutTheVectorApiRunsTheNativeLoopsWhereTheyLoadElseTheScalarOnes() throws Exception {
+        // the Vector API's classes must not be touched while choosing: without the module they cannot load
+        String chosen = chosenIn("-Dsolulens.exp=auto", false);
+        if (NativeFloatExpSum.load() instanceof FloatExpSum) {
+            assertEquals("native float exp (AVX2, 8 lanes, deterministic)\nnative exp (AVX2, 4 double lanes, deterministic)", chosen);
+        } else {
+            assertEquals("scalar float exp\nscalar Math.exp", chosen);
+        }
+    }
+
     /** What FloatExpSum.best() is in a child JVM started with {@code property}, or the error it raised. */
     private static String chosenIn(String property) throws Exception {
-        java.util.List<String> command = java.util.List.of(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                property, "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"), Chosen.class.getName());
+        return chosenIn(property, true);
+    }
+
+    /** What FloatExpSum.best() and ExpSum.best() are in a child JVM, with or without the Vector API module. */
+    private static String chosenIn(String property, boolean vectorModule) throws Exception {
+        java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(
+                java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(), property));
+        if (vectorModule) {
+            command.addAll(java.util.List.of("--add-modules", "jdk.incubator.vector"));
+        }
+        command.addAll(java.util.List.of("-cp", System.getProperty("java.class.path"), Chosen.class.getName(), vectorModule ? "float" : "both"));
         // standard output only: the JVM writes its own notes (incubator modules, JAVA_TOOL_OPTIONS) to standard error
         Process child = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         String out = new String(child.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
@@ -135,11 +155,14 @@ class NativeFloatExpSumTest {
         return out.strip();
     }
 
-    /** Prints the chosen loop's name, or the error of choosing it. */
+    /** Prints the chosen loop's name ("both": and the double loop's), or the error of choosing it. */
     static final class Chosen {
         public static void main(String[] args) {
             try {
                 System.out.println(FloatExpSum.best().name());
+                if (args.length > 0 && args[0].equals("both")) {
+                    System.out.println(ExpSum.best().name());
+                }
             } catch (ExceptionInInitializerError e) {
                 System.out.println(e.getCause());
             }
