@@ -9,7 +9,7 @@
 #    compute_80, into OUT_DIR/cuda/solulens.fatbin, warnings as errors; the ptxas report goes to
 #    OUT_DIR/cuda/ptxas.txt and the build fails if any kernel spills registers or uses a local-memory stack.
 #    Without nvcc the jar is built without kernels (`info` says so).
-# 3. The CPU sweep's float32 inner loop (native/cpu) for CPUs with AVX2 and FMA, into
+# 3. The CPU sweep's float32 and double inner loops (native/cpu) for CPUs with AVX2 and FMA, into
 #    OUT_DIR/native/linux-x86_64/libsolulens_cpu.so (built before the kernels, which may be skipped).
 set -euo pipefail
 out=${1:?output folder}
@@ -54,16 +54,16 @@ g++ -shared -pthread -Wl,-soname,libcuda.so.1 -o "$standin/libcuda.so.1" \
     "$objects/kernels.o" "$objects/emulator.o" "$objects/driver.o" "$objects/unsupported.o"
 echo "native/build.sh: stand-in driver (tests only, not in the jar) built into $standin/libcuda.so.1"
 
-# The CPU sweep's inner loop: -O3 so that the lane loops vectorise, and no floating-point contraction or fast-math,
+# The CPU sweep's inner loops: -O3 so that the lane loops vectorise, and no floating-point contraction or fast-math,
 # so that its bits are the Java loop's.
 cpu_flags=(-std=c++20 -O3 -fPIC -ffp-contract=off -fno-fast-math -fvisibility=hidden -Wall -Wextra -Werror -Wno-unused-parameter
            -I "$java_home/include" -I "$java_home/include/linux")
 compile_cpu() { g++ "${cpu_flags[@]}" -c "$@" & pids+=($!); }
-compile_cpu -mavx2 -mfma "$root/native/cpu/float_exp_sum_avx2.cpp" -o "$objects/float_exp_sum_avx2.o"
-compile_cpu "$root/native/cpu/jni_float_exp_sum.cpp" -o "$objects/jni_float_exp_sum.o"
+compile_cpu -mavx2 -mfma "$root/native/cpu/loops_avx2.cpp" -o "$objects/loops_avx2.o"
+compile_cpu "$root/native/cpu/jni_loops.cpp" -o "$objects/jni_loops.o"
 finish
-g++ -shared -o "$out/native/linux-x86_64/libsolulens_cpu.so" "$objects/float_exp_sum_avx2.o" "$objects/jni_float_exp_sum.o"
-echo "native/build.sh: the CPU sweep's inner loop built into $out/native/linux-x86_64/libsolulens_cpu.so"
+g++ -shared -o "$out/native/linux-x86_64/libsolulens_cpu.so" "$objects/loops_avx2.o" "$objects/jni_loops.o"
+echo "native/build.sh: the CPU sweep's inner loops built into $out/native/linux-x86_64/libsolulens_cpu.so"
 
 nvcc=${NVCC:-$(command -v nvcc || true)}
 if [ -z "$nvcc" ] && [ -x /usr/local/cuda/bin/nvcc ]; then nvcc=/usr/local/cuda/bin/nvcc; fi

@@ -1,15 +1,21 @@
-// The exact sweep's single-precision inner loop (java/.../cpu/VectorFloatExpSum.java) in C++, operation for operation:
-// the same float32 additions, multiplications and fused multiply-adds on the same values in the same order, so that
-// its sums are the Java loop's bits (tested). Included once per instruction set by a translation unit that defines
-// SOLULENS_ISA (a namespace name) and is compiled with that set's flags; the compiler vectorises the lane loops, and
-// because every lane operation is exactly rounded, vectorised or not gives the same bits. Never compile with
-// -ffast-math or floating-point contraction (build.sh passes -ffp-contract=off).
+// The exact sweep's single-precision inner loop (java/.../cpu/VectorFloatExpSum.java) in C++. For one (position,
+// neuron) pair it returns sum_v q[v] * exp(d_v), d_v = da*a[v] + da2*a2[v] + db*b[v] the ablation's change of logit v
+// and q the clean probabilities, so that dloss = log(sum) - d_target; exp(d) is 2^(d log2 e) (FloatExp: round to
+// k, 2^r by a degree-7 polynomial, 2^k in the exponent bits), log2 e folded into the coefficients.
+// Floor: per 8 lanes 11 operations on the FMA/multiply pipes (d's multiply and FMA, seven Horner FMAs, the scaling,
+// the accumulating FMA), 3 additions, 2 integer operations: ~5.5 cycles per 8 elements on a Zen 3 core's two FMA
+// pipes, 7.1e9/s on two cores at 2.45 GHz; measured 3.2-3.5e9/s in the sweep's tiles (benchmarks/NOTES.md).
+// Operation for operation the Java loop's: the same float32 additions, multiplications and fused multiply-adds on the
+// same values in the same order, so its sums are the Java loop's bits (tested). Included by a translation unit that
+// defines SOLULENS_ISA (a namespace name) and is compiled with that instruction set's flags; the compiler vectorises
+// the lane loops, and because every lane operation is exactly rounded, vectorised or not gives the same bits. Never
+// compile with -ffast-math or floating-point contraction (build.sh passes -ffp-contract=off).
 #pragma once
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 
-#include "float_exp_constants.h"
+#include "loop_inputs.h"
 
 namespace SOLULENS_ISA {
 

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <vector>
 
-#include "float_exp_sum_api.h"
+#include "loops.h"
 
 namespace {
 

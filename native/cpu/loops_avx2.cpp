@@ -3,7 +3,7 @@
 #define SOLULENS_ISA avx2
 #include "exp_sum.h"
 #include "float_exp_sum.h"
-#include "float_exp_sum_api.h"
+#include "loops.h"
 
 namespace solulens {
 

@@ -44,6 +44,8 @@ final class CpuNativeLibrary {
      *
      * @param nativeLoop the native loop (a {@code T}) or why it cannot run
      * @param sameWidth whether the native loop's lanes are the Vector API's here (asked only when the module is present)
+     * @param vectorLoop made only when chosen: a lambda, not a method reference (linking {@code VectorExpSum::new}
+     *        loads the Vector API's classes, which fails in a JVM without the module)
      */
     static <T> T choose(String what, Class<T> type, java.util.function.Supplier<Object> nativeLoop, java.util.function.BooleanSupplier sameWidth,
                         java.util.function.Supplier<T> vectorLoop, T scalarLoop) {
@@ -53,6 +55,7 @@ final class CpuNativeLibrary {
             throw new IllegalArgumentException("-Dsolulens.exp must be auto, native, vector or scalar, not " + asked);
         }
         boolean vectorModule = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+        Object whyNotNative = "not asked for";
         if (asked.equals("native") || asked.equals("auto") && (!vectorModule || sameWidth.getAsBoolean())) {
             Object loop = nativeLoop.get();
             if (type.isInstance(loop)) {
@@ -62,13 +65,20 @@ final class CpuNativeLibrary {
             if (asked.equals("native")) {
                 throw new IllegalStateException("-Dsolulens.exp=native, but the native " + what + " cannot run: " + loop);
             }
+            whyNotNative = loop;
             log.debug("{}: not native ({})", what, loop);
         }
         if (asked.equals("vector") && !vectorModule) {
             throw new IllegalStateException("-Dsolulens.exp=vector needs --add-modules jdk.incubator.vector");
         }
-        if (asked.equals("scalar") || !vectorModule) {
+        if (asked.equals("scalar")) {
             log.debug("{}: scalar", what);
+            return scalarLoop;
+        }
+        if (!vectorModule) {
+            // neither fast loop: worth a line in the log, with what would give one
+            log.info("{}: scalar, several times slower (start java with --add-modules jdk.incubator.vector; the native loop cannot run: {})",
+                    what, whyNotNative);
             return scalarLoop;
         }
         return vectorLoop.get();
