@@ -4,16 +4,17 @@
 // k, 2^r by a degree-7 polynomial, 2^k in the exponent bits), log2 e folded into the coefficients.
 // Floor: per 8 lanes 11 operations on the FMA/multiply pipes (d's multiply and FMA, seven Horner FMAs, the scaling,
 // the accumulating FMA), 3 additions, 2 integer operations: ~5.5 cycles per 8 elements on a Zen 3 core's two FMA
-// pipes, 7.1e9/s on two cores at 2.45 GHz; measured 3.2-3.5e9/s in the sweep's tiles (benchmarks/NOTES.md).
+// pipes, 7.1e9/s on two cores at 2.45 GHz; measured 4.1-4.5e9/s in the sweep's tiles (JMH exp row; benchmarks/NOTES.md).
 // Operation for operation the Java loop's: the same float32 additions, multiplications and fused multiply-adds on the
 // same values in the same order, so its sums are the Java loop's bits (tested). Included by a translation unit that
-// defines SOLULENS_ISA (a namespace name) and is compiled with that instruction set's flags; the compiler vectorises
-// the lane loops, and because every lane operation is exactly rounded, vectorised or not gives the same bits. Never
-// compile with -ffast-math or floating-point contraction (build.sh passes -ffp-contract=off).
+// defines SOLULENS_ISA (a namespace name) and is compiled with AVX2 and FMA; every lane operation is exactly rounded,
+// so the scalar tail and the vector body agree with the Java loop's lanes. Never compile with -ffast-math or
+// floating-point contraction (build.sh passes -ffp-contract=off).
 #pragma once
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <immintrin.h>
 
 #include "loop_inputs.h"
 
@@ -35,40 +36,58 @@ static inline float exp2f_det(float y, const solulens::ExpConstants& k) {
     return p * scale;
 }
 
-// VectorFloatExpSum.sum with L lanes: blocks of 8 vectors summed per lane in float, widened, the lower and upper half
-// of the lanes in two double accumulators, added in lane order at the end; the tail one element at a time.
-template <int L, bool MID>
-static double pairSum(const float* q, float da, const float* a, float da2, const float* a2, float db, const float* b, int n,
-                      const solulens::ExpConstants& k) {
-    constexpr int H = L / 2, BLOCK = 8 * L;
+// VectorFloatExpSum.sum on 8 lanes, in AVX2 intrinsics: blocks of 8 vectors summed per lane in float, widened, the
+// lower and upper half of the lanes in two double accumulators, added in lane order at the end; the tail one element
+// at a time. Written with intrinsics rather than as lane loops for gcc to vectorise: gcc's code for the lane loops
+// kept the block's partial sums and constants on the stack and ran the sweep's tiles at 3.0-3.7e9/s on two Zen 3
+// cores, this at 4.1-5.0e9/s (a scratch tile benchmark, benchmarks/NOTES.md). Interleaving the Horner steps of 2, 4 or
+// 8 vectors by hand was slower (2.4-4.5e9/s): the out-of-order core overlaps the chains better than the registers do.
+template <bool MID>
+static double pairSum8(const float* q, float da, const float* a, float da2, const float* a2, float db, const float* b, int n,
+                       const solulens::ExpConstants& k) {
+    constexpr int L = 8, BLOCK = 8 * L;
     da *= k.log2e;
     da2 *= k.log2e;
     db *= k.log2e;
-    double acc0[H] = {}, acc1[H] = {};
+    const __m256 vda = _mm256_set1_ps(da), vda2 = _mm256_set1_ps(da2), vdb = _mm256_set1_ps(db), round = _mm256_set1_ps(k.round);
+    const __m256 c0 = _mm256_set1_ps(k.c[0]), c1 = _mm256_set1_ps(k.c[1]), c2 = _mm256_set1_ps(k.c[2]), c3 = _mm256_set1_ps(k.c[3]);
+    const __m256 c4 = _mm256_set1_ps(k.c[4]), c5 = _mm256_set1_ps(k.c[5]), c6 = _mm256_set1_ps(k.c[6]), c7 = _mm256_set1_ps(k.c[7]);
+    const __m256i bias = _mm256_set1_epi32(k.roundBits - 127);
+    __m256d acc0 = _mm256_setzero_pd(), acc1 = _mm256_setzero_pd();
     int v = 0;
     for (; v + BLOCK <= n; v += BLOCK) {
-        float part[L] = {};
+        __m256 part = _mm256_setzero_ps();
         for (int j = v; j < v + BLOCK; j += L) {
-            for (int l = 0; l < L; l++) {
-                float d = b[j + l] * db;
-                if (MID) {
-                    d = std::fmaf(a2[j + l], da2, d);
-                }
-                d = std::fmaf(a[j + l], da, d);
-                part[l] = std::fmaf(q[j + l], exp2f_det(d, k), part[l]);
+            __m256 d = _mm256_mul_ps(_mm256_loadu_ps(b + j), vdb);
+            if (MID) {
+                d = _mm256_fmadd_ps(_mm256_loadu_ps(a2 + j), vda2, d);
             }
+            d = _mm256_fmadd_ps(_mm256_loadu_ps(a + j), vda, d);
+            // exp2f_det on 8 lanes
+            __m256 t = _mm256_add_ps(d, round);
+            __m256 r = _mm256_sub_ps(d, _mm256_sub_ps(t, round));
+            __m256 p = _mm256_fmadd_ps(r, c7, c6);
+            p = _mm256_fmadd_ps(p, r, c5);
+            p = _mm256_fmadd_ps(p, r, c4);
+            p = _mm256_fmadd_ps(p, r, c3);
+            p = _mm256_fmadd_ps(p, r, c2);
+            p = _mm256_fmadd_ps(p, r, c1);
+            p = _mm256_fmadd_ps(p, r, c0);
+            __m256 scale = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_sub_epi32(_mm256_castps_si256(t), bias), 23));
+            part = _mm256_fmadd_ps(_mm256_loadu_ps(q + j), _mm256_mul_ps(p, scale), part);
         }
-        for (int l = 0; l < H; l++) {
-            acc0[l] += (double)part[l];
-            acc1[l] += (double)part[H + l];
-        }
+        acc0 = _mm256_add_pd(acc0, _mm256_cvtps_pd(_mm256_castps256_ps128(part)));
+        acc1 = _mm256_add_pd(acc1, _mm256_cvtps_pd(_mm256_extractf128_ps(part, 1)));
     }
+    double lanes0[4], lanes1[4];
+    _mm256_storeu_pd(lanes0, acc0);
+    _mm256_storeu_pd(lanes1, acc1);
     double s = 0;
-    for (int l = 0; l < H; l++) {
-        s += acc0[l];
+    for (int l = 0; l < 4; l++) {
+        s += lanes0[l];
     }
-    for (int l = 0; l < H; l++) {
-        s += acc1[l];
+    for (int l = 0; l < 4; l++) {
+        s += lanes1[l];
     }
     for (; v < n; v++) {
         float d = db * b[v];
@@ -81,16 +100,14 @@ static double pairSum(const float* q, float da, const float* a, float da2, const
     return s;
 }
 
-template <int L>
-static double sum(const float* q, float da, const float* a, float da2, const float* a2, float db, const float* b, int n,
-                  const solulens::ExpConstants& k) {
-    return a2 != nullptr ? pairSum<L, true>(q, da, a, da2, a2, db, b, n, k) : pairSum<L, false>(q, da, a, da2, a2, db, b, n, k);
+static double sum8(const float* q, float da, const float* a, float da2, const float* a2, float db, const float* b, int n,
+                   const solulens::ExpConstants& k) {
+    return a2 != nullptr ? pairSum8<true>(q, da, a, da2, a2, db, b, n, k) : pairSum8<false>(q, da, a, da2, a2, db, b, n, k);
 }
 
 // ExactSweep's tile: every admitted (position, neuron) pair's sum, the vocabulary walked in chunks (the same chunks for
 // every tiling, so each pair's sum is added in the same order), each chunk's sum added to sums[t] in double.
-template <int L>
-static void sweepTile(const solulens::Tile& t, const solulens::ExpConstants& k) {
+static void sweepTile8(const solulens::Tile& t, const solulens::ExpConstants& k) {
     for (int64_t v0 = 0; v0 < t.vocab; v0 += t.chunk) {
         int len = (int)(t.vocab - v0 < t.chunk ? t.vocab - v0 : t.chunk);
         for (int j = 0; j < t.neurons; j++) {
@@ -101,7 +118,7 @@ static void sweepTile(const solulens::Tile& t, const solulens::ExpConstants& k) 
                     continue;
                 }
                 int64_t row = (int64_t)(t.q0 + i) * t.vocab + v0;
-                t.sums[p] += sum<L>(t.q + row, (float)t.dA[p], t.a + row, (float)t.dA2[p], t.a2 == nullptr ? nullptr : t.a2 + row,
+                t.sums[p] += sum8(t.q + row, (float)t.dA[p], t.a + row, (float)t.dA2[p], t.a2 == nullptr ? nullptr : t.a2 + row,
                                     (float)t.dB[p], b, len, k);
             }
         }

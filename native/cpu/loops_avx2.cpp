@@ -8,11 +8,11 @@
 namespace solulens {
 
 double sumAvx2(const float* q, float da, const float* a, float da2, const float* a2, float db, const float* b, int n, const ExpConstants& k) {
-    return avx2::sum<8>(q, da, a, da2, a2, db, b, n, k);
+    return avx2::sum8(q, da, a, da2, a2, db, b, n, k);
 }
 
 void sweepTileAvx2(const Tile& t, const ExpConstants& k) {
-    avx2::sweepTile<8>(t, k);
+    avx2::sweepTile8(t, k);
 }
 
 double expSumAvx2(double alpha, const double* a, double gamma, const double* a2, double delta, const float* b, const double* beta, int v,
