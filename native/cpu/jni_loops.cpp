@@ -61,6 +61,36 @@ const char* cannotRun(JNIEnv* env, jarray constants, jsize expected) {
 
 constexpr const char* NOT_READY = "the native sweep loop was not initialised, or the JVM could not give it its arrays";
 
+// One tile of the sweep; B is the array bArray, or (when that is null) the direct memory bDirect.
+void sweepTile(JNIEnv* env, jfloatArray q, jfloatArray a, jfloatArray a2, jfloatArray bArray, const float* bDirect, jint vocab, jint q0,
+               jint positions, jint n0, jint neurons, jint chunk, jdoubleArray dA, jdoubleArray dA2, jdoubleArray dB,
+               jbooleanArray admitted, jdoubleArray sums) {
+    int pairs = positions * neurons;
+    std::vector<double> vA(pairs), vA2(pairs), vB(pairs), vSums(pairs);
+    std::vector<jboolean> vAdmitted(pairs);
+    env->GetDoubleArrayRegion(dA, 0, pairs, vA.data());
+    env->GetDoubleArrayRegion(dA2, 0, pairs, vA2.data());
+    env->GetDoubleArrayRegion(dB, 0, pairs, vB.data());
+    env->GetDoubleArrayRegion(sums, 0, pairs, vSums.data());
+    env->GetBooleanArrayRegion(admitted, 0, pairs, vAdmitted.data());
+    bool ok = ready;
+    if (ok) {
+        Critical cq(env, q), ca(env, a), ca2(env, a2), cb(env, bArray);
+        ok = !(cq.failed() || ca.failed() || ca2.failed() || cb.failed());
+        if (ok) {
+            solulens::Tile t{cq.floats(), ca.floats(), a2 == nullptr ? nullptr : ca2.floats(), bArray != nullptr ? cb.floats() : bDirect,
+                             vocab, q0, positions, n0, neurons, chunk, vA.data(), vA2.data(), vB.data(),
+                             reinterpret_cast<const uint8_t*>(vAdmitted.data()), vSums.data()};
+            solulens::sweepTileAvx2(t, constants);
+        }
+    }
+    if (!ok) {
+        fail(env, NOT_READY);
+        return;
+    }
+    env->SetDoubleArrayRegion(sums, 0, pairs, vSums.data());
+}
+
 }  // namespace
 
 extern "C" {
@@ -106,30 +136,20 @@ JNIEXPORT void JNICALL Java_org_solulens_cpu_NativeFloatExpSum_sweepTile0(JNIEnv
                                                                               jint positions, jint n0, jint neurons, jint chunk,
                                                                               jdoubleArray dA, jdoubleArray dA2, jdoubleArray dB,
                                                                               jbooleanArray admitted, jdoubleArray sums) {
-    int pairs = positions * neurons;
-    std::vector<double> vA(pairs), vA2(pairs), vB(pairs), vSums(pairs);
-    std::vector<jboolean> vAdmitted(pairs);
-    env->GetDoubleArrayRegion(dA, 0, pairs, vA.data());
-    env->GetDoubleArrayRegion(dA2, 0, pairs, vA2.data());
-    env->GetDoubleArrayRegion(dB, 0, pairs, vB.data());
-    env->GetDoubleArrayRegion(sums, 0, pairs, vSums.data());
-    env->GetBooleanArrayRegion(admitted, 0, pairs, vAdmitted.data());
-    bool ok = ready;
-    if (ok) {
-        Critical cq(env, q), ca(env, a), ca2(env, a2), cb(env, b);
-        ok = !(cq.failed() || ca.failed() || ca2.failed() || cb.failed());
-        if (ok) {
-            solulens::Tile t{cq.floats(), ca.floats(), a2 == nullptr ? nullptr : ca2.floats(), cb.floats(), vocab, q0, positions, n0,
-                             neurons, chunk, vA.data(), vA2.data(), vB.data(), reinterpret_cast<const uint8_t*>(vAdmitted.data()),
-                             vSums.data()};
-            solulens::sweepTileAvx2(t, constants);
-        }
-    }
-    if (!ok) {
-        fail(env, NOT_READY);
+    sweepTile(env, q, a, a2, b, nullptr, vocab, q0, positions, n0, neurons, chunk, dA, dA2, dB, admitted, sums);
+}
+
+JNIEXPORT void JNICALL Java_org_solulens_cpu_NativeFloatExpSum_sweepTileMapped0(JNIEnv* env, jclass, jfloatArray q, jfloatArray a,
+                                                                                    jfloatArray a2, jobject b, jint vocab, jint q0,
+                                                                                    jint positions, jint n0, jint neurons, jint chunk,
+                                                                                    jdoubleArray dA, jdoubleArray dA2, jdoubleArray dB,
+                                                                                    jbooleanArray admitted, jdoubleArray sums) {
+    const float* values = static_cast<const float*>(env->GetDirectBufferAddress(b));
+    if (values == nullptr) {
+        fail(env, "B is not a direct buffer");
         return;
     }
-    env->SetDoubleArrayRegion(sums, 0, pairs, vSums.data());
+    sweepTile(env, q, a, a2, nullptr, values, vocab, q0, positions, n0, neurons, chunk, dA, dA2, dB, admitted, sums);
 }
 
 // Null when the double loops can run here, else why not. values: LOG2E, LN2_HI, LN2_LO, ROUND, LOW, HIGH, then the 14

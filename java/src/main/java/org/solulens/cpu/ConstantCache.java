@@ -3,6 +3,7 @@ package org.solulens.cpu;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -40,6 +41,8 @@ public final class ConstantCache {
     private static final String SUFFIX = ".bconst";
     /** Read and written in slices of at most this size (a mapping is limited to 2 GB). */
     private static final int SLICE_BYTES = 1 << 28;
+    /** Room left on the cache's disk after a new entry, or it is not written. */
+    private static final long MIN_FREE_BYTES = 64L << 20;
     /** Default bound on the cache's total size. */
     public static final long DEFAULT_MAX_BYTES = 8L << 30;
     /** Entries smaller than this are not worth a file (the demo model's B is 2 MB and takes milliseconds). */
@@ -100,8 +103,11 @@ public final class ConstantCache {
         return dir;
     }
 
-    /** B and its rows' largest magnitudes, as read from or written to the cache. */
-    public record Entry(float[] b, double[] rowAbsMax) {}
+    /** What fills a new B: its values into {@code b} (rows x cols, row-major, from index 0) and each row's max |value|. */
+    @FunctionalInterface
+    interface Fill {
+        void into(FloatBuffer b, double[] rowAbsMax);
+    }
 
     /** A cached entry's file and size, for {@code cache list}. */
     public record Item(Path file, long bytes, FileTime lastUsed) {}
@@ -114,9 +120,10 @@ public final class ConstantCache {
 
     /**
      * The entry under {@code key} with this shape, or null when there is none or it fails verification (then it is
-     * deleted, with a warning, so that the caller's rebuilt entry replaces it).
+     * deleted, with a warning, so that the caller's rebuilt entry replaces it). B is read in place through the file's
+     * mapping (copied to the heap only when the file is too large for one mapping).
      */
-    Entry read(byte[] key, int rows, int cols) {
+    BMatrix read(byte[] key, int rows, int cols) {
         Path file = file(key);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long expected = HEADER_BYTES + payloadBytes(rows, cols);
@@ -136,70 +143,93 @@ public final class ConstantCache {
             if (!java.util.Arrays.equals(magic, MAGIC) || r != rows || c != cols || !java.util.Arrays.equals(digest, key)) {
                 return rejected(file, "its header does not match (format, shape or key)");
             }
-            double[] absMax = new double[rows];
-            float[] b = new float[Math.multiplyExact(rows, cols)];
-            CRC32C check = new CRC32C();
-            long pos = HEADER_BYTES;
-            MappedByteBuffer first = ch.map(FileChannel.MapMode.READ_ONLY, pos, 8L * rows);
-            check.update(first.duplicate());
-            first.order(ByteOrder.LITTLE_ENDIAN).asDoubleBuffer().get(absMax);
-            pos += 8L * rows;
-            for (long done = 0, total = 4L * b.length; done < total; ) {
-                int slice = (int) Math.min(SLICE_BYTES, total - done);
-                MappedByteBuffer m = ch.map(FileChannel.MapMode.READ_ONLY, pos + done, slice);
-                check.update(m.duplicate());
-                m.order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(b, (int) (done / 4), slice / 4);
-                done += slice;
-            }
-            if (check.getValue() != crc) {
+            BMatrix b = expected <= Integer.MAX_VALUE ? readMapped(ch, rows, cols, crc) : readCopied(ch, rows, cols, crc);
+            if (b == null) {
                 return rejected(file, "its checksum does not match its contents (corrupted)");
             }
             touch(file);
-            return new Entry(b, absMax);
+            return b;
         } catch (NoSuchFileException e) {
             return null;
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | InternalError e) {
+            // InternalError: a page of the mapping could not be read (the JVM's report of SIGBUS)
             return rejected(file, "it could not be read: " + e);
         }
     }
 
+    /** B in place in the file's mapping, or null when the checksum fails. */
+    private static BMatrix readMapped(FileChannel ch, int rows, int cols, long crc) throws IOException {
+        MappedByteBuffer m = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size());
+        CRC32C check = new CRC32C();
+        check.update(m.duplicate().position(HEADER_BYTES));
+        if (check.getValue() != crc) {
+            return null;
+        }
+        double[] absMax = new double[rows];
+        m.duplicate().position(HEADER_BYTES).slice().order(ByteOrder.LITTLE_ENDIAN).asDoubleBuffer().get(absMax);
+        return BMatrix.mapped(rows, cols, values(m, rows), absMax);
+    }
+
+    /** B copied to the heap in slices (a file over 2 GB, the limit of one mapping), or null when the checksum fails. */
+    private static BMatrix readCopied(FileChannel ch, int rows, int cols, long crc) throws IOException {
+        double[] absMax = new double[rows];
+        float[] b = new float[Math.multiplyExact(rows, cols)];
+        CRC32C check = new CRC32C();
+        long pos = HEADER_BYTES;
+        MappedByteBuffer first = ch.map(FileChannel.MapMode.READ_ONLY, pos, 8L * rows);
+        check.update(first.duplicate());
+        first.order(ByteOrder.LITTLE_ENDIAN).asDoubleBuffer().get(absMax);
+        pos += 8L * rows;
+        for (long done = 0, total = 4L * b.length; done < total; ) {
+            int slice = (int) Math.min(SLICE_BYTES, total - done);
+            MappedByteBuffer m = ch.map(FileChannel.MapMode.READ_ONLY, pos + done, slice);
+            check.update(m.duplicate());
+            m.order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(b, (int) (done / 4), slice / 4);
+            done += slice;
+        }
+        return check.getValue() == crc ? BMatrix.inMemory(rows, cols, b, absMax) : null;
+    }
+
+    /** The float32 values of an entry's mapping (after the header and the row maxima). */
+    private static FloatBuffer values(MappedByteBuffer m, int rows) {
+        return m.duplicate().position(HEADER_BYTES + 8 * rows).slice().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+    }
+
     /**
-     * Stores an entry: written beside its final name and renamed into place; then the least recently used entries are
-     * evicted until the cache fits its bound. Failures (a read-only folder, a full disk) are logged once and leave the
-     * cache as it was.
+     * A new B under {@code key}: filled straight into the mapping of a new file beside its final name (no heap copy,
+     * no second write), checksummed, and renamed into place; then the least recently used entries are evicted until
+     * the cache fits its bound. Where the entry cannot be stored (too small or too large for the cache, a read-only
+     * folder, a full disk) B is filled on the heap instead, and the failure is logged once; a failure after the fill
+     * keeps the filled values.
      */
-    void write(byte[] key, int rows, int cols, Entry entry) {
-        if (!worthCaching(rows, cols)) {
-            return;
+    BMatrix build(byte[] key, int rows, int cols, Fill fill) {
+        long total = HEADER_BYTES + payloadBytes(rows, cols);
+        if (!worthCaching(rows, cols) || total > Integer.MAX_VALUE) {
+            return inMemory(rows, cols, fill);
         }
         Path file = file(key), tmp = null;
+        BMatrix filled = null;
         try {
             Files.createDirectories(dir);
-            tmp = dir.resolve(file.getFileName() + ".tmp-" + ProcessHandle.current().pid() + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                // the header's checksum is written last, once the contents have gone through it
-                ch.position(HEADER_BYTES);
-                CRC32C crc = new CRC32C();
-                ByteBuffer absMax = ByteBuffer.allocate(8 * rows).order(ByteOrder.LITTLE_ENDIAN);
-                absMax.asDoubleBuffer().put(entry.rowAbsMax());
-                crc.update(absMax.duplicate());
-                writeFully(ch, absMax);
-                ByteBuffer slice = ByteBuffer.allocateDirect(1 << 22).order(ByteOrder.LITTLE_ENDIAN);
-                float[] b = entry.b();
-                for (int i = 0; i < b.length; ) {
-                    int n = Math.min(slice.capacity() / 4, b.length - i);
-                    slice.clear();
-                    slice.asFloatBuffer().put(b, i, n);
-                    slice.limit(4 * n);
-                    crc.update(slice.duplicate());
-                    writeFully(ch, slice);
-                    i += n;
-                }
-                ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-                header.put(MAGIC).putInt(rows).putInt(cols).put(key).putLong(crc.getValue()).flip();
-                ch.position(0);
-                writeFully(ch, header);
+            long free = Files.getFileStore(dir).getUsableSpace();
+            if (free < total + MIN_FREE_BYTES) {
+                // a page of a mapped file the disk has no room for faults when written: refuse before that
+                throw new IOException("only " + (free >> 20) + " MB free, " + ((total + MIN_FREE_BYTES) >> 20) + " MB needed");
             }
+            tmp = dir.resolve(file.getFileName() + ".tmp-" + ProcessHandle.current().pid() + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+            MappedByteBuffer m;
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                m = ch.map(FileChannel.MapMode.READ_WRITE, 0, total);
+            }
+            double[] absMax = new double[rows];
+            FloatBuffer values = values(m, rows);
+            fill.into(values.duplicate(), absMax);
+            filled = BMatrix.mapped(rows, cols, values, absMax);
+            m.duplicate().position(HEADER_BYTES).slice().order(ByteOrder.LITTLE_ENDIAN).asDoubleBuffer().put(absMax);
+            // the header's checksum is written last, once the contents have gone through it
+            CRC32C crc = new CRC32C();
+            crc.update(m.duplicate().position(HEADER_BYTES));
+            m.duplicate().order(ByteOrder.LITTLE_ENDIAN).put(MAGIC).putInt(rows).putInt(cols).put(key).putLong(crc.getValue());
             try {
                 Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
@@ -207,7 +237,8 @@ public final class ConstantCache {
             }
             tmp = null;
             evict(file);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | InternalError e) {
+            // InternalError: a page of the mapping could not be written (the JVM's report of SIGBUS)
             if (!unwritableReported) {
                 unwritableReported = true;
                 log.warn("the constant cache {} cannot be written ({}); B stays in memory for this run (--no-cache skips the cache)", dir, e.toString());
@@ -221,6 +252,24 @@ public final class ConstantCache {
                 }
             }
         }
+        return filled != null ? filled : inMemory(rows, cols, fill);
+    }
+
+    /** Stores {@code b} under {@code key} (as {@link #build} stores a new one). */
+    void write(byte[] key, BMatrix b) {
+        build(key, b.rows(), b.cols(), (out, absMax) -> {
+            for (int r = 0; r < b.rows(); r++) {
+                absMax[r] = b.rowAbsMax(r);
+            }
+            out.put(b.array());
+        });
+    }
+
+    private static BMatrix inMemory(int rows, int cols, Fill fill) {
+        float[] values = new float[Math.multiplyExact(rows, cols)];
+        double[] absMax = new double[rows];
+        fill.into(FloatBuffer.wrap(values), absMax);
+        return BMatrix.inMemory(rows, cols, values, absMax);
     }
 
     /** The cached entries, most recently used first. */
@@ -280,7 +329,7 @@ public final class ConstantCache {
         }
     }
 
-    private Entry rejected(Path file, String why) {
+    private BMatrix rejected(Path file, String why) {
         log.warn("the cached model constant {} is not usable: {}; building it again", file, why);
         try {
             Files.deleteIfExists(file);
@@ -307,9 +356,4 @@ public final class ConstantCache {
         return 8L * rows + 4L * rows * cols;
     }
 
-    private static void writeFully(FileChannel ch, ByteBuffer buf) throws IOException {
-        while (buf.hasRemaining()) {
-            ch.write(buf);
-        }
-    }
 }

@@ -105,13 +105,18 @@ public final class ExactSweep {
         // every position of it while it is still in cache (the single path also walks the vocabulary in chunks).
         int positionBlock = single ? SINGLE_POSITION_BLOCK : POSITION_BLOCK, neuronBlock = single ? SINGLE_NEURON_BLOCK : NEURON_BLOCK;
         int qBlocks = (rows + positionBlock - 1) / positionBlock, nBlocks = (N + neuronBlock - 1) / neuronBlock;
-        float[] b = k.bMatrix(c.dirs);
-        double[] bAbsMax = k.bAbsMax(c.dirs);
+        BMatrix bm = k.bMatrix(c.dirs);
+        double[] bAbsMax = bm.rowAbsMax();
+        // the double path reads B's rows from a heap array; in the single path it takes only the pairs whose logits
+        // could move by more than SINGLE_MAX_CHANGE, and each copies its row rather than making the whole B a heap copy
+        float[] heapB = single ? null : bm.array();
         IntStream.range(0, qBlocks * nBlocks).parallel().forEach(task -> {
             int q0 = (task / nBlocks) * positionBlock, q1 = Math.min(rows, q0 + positionBlock);
             int n0 = (task % nBlocks) * neuronBlock, n1 = Math.min(N, n0 + neuronBlock);
             double[] coef = new double[3], out = new double[3];
             SingleTile tile = f == null ? null : new SingleTile(q0, q1, n0, n1);
+            float[] rowB = null;
+            int rowOf = -1;
             for (int n = n0; n < n1; n++) {
                 for (int q = q0; q < q1; q++) {
                     int p = p0 + q, target = tokens[p + 1];
@@ -123,20 +128,31 @@ public final class ExactSweep {
                         continue;
                     }
                     double shift = bound(coef, aMax[q], a2Max[q], bAbsMax[n], betaMax);
+                    float[] b = heapB;
+                    int bo = n * V;
+                    if (b == null) {
+                        if (rowOf != n) {
+                            rowB = rowB == null ? new float[V] : rowB;
+                            bm.copyRow(n, rowB);
+                            rowOf = n;
+                        }
+                        b = rowB;
+                        bo = 0;
+                    }
                     if (cosine != null) {
-                        logSumExp(coef, a, a2, b, q * V, n * V, beta, V, target, shift, null, cleanLogits[q], out);
+                        logSumExp(coef, a, a2, b, q * V, bo, beta, V, target, shift, null, cleanLogits[q], out);
                         cosine[p * N + n] = out[2];
                     } else {
-                        out[0] = logSumExp(expSum, coef, a, a2, q * V, b, n * V, beta, V, shift);
-                        out[1] = coef[0] * a[q * V + target] + beta[target] + coef[2] * b[n * V + target]
+                        out[0] = logSumExp(expSum, coef, a, a2, q * V, b, bo, beta, V, shift);
+                        out[1] = coef[0] * a[q * V + target] + beta[target] + coef[2] * b[bo + target]
                                 + (a2 == null ? 0 : coef[1] * a2[q * V + target]);
                     }
                     delta[p * N + n] = (out[0] - out[1]) - cleanLoss[q];
                 }
             }
             if (tile != null) {
-                tile.sweep(f, b, V);
-                tile.finish(tokens, p0, a, a2, b, V, N, delta);
+                tile.sweep(f, bm, V);
+                tile.finish(tokens, p0, a, a2, bm, V, N, delta);
             }
         });
     }
@@ -177,18 +193,18 @@ public final class ExactSweep {
             return admitted[i];
         }
 
-        void sweep(SinglePrecisionRows f, float[] b, int V) {
-            FloatExpSum.best().sweepTile(f.q, f.a, f.a2, b, V, q0, positions, n0, neurons, VOCAB_CHUNK, dA, dA2, dB, admitted, sums);
+        void sweep(SinglePrecisionRows f, BMatrix b, int V) {
+            FloatExpSum.best().sweepTile(f.q, f.a, f.a2, b, q0, positions, n0, neurons, VOCAB_CHUNK, dA, dA2, dB, admitted, sums);
         }
 
         /** Δloss of each admitted pair; d_target from the double rows. */
-        void finish(int[] tokens, int p0, double[] a, double[] a2, float[] b, int V, int N, double[] delta) {
+        void finish(int[] tokens, int p0, double[] a, double[] a2, BMatrix b, int V, int N, double[] delta) {
             for (int i = 0; i < positions; i++) {
                 int q = q0 + i, target = tokens[p0 + q + 1];
                 for (int j = 0; j < neurons; j++) {
                     int t = i * neurons + j, n = n0 + j;
                     if (admitted[t]) {
-                        double dTarget = dA[t] * a[q * V + target] + dB[t] * b[n * V + target] + (a2 == null ? 0 : dA2[t] * a2[q * V + target]);
+                        double dTarget = dA[t] * a[q * V + target] + dB[t] * b.get(n, target) + (a2 == null ? 0 : dA2[t] * a2[q * V + target]);
                         delta[(p0 + q) * N + n] = Math.log(sums[t]) - dTarget;
                     }
                 }

@@ -43,6 +43,16 @@ public interface FloatExpSum {
         }
     }
 
+    /**
+     * {@link #sweepTile(float[], float[], float[], float[], int, int, int, int, int, int, double[], double[], double[], boolean[], double[])}
+     * on the model constant B as the sweep holds it: the Java loops read a heap array (a mapped B's copy, made once);
+     * the native loop reads a mapped B in place.
+     */
+    default void sweepTile(float[] q, float[] a, float[] a2, BMatrix b, int q0, int positions, int n0, int neurons, int chunk,
+                           double[] dA, double[] dA2, double[] dB, boolean[] admitted, double[] sums) {
+        sweepTile(q, a, a2, b.array(), b.cols(), q0, positions, n0, neurons, chunk, dA, dA2, dB, admitted, sums);
+    }
+
     /** See the class comment: native, else vector, else scalar, unless {@code -Dsolulens.exp} says which. */
     static FloatExpSum best() {
         return Holder.BEST;

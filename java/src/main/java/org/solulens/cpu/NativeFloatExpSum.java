@@ -46,13 +46,32 @@ final class NativeFloatExpSum implements FloatExpSum {
     @Override
     public void sweepTile(float[] q, float[] a, float[] a2, float[] b, int vocab, int q0, int positions, int n0, int neurons, int chunk,
                           double[] dA, double[] dA2, double[] dB, boolean[] admitted, double[] sums) {
+        checkTile(q, a, a2, b.length, vocab, q0, positions, n0, neurons, chunk, dA, dA2, dB, admitted, sums);
+        sweepTile0(q, a, a2, b, vocab, q0, positions, n0, neurons, chunk, dA, dA2, dB, admitted, sums);
+    }
+
+    @Override
+    public void sweepTile(float[] q, float[] a, float[] a2, BMatrix b, int q0, int positions, int n0, int neurons, int chunk,
+                          double[] dA, double[] dA2, double[] dB, boolean[] admitted, double[] sums) {
+        java.nio.FloatBuffer mapped = b.mapped();
+        if (mapped == null) {
+            sweepTile(q, a, a2, b.array(), b.cols(), q0, positions, n0, neurons, chunk, dA, dA2, dB, admitted, sums);
+            return;
+        }
+        checkTile(q, a, a2, mapped.capacity(), b.cols(), q0, positions, n0, neurons, chunk, dA, dA2, dB, admitted, sums);
+        sweepTileMapped0(q, a, a2, mapped, b.cols(), q0, positions, n0, neurons, chunk, dA, dA2, dB, admitted, sums);
+    }
+
+    /** Every index the tile will read or write, checked before the native call (which checks none). */
+    private static void checkTile(float[] q, float[] a, float[] a2, long bLength, int vocab, int q0, int positions, int n0, int neurons,
+                                  int chunk, double[] dA, double[] dA2, double[] dB, boolean[] admitted, double[] sums) {
         int pairs = Math.multiplyExact(positions, neurons);
         Objects.checkFromIndexSize((long) q0 * vocab, (long) positions * vocab, q.length);
         Objects.checkFromIndexSize((long) q0 * vocab, (long) positions * vocab, a.length);
         if (a2 != null) {
             Objects.checkFromIndexSize((long) q0 * vocab, (long) positions * vocab, a2.length);
         }
-        Objects.checkFromIndexSize((long) n0 * vocab, (long) neurons * vocab, b.length);
+        Objects.checkFromIndexSize((long) n0 * vocab, (long) neurons * vocab, bLength);
         for (double[] x : new double[][] {dA, dA2, dB, sums}) {
             Objects.checkFromIndexSize(0, pairs, x.length);
         }
@@ -60,7 +79,6 @@ final class NativeFloatExpSum implements FloatExpSum {
         if (chunk <= 0) {
             throw new IllegalArgumentException("chunk must be positive: " + chunk);
         }
-        sweepTile0(q, a, a2, b, vocab, q0, positions, n0, neurons, chunk, dA, dA2, dB, admitted, sums);
     }
 
     @Override
@@ -75,4 +93,9 @@ final class NativeFloatExpSum implements FloatExpSum {
 
     private static native void sweepTile0(float[] q, float[] a, float[] a2, float[] b, int vocab, int q0, int positions, int n0, int neurons,
                                              int chunk, double[] dA, double[] dA2, double[] dB, boolean[] admitted, double[] sums);
+
+    /** sweepTile0 with B read in place from a direct buffer (a mapped cache file). */
+    private static native void sweepTileMapped0(float[] q, float[] a, float[] a2, java.nio.FloatBuffer b, int vocab, int q0, int positions,
+                                                int n0, int neurons, int chunk, double[] dA, double[] dA2, double[] dB, boolean[] admitted,
+                                                double[] sums);
 }

@@ -30,8 +30,7 @@ public final class SweepConstants {
         public final double[] centred;
         /** [N]: squared norms of the centred rows. */
         public final double[] norm2;
-        private float[] b;        // [N, V], made on first use by the CPU sweep
-        private double[] bAbsMax; // [N]: max_v |B[n, v]|, for the logsumexp shift bound
+        private BMatrix b;        // [N, V], made on first use by the CPU sweep
 
         Directions(String kind, double[] raw, double[] centred, double[] norm2) {
             this.kind = kind;
@@ -118,40 +117,43 @@ public final class SweepConstants {
 
     /**
      * {@code B[n, v] = (ū_n ⊙ g_f) · W_U} in float32 (N x V), accumulated in double; made once per direction kind, or
-     * read from the constant cache when one is given and holds it.
+     * read from the constant cache when one is given and holds it (then in place, through the file's mapping; a new B
+     * is built straight into its cache file).
      */
-    synchronized float[] bMatrix(Directions dirs) {
+    synchronized BMatrix bMatrix(Directions dirs) {
         if (dirs.b == null) {
             int n = cfg.dMlp(), v = cfg.dVocab();
-            byte[] key = cache != null && cache.worthCaching(n, v) ? cacheKey(dirs) : null;
-            ConstantCache.Entry entry = key == null ? null : cache.read(key, n, v);
-            if (entry == null) {
-                entry = buildB(dirs);
-                if (key != null) {
-                    cache.write(key, n, v, entry);
-                }
+            ConstantCache.Fill fill = (out, rowAbsMax) -> fillB(dirs, out, rowAbsMax);
+            if (cache == null || !cache.worthCaching(n, v)) {
+                float[] values = new float[Math.multiplyExact(n, v)];
+                double[] rowAbsMax = new double[n];
+                fill.into(java.nio.FloatBuffer.wrap(values), rowAbsMax);
+                dirs.b = BMatrix.inMemory(n, v, values, rowAbsMax);
+            } else {
+                byte[] key = cacheKey(dirs);
+                BMatrix cached = cache.read(key, n, v);
+                dirs.b = cached != null ? cached : cache.build(key, n, v, fill);
             }
-            dirs.bAbsMax = entry.rowAbsMax();
-            dirs.b = entry.b();
         }
         return dirs.b;
     }
 
-    private ConstantCache.Entry buildB(Directions dirs) {
+    /** Writes B's rows into {@code out} (row-major, from index 0) and each row's max |B| into {@code rowAbsMax}. */
+    private void fillB(Directions dirs, java.nio.FloatBuffer out, double[] rowAbsMax) {
         int n = cfg.dMlp(), v = cfg.dVocab();
-        float[] b = new float[Math.multiplyExact(n, v)];
-        double[] bAbsMax = new double[n];
+        ThreadLocal<float[]> rows = ThreadLocal.withInitial(() -> new float[v]);
         MatMul.multiply(scaledByFinalGain(dirs.centred, 0, n), n, cfg.dModel(), w.wU, v, (first, count, values) ->
             java.util.stream.IntStream.range(0, count).parallel().forEach(r -> {
+                float[] row = rows.get();
                 float m = 0;
                 for (int c = 0; c < v; c++) {
                     float x = (float) values.get(r * v + c);
-                    b[(first + r) * v + c] = x;
+                    row[c] = x;
                     m = Math.max(m, Math.abs(x));
                 }
-                bAbsMax[first + r] = m;
+                out.put((first + r) * v, row);
+                rowAbsMax[first + r] = m;
             }));
-        return new ConstantCache.Entry(b, bAbsMax);
     }
 
     /**
@@ -194,11 +196,6 @@ public final class SweepConstants {
             scratch.limit(4 * n);
             md.update(scratch);
         }
-    }
-
-    synchronized double[] bAbsMax(Directions dirs) {
-        bMatrix(dirs);
-        return dirs.bAbsMax;
     }
 
     /** {@code (rows[i] ⊙ g_f) · W_U} for {@code count} rows of width d_model starting at row {@code first}. */

@@ -39,12 +39,12 @@ class ConstantCacheTest {
     /** B as a fresh, uncached SweepConstants makes it. */
     private static float[] built(SoluModel model, boolean z) {
         SweepConstants k = new SweepConstants(model.config(), model.weights());
-        return k.bMatrix(z ? k.zRows() : k.outRows());
+        return k.bMatrix(z ? k.zRows() : k.outRows()).array();
     }
 
     private static float[] viaCache(SoluModel model, ConstantCache cache, boolean z) {
         SweepConstants k = new SweepConstants(model.config(), model.weights(), cache);
-        return k.bMatrix(z ? k.zRows() : k.outRows());
+        return k.bMatrix(z ? k.zRows() : k.outRows()).array();
     }
 
     private List<Path> entries() throws IOException {
@@ -71,16 +71,67 @@ class ConstantCacheTest {
     }
 
     @Test
+    void sweepsOnACachedBGiveTheBitsOfSweepsOnABuiltInMemory() {
+        // a miss builds B straight into its file's mapping, a hit reads it in place: the single path's native loop reads
+        // the mapping, the double path and the Java loops read copies; every Δloss must be the in-memory B's, bit for bit
+        ModelConfig cfg = TestModels.config(16, 40, 2, 8, 32, 4001, ActivationFunction.SOLU_LN);
+        SoluModel model = TestModels.random(cfg, 9);
+        int[] tokens = TestModels.randomTokens(new java.util.Random(9), 10, cfg.dVocab());
+        for (SweepPrecision precision : SweepPrecision.values()) {
+            for (org.solulens.backend.Ablation ablation : List.of(org.solulens.backend.Ablation.zero(org.solulens.backend.Ablation.Site.POST),
+                    org.solulens.backend.Ablation.zero(org.solulens.backend.Ablation.Site.MID))) {
+                org.solulens.backend.SweepRequest req = new org.solulens.backend.SweepRequest(ablation,
+                        org.solulens.backend.SweepMethod.EXACT, null, false);
+                double[] expected = sweep(model, tokens, req, precision, null);
+                double[] miss = sweep(model, tokens, req, precision, cache());
+                double[] hit = sweep(model, tokens, req, precision, cache());
+                for (int i = 0; i < expected.length; i++) {
+                    String what = precision + " " + ablation.label() + " pair " + i;
+                    assertEquals(Double.doubleToRawLongBits(expected[i]), Double.doubleToRawLongBits(miss[i]), what + " (miss)");
+                    assertEquals(Double.doubleToRawLongBits(expected[i]), Double.doubleToRawLongBits(hit[i]), what + " (hit)");
+                }
+            }
+        }
+        SweepConstants k = new SweepConstants(cfg, model.weights(), cache());
+        assertNotNull(k.bMatrix(k.outRows()).mapped(), "a hit is read in place");
+        // the demo model at hook_mid has pairs whose logits move far: they take the double path, on rows copied out of
+        // the mapping one at a time
+        SoluModel demo = org.solulens.model.DemoModel.load();
+        org.solulens.backend.SweepRequest mid = new org.solulens.backend.SweepRequest(
+                org.solulens.backend.Ablation.zero(org.solulens.backend.Ablation.Site.MID), org.solulens.backend.SweepMethod.EXACT, null, false);
+        int far = 0;
+        for (String text : org.solulens.analysis.PromptFamilies.defaultSentences()) {
+            int[] demoTokens = demo.tokenize(text, true);
+            double[] expected = sweep(demo, demoTokens, mid, SweepPrecision.SINGLE, null);
+            sweep(demo, demoTokens, mid, SweepPrecision.SINGLE, cache());
+            double[] hit = sweep(demo, demoTokens, mid, SweepPrecision.SINGLE, cache());
+            for (int i = 0; i < expected.length; i++) {
+                assertEquals(Double.doubleToRawLongBits(expected[i]), Double.doubleToRawLongBits(hit[i]), "demo, mid, \"" + text + "\" pair " + i);
+                far += Math.abs(expected[i]) > 5 ? 1 : 0;   // such pairs take the double path (SinglePrecisionSweepTest)
+            }
+        }
+        assertTrue(far > 0, "some pairs moved logits far");
+    }
+
+    private static double[] sweep(SoluModel model, int[] tokens, org.solulens.backend.SweepRequest req, SweepPrecision precision,
+                                  ConstantCache cache) {
+        try (CpuBackend backend = new CpuBackend(model, precision, cache)) {
+            return backend.sweep(backend.run(tokens, req.requiredHooks(model.config())), req).delta();
+        }
+    }
+
+    @Test
     void aHitDoesNotRebuild() throws IOException {
         SoluModel model = TestModels.random(CFG, 3);
         viaCache(model, cache(), false);
         Path file = entries().get(0);
         // overwrite one value in place and fix the checksum, as if the cached B had been built from other numbers:
         // a hit must return what the file holds, proving that nothing was rebuilt
-        ConstantCache.Entry entry = cache().read(keyOf(file), CFG.dMlp(), CFG.dVocab());
+        BMatrix entry = cache().read(keyOf(file), CFG.dMlp(), CFG.dVocab());
         assertNotNull(entry);
-        entry.b()[5] = 12345f;
-        cache().write(keyOf(file), CFG.dMlp(), CFG.dVocab(), entry);
+        assertNotNull(entry.mapped(), "a hit is read in place from the file's mapping");
+        entry.array()[5] = 12345f;
+        cache().write(keyOf(file), entry);
         assertEquals(12345f, viaCache(model, cache(), false)[5]);
     }
 

@@ -98,7 +98,19 @@ class NativeFloatExpSumTest {
             for (int t = 0; t < pairs; t++) {
                 assertEquals(admitted[t], actual[t] != 0.25, "pair " + t + " is summed exactly when admitted");
             }
+            // B read in place from a direct buffer, as from a mapped cache file
+            double[] mapped = new double[pairs];
+            java.util.Arrays.fill(mapped, 0.25);
+            loop.sweepTile(q, a, second, direct(b, neurons, vocab), q0, positions, n0, tileNeurons, 2048, dA, dA2, dB, admitted, mapped);
+            assertArrayEquals(expected, mapped, 0.0, (second == null ? "post" : "mid") + ", B mapped");
         }
+    }
+
+    /** B in a direct buffer, as the constant cache maps it. */
+    private static BMatrix direct(float[] b, int rows, int cols) {
+        java.nio.FloatBuffer values = java.nio.ByteBuffer.allocateDirect(4 * b.length).order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer();
+        values.put(b);
+        return BMatrix.mapped(rows, cols, values, new double[rows]);
     }
 
     @Test
@@ -112,6 +124,9 @@ class NativeFloatExpSumTest {
                 () -> loop.sweepTile(q, a, null, b, 50, 1, 2, 0, 1, 16, one, one, one, new boolean[1], new double[2]));
         assertThrows(IllegalArgumentException.class,
                 () -> loop.sweepTile(q, a, null, b, 50, 0, 1, 0, 1, 0, one, one, one, new boolean[1], new double[1]));
+        assertThrows(IndexOutOfBoundsException.class,
+                () -> loop.sweepTile(q, a, null, direct(b, 2, 50), 0, 1, 1, 2, 16, one, one, one, new boolean[2], new double[2]),
+                "rows of a mapped B beyond its end");
     }
 
     @Test
