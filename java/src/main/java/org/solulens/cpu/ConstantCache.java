@@ -198,25 +198,24 @@ public final class ConstantCache {
     /**
      * A new B under {@code key}: filled straight into the mapping of a new file beside its final name (no heap copy,
      * no second write), checksummed, and renamed into place; then the least recently used entries are evicted until
-     * the cache fits its bound. Where the entry cannot be stored (too small or too large for the cache, a read-only
-     * folder, a full disk) B is filled on the heap instead, and the failure is logged once; a failure after the fill
-     * keeps the filled values.
+     * the cache fits its bound. A B too large for one mapping (over 2 GB) is filled on the heap and written. Where the
+     * entry cannot be stored (too small or too large for the cache, a read-only folder, a full disk) B is filled on the
+     * heap only, and the failure is logged once; a failure after the fill keeps the filled values.
      */
     BMatrix build(byte[] key, int rows, int cols, Fill fill) {
         long total = HEADER_BYTES + payloadBytes(rows, cols);
-        if (!worthCaching(rows, cols) || total > Integer.MAX_VALUE) {
+        if (!worthCaching(rows, cols)) {
             return inMemory(rows, cols, fill);
+        }
+        if (total > Integer.MAX_VALUE) {
+            BMatrix b = inMemory(rows, cols, fill);
+            write(key, b);
+            return b;
         }
         Path file = file(key), tmp = null;
         BMatrix filled = null;
         try {
-            Files.createDirectories(dir);
-            long free = Files.getFileStore(dir).getUsableSpace();
-            if (free < total + MIN_FREE_BYTES) {
-                // a page of a mapped file the disk has no room for faults when written: refuse before that
-                throw new IOException("only " + (free >> 20) + " MB free, " + ((total + MIN_FREE_BYTES) >> 20) + " MB needed");
-            }
-            tmp = dir.resolve(file.getFileName() + ".tmp-" + ProcessHandle.current().pid() + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+            tmp = newTemporary(file, total);
             MappedByteBuffer m;
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
                 m = ch.map(FileChannel.MapMode.READ_WRITE, 0, total);
@@ -230,39 +229,98 @@ public final class ConstantCache {
             CRC32C crc = new CRC32C();
             crc.update(m.duplicate().position(HEADER_BYTES));
             m.duplicate().order(ByteOrder.LITTLE_ENDIAN).put(MAGIC).putInt(rows).putInt(cols).put(key).putLong(crc.getValue());
-            try {
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-            }
+            publish(tmp, file);
             tmp = null;
-            evict(file);
         } catch (IOException | RuntimeException | InternalError e) {
             // InternalError: a page of the mapping could not be written (the JVM's report of SIGBUS)
-            if (!unwritableReported) {
-                unwritableReported = true;
-                log.warn("the constant cache {} cannot be written ({}); B stays in memory for this run (--no-cache skips the cache)", dir, e.toString());
-            }
+            unwritable(e);
         } finally {
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // a leftover temporary file is removed by clear() and ignored by everything else
-                }
-            }
+            deleteTemporary(tmp);
         }
         return filled != null ? filled : inMemory(rows, cols, fill);
     }
 
-    /** Stores {@code b} under {@code key} (as {@link #build} stores a new one). */
+    /**
+     * Stores {@code b} under {@code key}: written beside its final name in slices and renamed into place, then the
+     * cache is evicted down to its bound (B over 2 GB; tests). Failures are logged once and leave the cache as it was.
+     */
     void write(byte[] key, BMatrix b) {
-        build(key, b.rows(), b.cols(), (out, absMax) -> {
-            for (int r = 0; r < b.rows(); r++) {
-                absMax[r] = b.rowAbsMax(r);
+        int rows = b.rows();
+        if (!worthCaching(rows, b.cols())) {
+            return;
+        }
+        Path file = file(key), tmp = null;
+        try {
+            tmp = newTemporary(file, HEADER_BYTES + payloadBytes(rows, b.cols()));
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                // the header's checksum is written last, once the contents have gone through it
+                ch.position(HEADER_BYTES);
+                CRC32C crc = new CRC32C();
+                ByteBuffer absMax = ByteBuffer.allocate(8 * rows).order(ByteOrder.LITTLE_ENDIAN);
+                absMax.asDoubleBuffer().put(b.rowAbsMax());
+                crc.update(absMax.duplicate());
+                writeFully(ch, absMax);
+                ByteBuffer slice = ByteBuffer.allocateDirect(1 << 22).order(ByteOrder.LITTLE_ENDIAN);
+                float[] values = b.array();
+                for (int i = 0; i < values.length; ) {
+                    int n = Math.min(slice.capacity() / 4, values.length - i);
+                    slice.clear();
+                    slice.asFloatBuffer().put(values, i, n);
+                    slice.limit(4 * n);
+                    crc.update(slice.duplicate());
+                    writeFully(ch, slice);
+                    i += n;
+                }
+                ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+                header.put(MAGIC).putInt(rows).putInt(b.cols()).put(key).putLong(crc.getValue()).flip();
+                ch.position(0);
+                writeFully(ch, header);
             }
-            out.put(b.array());
-        });
+            publish(tmp, file);
+            tmp = null;
+        } catch (IOException | RuntimeException e) {
+            unwritable(e);
+        } finally {
+            deleteTemporary(tmp);
+        }
+    }
+
+    /** A fresh temporary name beside {@code file}, once the folder exists and its disk has room for {@code bytes}. */
+    private Path newTemporary(Path file, long bytes) throws IOException {
+        Files.createDirectories(dir);
+        long free = Files.getFileStore(dir).getUsableSpace();
+        if (free < bytes + MIN_FREE_BYTES) {
+            // a page of a mapped file the disk has no room for faults when written: refuse before that
+            throw new IOException("only " + (free >> 20) + " MB free, " + ((bytes + MIN_FREE_BYTES) >> 20) + " MB needed");
+        }
+        return dir.resolve(file.getFileName() + ".tmp-" + ProcessHandle.current().pid() + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+    }
+
+    /** Renames a complete temporary file into place (a reader sees the whole entry or none), then evicts. */
+    private void publish(Path tmp, Path file) throws IOException {
+        try {
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+        }
+        evict(file);
+    }
+
+    private void unwritable(Throwable e) {
+        if (!unwritableReported) {
+            unwritableReported = true;
+            log.warn("the constant cache {} cannot be written ({}); B stays in memory for this run (--no-cache skips the cache)", dir, e.toString());
+        }
+    }
+
+    private static void deleteTemporary(Path tmp) {
+        if (tmp != null) {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException ignored) {
+                // a leftover temporary file is removed by clear() and ignored by everything else
+            }
+        }
     }
 
     private static BMatrix inMemory(int rows, int cols, Fill fill) {
@@ -356,4 +414,9 @@ public final class ConstantCache {
         return 8L * rows + 4L * rows * cols;
     }
 
+    private static void writeFully(FileChannel ch, ByteBuffer buf) throws IOException {
+        while (buf.hasRemaining()) {
+            ch.write(buf);
+        }
+    }
 }
