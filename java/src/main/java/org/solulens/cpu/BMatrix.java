@@ -34,6 +34,20 @@ public final class BMatrix {
         this.heap = heap;
     }
 
+    /** What fills a new B: its values into {@code b} (rows x cols, row-major, from index 0) and each row's max |value|. */
+    @FunctionalInterface
+    interface Fill {
+        void into(FloatBuffer b, double[] rowAbsMax);
+    }
+
+    /** A new B on the heap, filled by {@code fill}. */
+    static BMatrix filledInMemory(int rows, int cols, Fill fill) {
+        float[] values = new float[Math.multiplyExact(rows, cols)];
+        double[] rowAbsMax = new double[rows];
+        fill.into(FloatBuffer.wrap(values), rowAbsMax);
+        return inMemory(rows, cols, values, rowAbsMax);
+    }
+
     /** B held in {@code values} (not copied). */
     static BMatrix inMemory(int rows, int cols, float[] values, double[] rowAbsMax) {
         return new BMatrix(rows, cols, rowAbsMax, null, Objects.requireNonNull(values));

@@ -103,12 +103,6 @@ public final class ConstantCache {
         return dir;
     }
 
-    /** What fills a new B: its values into {@code b} (rows x cols, row-major, from index 0) and each row's max |value|. */
-    @FunctionalInterface
-    interface Fill {
-        void into(FloatBuffer b, double[] rowAbsMax);
-    }
-
     /** A cached entry's file and size, for {@code cache list}. */
     public record Item(Path file, long bytes, FileTime lastUsed) {}
 
@@ -202,13 +196,13 @@ public final class ConstantCache {
      * entry cannot be stored (too small or too large for the cache, a read-only folder, a full disk) B is filled on the
      * heap only, and the failure is logged once; a failure after the fill keeps the filled values.
      */
-    BMatrix build(byte[] key, int rows, int cols, Fill fill) {
+    BMatrix build(byte[] key, int rows, int cols, BMatrix.Fill fill) {
         long total = HEADER_BYTES + payloadBytes(rows, cols);
         if (!worthCaching(rows, cols)) {
-            return inMemory(rows, cols, fill);
+            return BMatrix.filledInMemory(rows, cols, fill);
         }
         if (total > Integer.MAX_VALUE) {
-            BMatrix b = inMemory(rows, cols, fill);
+            BMatrix b = BMatrix.filledInMemory(rows, cols, fill);
             write(key, b);
             return b;
         }
@@ -237,7 +231,7 @@ public final class ConstantCache {
         } finally {
             deleteTemporary(tmp);
         }
-        return filled != null ? filled : inMemory(rows, cols, fill);
+        return filled != null ? filled : BMatrix.filledInMemory(rows, cols, fill);
     }
 
     /**
@@ -321,13 +315,6 @@ public final class ConstantCache {
                 // a leftover temporary file is removed by clear() and ignored by everything else
             }
         }
-    }
-
-    private static BMatrix inMemory(int rows, int cols, Fill fill) {
-        float[] values = new float[Math.multiplyExact(rows, cols)];
-        double[] absMax = new double[rows];
-        fill.into(FloatBuffer.wrap(values), absMax);
-        return BMatrix.inMemory(rows, cols, values, absMax);
     }
 
     /** The cached entries, most recently used first. */

@@ -123,12 +123,9 @@ public final class SweepConstants {
     synchronized BMatrix bMatrix(Directions dirs) {
         if (dirs.b == null) {
             int n = cfg.dMlp(), v = cfg.dVocab();
-            ConstantCache.Fill fill = (out, rowAbsMax) -> fillB(dirs, out, rowAbsMax);
+            BMatrix.Fill fill = (out, rowAbsMax) -> fillB(dirs, out, rowAbsMax);
             if (cache == null || !cache.worthCaching(n, v)) {
-                float[] values = new float[Math.multiplyExact(n, v)];
-                double[] rowAbsMax = new double[n];
-                fill.into(java.nio.FloatBuffer.wrap(values), rowAbsMax);
-                dirs.b = BMatrix.inMemory(n, v, values, rowAbsMax);
+                dirs.b = BMatrix.filledInMemory(n, v, fill);
             } else {
                 byte[] key = cacheKey(dirs);
                 BMatrix cached = cache.read(key, n, v);
