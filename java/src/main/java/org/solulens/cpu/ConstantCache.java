@@ -137,7 +137,7 @@ public final class ConstantCache {
             if (!java.util.Arrays.equals(magic, MAGIC) || r != rows || c != cols || !java.util.Arrays.equals(digest, key)) {
                 return rejected(file, "its header does not match (format, shape or key)");
             }
-            BMatrix b = expected <= Integer.MAX_VALUE ? readMapped(ch, rows, cols, crc) : readCopied(ch, rows, cols, crc);
+            BMatrix b = inPlace(expected) ? readMapped(ch, rows, cols, crc) : readCopied(ch, rows, cols, crc);
             if (b == null) {
                 return rejected(file, "its checksum does not match its contents (corrupted)");
             }
@@ -164,7 +164,15 @@ public final class ConstantCache {
         return BMatrix.mapped(rows, cols, values(m, rows), absMax);
     }
 
-    /** B copied to the heap in slices (a file over 2 GB, the limit of one mapping), or null when the checksum fails. */
+    /**
+     * Whether an entry of {@code bytes} is used in place through one mapping: under 2 GB (one mapping's limit), and on
+     * a little-endian platform (the file's order, which the native loop reads as its own).
+     */
+    private static boolean inPlace(long bytes) {
+        return bytes <= Integer.MAX_VALUE && ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
+    }
+
+    /** B copied to the heap in slices (see {@link #inPlace}), or null when the checksum fails. */
     private static BMatrix readCopied(FileChannel ch, int rows, int cols, long crc) throws IOException {
         double[] absMax = new double[rows];
         float[] b = new float[Math.multiplyExact(rows, cols)];
@@ -192,7 +200,7 @@ public final class ConstantCache {
     /**
      * A new B under {@code key}: filled straight into the mapping of a new file beside its final name (no heap copy,
      * no second write), checksummed, and renamed into place; then the least recently used entries are evicted until
-     * the cache fits its bound. A B too large for one mapping (over 2 GB) is filled on the heap and written. Where the
+     * the cache fits its bound. A B not used in place ({@link #inPlace}) is filled on the heap and written. Where the
      * entry cannot be stored (too small or too large for the cache, a read-only folder, a full disk) B is filled on the
      * heap only, and the failure is logged once; a failure after the fill keeps the filled values.
      */
@@ -201,7 +209,7 @@ public final class ConstantCache {
         if (!worthCaching(rows, cols)) {
             return BMatrix.filledInMemory(rows, cols, fill);
         }
-        if (total > Integer.MAX_VALUE) {
+        if (!inPlace(total)) {
             BMatrix b = BMatrix.filledInMemory(rows, cols, fill);
             write(key, b);
             return b;
