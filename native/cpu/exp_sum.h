@@ -3,14 +3,16 @@
 // and exp(x[i] - shift) rounded to float. exp is DoubleExp's: x = k ln 2 + r (ln 2 in two parts), e^r by its Taylor
 // series to r^13, 2^k in the exponent bits; 0 below -708, infinity above 709. Floor: ~19 FMA-pipe operations per 4
 // lanes (the logit's FMAs, the reduction, 13 Horner FMAs, the scaling), ~9.5 cycles per 4 elements on a Zen 3 core's
-// two FMA pipes, ~1e9/s a core at 2.45 GHz (a count, not measured); these loops run once per position (and per pair on the double path), not per (pair, word)
-// like the float loop. Operation for operation on 4 double lanes, so the sums are the Java loops' bits (tested).
-// Included by the AVX2 translation unit; the compiler vectorises the lane loops. Never compile with -ffast-math or
+// two FMA pipes, ~1e9/s a core at 2.45 GHz; these loops run once per position (and per pair on the double path), not
+// per (pair, word) like the float loop. Operation for operation on 4 double lanes, so the sums are the Java loops' bits
+// (tested). In AVX2 intrinsics: gcc left the lane loops scalar, with a branch per clamp test (0.2e9 exponentials a second
+// in a double sweep; benchmarks/NOTES.md). Included by the AVX2 translation unit. Never compile with -ffast-math or
 // floating-point contraction.
 #pragma once
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <immintrin.h>
 
 #include "loop_inputs.h"
 
@@ -38,29 +40,56 @@ static inline double expDet(double x, const solulens::DoubleExpConstants& k) {
     return high ? INFINITY : y;
 }
 
-// VectorExpSum.sum with L lanes: each lane's terms added in that lane, the lanes in order, then the tail.
-template <int L, bool A2, bool B>
-static double expSum(double alpha, const double* a, double gamma, const double* a2, double delta, const float* b, const double* beta,
-                     int v, double shift, const solulens::DoubleExpConstants& k) {
-    double acc[L] = {};
-    int i = 0;
-    for (; i + L <= v; i += L) {
-        for (int l = 0; l < L; l++) {
-            double x = beta[i + l] - shift;
-            x = std::fma(a[i + l], alpha, x);
-            if (A2) {
-                x = std::fma(a2[i + l], gamma, x);
-            }
-            if (B) {
-                x = std::fma((double)b[i + l], delta, x);
-            }
-            acc[l] += expDet(x, k);
-        }
+// expDet on 4 lanes: the same operations, the clamped lanes computed on 0 and replaced.
+static inline __m256d expDet4(__m256d x, const solulens::DoubleExpConstants& k) {
+    const __m256d zero = _mm256_setzero_pd();
+    __m256d low = _mm256_cmp_pd(x, _mm256_set1_pd(k.low), _CMP_LT_OQ), high = _mm256_cmp_pd(x, _mm256_set1_pd(k.high), _CMP_GT_OQ);
+    __m256d xc = _mm256_blendv_pd(x, zero, _mm256_or_pd(low, high));
+    __m256d round = _mm256_set1_pd(k.round);
+    __m256d t = _mm256_add_pd(_mm256_mul_pd(xc, _mm256_set1_pd(k.log2e)), round);
+    __m256d n = _mm256_sub_pd(t, round);
+    __m256d r = _mm256_fnmadd_pd(n, _mm256_set1_pd(k.ln2hi), xc);   // fma(-n, ln2hi, xc): -n * ln2hi is exact
+    r = _mm256_fnmadd_pd(n, _mm256_set1_pd(k.ln2lo), r);
+    __m256d p = _mm256_fmadd_pd(r, _mm256_set1_pd(k.taylor[0]), _mm256_set1_pd(k.taylor[1]));
+    for (int i = 2; i < 14; i++) {
+        p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(k.taylor[i]));
     }
+    __m256i bits = _mm256_slli_epi64(_mm256_sub_epi64(_mm256_castpd_si256(t), _mm256_set1_epi64x(k.roundBits - 1023)), 52);
+    __m256d y = _mm256_mul_pd(p, _mm256_castsi256_pd(bits));
+    y = _mm256_blendv_pd(y, zero, low);
+    return _mm256_blendv_pd(y, _mm256_set1_pd(INFINITY), high);
+}
+
+// The lanes' sums added in lane order.
+static inline double laneSum(__m256d acc) {
+    double lanes[4];
+    _mm256_storeu_pd(lanes, acc);
     double s = 0;
-    for (int l = 0; l < L; l++) {
-        s += acc[l];
+    for (int l = 0; l < 4; l++) {
+        s += lanes[l];
     }
+    return s;
+}
+
+// VectorExpSum.sum on 4 lanes: each lane's terms added in that lane, the lanes in order, then the tail.
+template <bool A2, bool B>
+static double expSum4(double alpha, const double* a, double gamma, const double* a2, double delta, const float* b, const double* beta,
+                      int v, double shift, const solulens::DoubleExpConstants& k) {
+    const __m256d vShift = _mm256_set1_pd(shift), vAlpha = _mm256_set1_pd(alpha), vGamma = _mm256_set1_pd(gamma), vDelta = _mm256_set1_pd(delta);
+    __m256d acc = _mm256_setzero_pd();
+    int i = 0;
+    for (; i + 4 <= v; i += 4) {
+        __m256d x = _mm256_sub_pd(_mm256_loadu_pd(beta + i), vShift);
+        x = _mm256_fmadd_pd(_mm256_loadu_pd(a + i), vAlpha, x);
+        if (A2) {
+            x = _mm256_fmadd_pd(_mm256_loadu_pd(a2 + i), vGamma, x);
+        }
+        if (B) {
+            x = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm_loadu_ps(b + i)), vDelta, x);
+        }
+        acc = _mm256_add_pd(acc, expDet4(x, k));
+    }
+    double s = laneSum(acc);
     for (; i < v; i++) {
         double x = beta[i] - shift;
         x = std::fma(a[i], alpha, x);
@@ -75,20 +104,15 @@ static double expSum(double alpha, const double* a, double gamma, const double* 
     return s;
 }
 
-// VectorExpSum.sumExp.
-template <int L>
-static double sumExp(const double* x, int n, double shift, const solulens::DoubleExpConstants& k) {
-    double acc[L] = {};
+// VectorExpSum.sumExp on 4 lanes.
+static double sumExp4(const double* x, int n, double shift, const solulens::DoubleExpConstants& k) {
+    const __m256d vShift = _mm256_set1_pd(shift);
+    __m256d acc = _mm256_setzero_pd();
     int i = 0;
-    for (; i + L <= n; i += L) {
-        for (int l = 0; l < L; l++) {
-            acc[l] += expDet(x[i + l] - shift, k);
-        }
+    for (; i + 4 <= n; i += 4) {
+        acc = _mm256_add_pd(acc, expDet4(_mm256_sub_pd(_mm256_loadu_pd(x + i), vShift), k));
     }
-    double s = 0;
-    for (int l = 0; l < L; l++) {
-        s += acc[l];
-    }
+    double s = laneSum(acc);
     for (; i < n; i++) {
         s += expDet(x[i] - shift, k);
     }
@@ -97,7 +121,12 @@ static double sumExp(const double* x, int n, double shift, const solulens::Doubl
 
 // VectorExpSum.expInto: each value on its own, so the lanes do not matter.
 static void expInto(const double* x, int n, double shift, float* out, const solulens::DoubleExpConstants& k) {
-    for (int i = 0; i < n; i++) {
+    const __m256d vShift = _mm256_set1_pd(shift);
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        _mm_storeu_ps(out + i, _mm256_cvtpd_ps(expDet4(_mm256_sub_pd(_mm256_loadu_pd(x + i), vShift), k)));
+    }
+    for (; i < n; i++) {
         out[i] = (float)expDet(x[i] - shift, k);
     }
 }

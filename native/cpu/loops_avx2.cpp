@@ -18,15 +18,15 @@ void sweepTileAvx2(const Tile& t, const ExpConstants& k) {
 double expSumAvx2(double alpha, const double* a, double gamma, const double* a2, double delta, const float* b, const double* beta, int v,
                   double shift, const DoubleExpConstants& k) {
     if (a2 != nullptr) {
-        return b != nullptr ? avx2::expSum<4, true, true>(alpha, a, gamma, a2, delta, b, beta, v, shift, k)
-                            : avx2::expSum<4, true, false>(alpha, a, gamma, a2, delta, b, beta, v, shift, k);
+        return b != nullptr ? avx2::expSum4<true, true>(alpha, a, gamma, a2, delta, b, beta, v, shift, k)
+                            : avx2::expSum4<true, false>(alpha, a, gamma, a2, delta, b, beta, v, shift, k);
     }
-    return b != nullptr ? avx2::expSum<4, false, true>(alpha, a, gamma, a2, delta, b, beta, v, shift, k)
-                        : avx2::expSum<4, false, false>(alpha, a, gamma, a2, delta, b, beta, v, shift, k);
+    return b != nullptr ? avx2::expSum4<false, true>(alpha, a, gamma, a2, delta, b, beta, v, shift, k)
+                        : avx2::expSum4<false, false>(alpha, a, gamma, a2, delta, b, beta, v, shift, k);
 }
 
 double sumExpAvx2(const double* x, int n, double shift, const DoubleExpConstants& k) {
-    return avx2::sumExp<4>(x, n, shift, k);
+    return avx2::sumExp4(x, n, shift, k);
 }
 
 void expIntoAvx2(const double* x, int n, double shift, float* out, const DoubleExpConstants& k) {
