@@ -4,7 +4,8 @@
 // k, 2^r by a degree-7 polynomial, 2^k in the exponent bits), log2 e folded into the coefficients.
 // Floor: per 8 lanes 11 operations on the FMA/multiply pipes (d's multiply and FMA, seven Horner FMAs, the scaling,
 // the accumulating FMA), 3 additions, 2 integer operations: ~5.5 cycles per 8 elements on a Zen 3 core's two FMA
-// pipes, 7.1e9/s on two cores at 2.45 GHz; measured 4.1-4.5e9/s in the sweep's tiles (JMH exp row; benchmarks/NOTES.md).
+// pipes, ~9e9/s on two cores at the ~3.1 GHz they boost to (7.1e9/s at the nominal 2.45 GHz); measured 4.0-4.5e9/s in
+// the sweep's tiles (JMH exp row; benchmarks/NOTES.md).
 // Operation for operation the Java loop's: the same float32 additions, multiplications and fused multiply-adds on the
 // same values in the same order, so its sums are the Java loop's bits (tested). Included by a translation unit that
 // defines SOLULENS_ISA (a namespace name) and is compiled with AVX2 and FMA; every lane operation is exactly rounded,
@@ -39,9 +40,9 @@ static inline float exp2f_det(float y, const solulens::ExpConstants& k) {
 // VectorFloatExpSum.sum on 8 lanes, in AVX2 intrinsics: blocks of 8 vectors summed per lane in float, widened, the
 // lower and upper half of the lanes in two double accumulators, added in lane order at the end; the tail one element
 // at a time. Written with intrinsics rather than as lane loops for gcc to vectorise: gcc's code for the lane loops
-// kept the block's partial sums and constants on the stack and ran the sweep's tiles at 3.0-3.7e9/s on two Zen 3
-// cores, this at 4.1-5.0e9/s (a scratch tile benchmark, benchmarks/NOTES.md). Interleaving the Horner steps of 2, 4 or
-// 8 vectors by hand was slower (2.4-4.5e9/s): the out-of-order core overlaps the chains better than the registers do.
+// kept the block's partial sums on the stack and re-broadcast the constants for every block; at site post it ran the
+// sweep's tiles at 3.0-4.0e9/s on two Zen 3 cores, this at 4.0-5.0e9/s (a scratch tile benchmark, benchmarks/NOTES.md).
+// Interleaving the Horner steps of 2, 4 or 8 vectors by hand was slower (2.4-4.5e9/s).
 template <bool MID>
 static double pairSum8(const float* q, float da, const float* a, float da2, const float* a2, float db, const float* b, int n,
                        const solulens::ExpConstants& k) {
