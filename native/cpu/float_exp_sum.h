@@ -1,11 +1,10 @@
 // The exact sweep's single-precision inner loop (java/.../cpu/VectorFloatExpSum.java) in C++. For one (position,
 // neuron) pair it returns sum_v q[v] * exp(d_v), d_v = da*a[v] + da2*a2[v] + db*b[v] the ablation's change of logit v
 // and q the clean probabilities, so that dloss = log(sum) - d_target; exp(d) is 2^(d log2 e) (FloatExp: round to
-// k, 2^r by a degree-7 polynomial, 2^k in the exponent bits), log2 e folded into the coefficients.
-// Floor: per 8 lanes 11 operations on the FMA/multiply pipes (d's multiply and FMA, seven Horner FMAs, the scaling,
-// the accumulating FMA), 3 additions, 2 integer operations: ~5.5 cycles per 8 elements on a Zen 3 core's two FMA
-// pipes, ~9e9/s on two cores at the ~3.1 GHz they boost to (7.1e9/s at the nominal 2.45 GHz); measured 4.0-4.5e9/s in
-// the sweep's tiles (JMH exp row; benchmarks/NOTES.md).
+// k, 2^r by a degree-6 polynomial, k added to its exponent field), log2 e folded into the coefficients.
+// Floor: per 8 lanes 9 operations on the FMA/multiply pipes (d's multiply and FMA, six Horner FMAs, the accumulating
+// FMA), 3 additions, 2 integer operations: ~4.5 cycles per 8 elements on a Zen 3 core's two FMA pipes, ~11e9/s on two
+// cores at the ~3.1 GHz they boost to; measured 5.1-6.0e9/s in the sweep's tiles (JMH exp row; benchmarks/NOTES.md).
 // Operation for operation the Java loop's: the same float32 additions, multiplications and fused multiply-adds on the
 // same values in the same order, so its sums are the Java loop's bits (tested). Included by a translation unit that
 // defines SOLULENS_ISA (a namespace name) and is compiled with AVX2 and FMA; every lane operation is exactly rounded,
@@ -21,20 +20,22 @@
 
 namespace SOLULENS_ISA {
 
-// FloatExp.exp2: y = k + r, 2^r by Horner's rule, 2^k in the exponent bits.
+// FloatExp.exp2: y = k + r, 2^r by Horner's rule, k added to its exponent field (FloatExp.scale: t's bits shifted
+// left by 23 are k there, as ROUND's low 9 bits are zero).
 static inline float exp2f_det(float y, const solulens::ExpConstants& k) {
+    constexpr int D = solulens::ExpConstants::degree;
     float t = y + k.round;
     float r = y - (t - k.round);
-    float p = std::fmaf(r, k.c[7], k.c[6]);
-    for (int i = 5; i >= 0; i--) {
+    float p = std::fmaf(r, k.c[D], k.c[D - 1]);
+    for (int i = D - 2; i >= 0; i--) {
         p = std::fmaf(p, r, k.c[i]);
     }
-    int32_t bits;
-    std::memcpy(&bits, &t, 4);
-    bits = (int32_t)((uint32_t)(bits - (k.roundBits - 127)) << 23);
-    float scale;
-    std::memcpy(&scale, &bits, 4);
-    return p * scale;
+    uint32_t pBits, tBits;
+    std::memcpy(&pBits, &p, 4);
+    std::memcpy(&tBits, &t, 4);
+    pBits += tBits << 23;
+    std::memcpy(&p, &pBits, 4);
+    return p;
 }
 
 // VectorFloatExpSum.sum on 8 lanes, in AVX2 intrinsics: blocks of 8 vectors summed per lane in float, widened, the
@@ -51,9 +52,9 @@ static double pairSum8(const float* q, float da, const float* a, float da2, cons
     da2 *= k.log2e;
     db *= k.log2e;
     const __m256 vda = _mm256_set1_ps(da), vda2 = _mm256_set1_ps(da2), vdb = _mm256_set1_ps(db), round = _mm256_set1_ps(k.round);
+    static_assert(solulens::ExpConstants::degree == 6, "the Horner steps below are written out for degree 6");
     const __m256 c0 = _mm256_set1_ps(k.c[0]), c1 = _mm256_set1_ps(k.c[1]), c2 = _mm256_set1_ps(k.c[2]), c3 = _mm256_set1_ps(k.c[3]);
-    const __m256 c4 = _mm256_set1_ps(k.c[4]), c5 = _mm256_set1_ps(k.c[5]), c6 = _mm256_set1_ps(k.c[6]), c7 = _mm256_set1_ps(k.c[7]);
-    const __m256i bias = _mm256_set1_epi32(k.roundBits - 127);
+    const __m256 c4 = _mm256_set1_ps(k.c[4]), c5 = _mm256_set1_ps(k.c[5]), c6 = _mm256_set1_ps(k.c[6]);
     __m256d acc0 = _mm256_setzero_pd(), acc1 = _mm256_setzero_pd();
     int v = 0;
     for (; v + BLOCK <= n; v += BLOCK) {
@@ -67,15 +68,14 @@ static double pairSum8(const float* q, float da, const float* a, float da2, cons
             // exp2f_det on 8 lanes
             __m256 t = _mm256_add_ps(d, round);
             __m256 r = _mm256_sub_ps(d, _mm256_sub_ps(t, round));
-            __m256 p = _mm256_fmadd_ps(r, c7, c6);
-            p = _mm256_fmadd_ps(p, r, c5);
+            __m256 p = _mm256_fmadd_ps(r, c6, c5);
             p = _mm256_fmadd_ps(p, r, c4);
             p = _mm256_fmadd_ps(p, r, c3);
             p = _mm256_fmadd_ps(p, r, c2);
             p = _mm256_fmadd_ps(p, r, c1);
             p = _mm256_fmadd_ps(p, r, c0);
-            __m256 scale = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_sub_epi32(_mm256_castps_si256(t), bias), 23));
-            part = _mm256_fmadd_ps(_mm256_loadu_ps(q + j), _mm256_mul_ps(p, scale), part);
+            __m256i e = _mm256_add_epi32(_mm256_castps_si256(p), _mm256_slli_epi32(_mm256_castps_si256(t), 23));
+            part = _mm256_fmadd_ps(_mm256_loadu_ps(q + j), _mm256_castsi256_ps(e), part);
         }
         acc0 = _mm256_add_pd(acc0, _mm256_cvtps_pd(_mm256_castps256_ps128(part)));
         acc1 = _mm256_add_pd(acc1, _mm256_cvtps_pd(_mm256_extractf128_ps(part, 1)));

@@ -95,17 +95,17 @@ void sweepTile(JNIEnv* env, jfloatArray q, jfloatArray a, jfloatArray a2, jfloat
 
 extern "C" {
 
-// Null when the loop can run here, else why not. constants: ROUND, LOG2E, then the coefficients of r^0 .. r^7.
+// Null when the loop can run here, else why not. constants: ROUND, LOG2E, then the coefficients of r^0 .. r^6.
 JNIEXPORT jstring JNICALL Java_org_solulens_cpu_NativeFloatExpSum_init(JNIEnv* env, jclass, jfloatArray values) {
-    if (const char* why = cannotRun(env, values, 10)) {
+    constexpr int count = 2 + solulens::ExpConstants::degree + 1;
+    if (const char* why = cannotRun(env, values, count)) {
         return env->NewStringUTF(why);
     }
-    float v[10];
-    env->GetFloatArrayRegion(values, 0, 10, v);
+    float v[count];
+    env->GetFloatArrayRegion(values, 0, count, v);
     constants.round = v[0];
-    std::memcpy(&constants.roundBits, &v[0], 4);
     constants.log2e = v[1];
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i <= solulens::ExpConstants::degree; i++) {
         constants.c[i] = v[2 + i];
     }
     ready = true;

@@ -6,10 +6,10 @@
 namespace solulens {
 
 struct ExpConstants {
-    float round;      // 1.5 * 2^23
-    int32_t roundBits;
+    static constexpr int degree = 6;
+    float round;           // 1.5 * 2^23
     float log2e;
-    float c[8];       // (ln 2)^i / i!
+    float c[degree + 1];   // the polynomial's coefficients of r^0 .. r^6 (FloatExp.C0 .. C6)
 };
 
 struct DoubleExpConstants {

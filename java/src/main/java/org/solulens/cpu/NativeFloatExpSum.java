@@ -23,7 +23,7 @@ final class NativeFloatExpSum implements FloatExpSum {
         String why = CpuNativeLibrary.loadError();
         if (why == null) {
             why = init(new float[] {FloatExp.ROUND, FloatExp.LOG2E, FloatExp.C0, FloatExp.C1, FloatExp.C2, FloatExp.C3, FloatExp.C4,
-                FloatExp.C5, FloatExp.C6, FloatExp.C7});
+                FloatExp.C5, FloatExp.C6});
         }
         if (why != null) {
             return why;

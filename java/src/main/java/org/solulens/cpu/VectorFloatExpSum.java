@@ -13,11 +13,11 @@ import jdk.incubator.vector.VectorSpecies;
  * and added in double; the double lanes are added in lane order at the end. Only loaded with the
  * {@code jdk.incubator.vector} module.
  *
- * <p>Floor: per 16 elements 3 loads (q, A, a row of B), 2 operations for d, 10 for 2^y (round, two subtractions, seven
- * Horner FMAs) plus 3 for the exponent bits and the scaling, 1 FMA to accumulate: ~19 vector operations, ~1.2 cycles
- * an element a core at one operation a cycle, ~0.6 at two. Measured on the 2-core AVX-512 VM (2026-12-06, nominal
- * 2.1 GHz): 6.15e9 exponentials a second in the sweep's tile pattern (JMH {@code exp}), ~0.9 of the two-a-cycle count
- * (benchmarks/NOTES.md).
+ * <p>Floor: per 16 elements 3 loads (q, A, a row of B), 2 operations for d, 9 for 2^y (round, two subtractions, six
+ * Horner FMAs) plus 2 integer operations for 2^k (a shift, an addition), 1 FMA to accumulate: ~16 vector operations.
+ * Measured on the 2-core AVX-512 VM (2026-12-06, nominal 2.1 GHz), with the degree-7 polynomial and a multiplication by
+ * 2^k then (19 operations): 6.15e9 exponentials a second in the sweep's tile pattern (JMH {@code exp}), ~0.9 of the
+ * count at two operations a cycle (benchmarks/NOTES.md).
  */
 final class VectorFloatExpSum implements FloatExpSum {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -26,8 +26,8 @@ final class VectorFloatExpSum implements FloatExpSum {
     private static final int BLOCK = 8 * F.length();
     private static final FloatVector ROUND = f(FloatExp.ROUND);
     // the coefficients as separate constants, so that C2 keeps them in registers
-    private static final FloatVector C7 = f(FloatExp.C7), C6 = f(FloatExp.C6), C5 = f(FloatExp.C5), C4 = f(FloatExp.C4), C3 = f(FloatExp.C3),
-            C2 = f(FloatExp.C2), C1 = f(FloatExp.C1), C0 = f(FloatExp.C0);
+    private static final FloatVector C6 = f(FloatExp.C6), C5 = f(FloatExp.C5), C4 = f(FloatExp.C4), C3 = f(FloatExp.C3), C2 = f(FloatExp.C2),
+            C1 = f(FloatExp.C1), C0 = f(FloatExp.C0);
 
     static {
         if (D.vectorBitSize() != F.vectorBitSize()) {
@@ -47,15 +47,15 @@ final class VectorFloatExpSum implements FloatExpSum {
     static FloatVector exp2(FloatVector y) {
         FloatVector t = y.add(ROUND);
         FloatVector r = y.sub(t.sub(ROUND));
-        FloatVector p = r.fma(C7, C6);
-        p = p.fma(r, C5);
+        FloatVector p = r.fma(C6, C5);
         p = p.fma(r, C4);
         p = p.fma(r, C3);
         p = p.fma(r, C2);
         p = p.fma(r, C1);
         p = p.fma(r, C0);
-        IntVector bits = ((IntVector) t.reinterpretAsInts()).sub(FloatExp.ROUND_BITS - 127).lanewise(VectorOperators.LSHL, 23);
-        return p.mul(bits.reinterpretAsFloats());
+        // FloatExp.scale: k added to p's exponent field
+        IntVector k = ((IntVector) t.reinterpretAsInts()).lanewise(VectorOperators.LSHL, 23);
+        return ((IntVector) p.reinterpretAsInts()).add(k).reinterpretAsFloats();
     }
 
     @Override
