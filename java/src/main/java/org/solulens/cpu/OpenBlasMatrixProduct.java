@@ -29,6 +29,13 @@ public final class OpenBlasMatrixProduct implements MatrixProduct {
     private static final long BLAS_THRESHOLD = 1L << 15;
     /** Rows of x per dgemm call are bounded so that the off-heap copies of x and out stay under 64 MB. */
     private static final long CHUNK_DOUBLES = 1L << 23;
+    /**
+     * ... and, where more than one call is needed, a multiple of this many rows: OpenBLAS splits a call's rows between
+     * its threads for kernels of 8 rows, and an uneven split costs time (B's product, 2048 × 512 × 48262 on two threads:
+     * 62–72 GFLOP/s in calls of 173 rows, 75–81 in calls of 128 or 160; benchmarks/NOTES.md). Calls of any multiple of
+     * 8 rows also give the same bits as one call over all the rows (checked there); 173 rows did not.
+     */
+    static final int CHUNK_ROW_MULTIPLE = 64;
 
     private final Map<Tensor, DoublePointer> widened = new WeakHashMap<>();
     /**
@@ -129,7 +136,7 @@ public final class OpenBlasMatrixProduct implements MatrixProduct {
     private void multiply(double[] x, int rows, int inner, Tensor w, int wOffset, int cols, RowBlockSink sink) {
         DoublePointer owner = widened(w);
         DoublePointer weights = new DoublePointer(owner).position(wOffset);   // a view: its position is this call's own
-        int chunk = (int) Math.max(1, Math.min(rows, CHUNK_DOUBLES / Math.max(inner, cols)));
+        int chunk = chunkRows(rows, Math.max(inner, cols));
         Scratch s = takeScratch((long) chunk * inner, (long) chunk * cols);
         try {
             for (int r0 = 0; r0 < rows; r0 += chunk) {
@@ -162,6 +169,15 @@ public final class OpenBlasMatrixProduct implements MatrixProduct {
         double[] out = new double[Math.multiplyExact(rows, cols)];
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, cols, inner, 1.0, a, inner, b, inner, 0.0, out, cols);
         return out;
+    }
+
+    /** Rows per dgemm call for {@code rows} rows of {@code width} doubles (the wider of x's and out's rows). */
+    static int chunkRows(int rows, int width) {
+        long fits = Math.max(1, CHUNK_DOUBLES / width);
+        if (fits >= rows) {
+            return rows;
+        }
+        return (int) (fits >= CHUNK_ROW_MULTIPLE ? fits / CHUNK_ROW_MULTIPLE * CHUNK_ROW_MULTIPLE : fits);
     }
 
     private static final class Scratch {

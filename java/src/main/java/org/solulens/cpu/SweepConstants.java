@@ -156,12 +156,13 @@ public final class SweepConstants {
     /**
      * What B is made from, digested: the direction kind, the shapes, the matrix product's implementation (OpenBLAS and
      * the Java loops may round a last float32 bit differently) and every tensor B reads (W_out, the MLP LayerNorm's gain
-     * for Z rows, ln_final's gain, W_U).
+     * for Z rows, ln_final's gain, W_U). v2: B's product in calls of a multiple of 64 rows (v1's calls of 173 rows gave
+     * other last bits).
      */
     private byte[] cacheKey(Directions dirs) {
         try {
             java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
-            md.update(("solulens B v1|" + dirs.kind + "|" + cfg.dModel() + "|" + cfg.dMlp() + "|" + cfg.dVocab() + "|" + MatMul.current().name())
+            md.update(("solulens B v2|" + dirs.kind + "|" + cfg.dModel() + "|" + cfg.dMlp() + "|" + cfg.dVocab() + "|" + MatMul.current().name())
                     .getBytes(java.nio.charset.StandardCharsets.UTF_8));
             java.nio.ByteBuffer scratch = java.nio.ByteBuffer.allocate(1 << 20).order(java.nio.ByteOrder.LITTLE_ENDIAN);
             digest(md, scratch, w.wOut);

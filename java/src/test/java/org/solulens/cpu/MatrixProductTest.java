@@ -66,6 +66,17 @@ class MatrixProductTest {
         }
     }
 
+    @Test
+    void rowsPerDgemmCallAreAMultipleOf64WhereMoreThanOneCallIsNeeded() {
+        // B's product for solu-1l: 8.4e6 doubles hold 173 rows of 48,262; calls of 128 split evenly between threads
+        assertEquals(128, OpenBlasMatrixProduct.chunkRows(2048, 48262));
+        assertEquals(64, OpenBlasMatrixProduct.chunkRows(64, 48262), "rows that fit are one call");
+        assertEquals(173, OpenBlasMatrixProduct.chunkRows(173, 48262));
+        assertEquals(27, OpenBlasMatrixProduct.chunkRows(40, 300_000), "fewer than 64 rows fit: as many as fit");
+        assertEquals(83_840, OpenBlasMatrixProduct.chunkRows(1_000_000, 100));
+        assertEquals(1, OpenBlasMatrixProduct.chunkRows(5, 10_000_000), "a row wider than the bound: one at a time");
+    }
+
     @ParameterizedTest(name = "{0} x {1} x {2}")
     @CsvSource({"3,5,7", "64,512,300", "17,129,1000"})
     void doubleProductsMatchTheJavaLoops(int rows, int inner, int cols) {
