@@ -5,7 +5,7 @@ import java.util.Objects;
 /**
  * {@link FloatExpSum} in C++ (native/cpu), for CPUs with AVX2 and FMA: the Vector API loop's operations in the same
  * order on 8 float lanes, so the same bits (tested), at ~2x its rate there: on two Zen 3 cores the Vector API loop ran
- * the sweep's tiles at 2.3–2.9e9 exponentials a second, this at 5.3–6.1e9 (benchmarks/NOTES.md, 2026-12-07). Used where
+ * the sweep's tiles at 2.9e9 exponentials a second (one run), this at 5.3–6.1e9 (benchmarks/NOTES.md, 2026-12-07). Used where
  * the JVM's preferred vector is 8 floats or the Vector API is absent; with AVX-512 the Java loop's 16 lanes stay (~0.9
  * of the count there). A whole tile of the sweep is one call; a B mapped from the constant cache is read in place.
  */
