@@ -1,8 +1,8 @@
 package org.solulens.cpu;
 
 /**
- * 2^y in float32 from IEEE single-precision additions, multiplications and fused multiply-adds only, each exactly
- * rounded, so that {@link VectorFloatExpSum}'s lanes and this scalar form give the same bits whether the JIT has compiled
+ * 2^y in float32 from IEEE single-precision additions and fused multiply-adds, each exactly rounded, and one integer
+ * addition, so that {@link VectorFloatExpSum}'s lanes and this scalar form give the same bits whether the JIT has compiled
  * them or not. y = k + r with k = round(y) (by adding 1.5·2^23) and |r| ≤ 1/2 (r = y - k is exact), 2^r by a degree-6
  * polynomial, and 2^k added to its exponent field. The polynomial is the minimax fit of 2^r on [-1/2, 1/2] (relative
  * error 1.9e-9 before its coefficients are rounded to float; {@code tools/exp2_coefficients.py} computes them); in
@@ -11,7 +11,7 @@ package org.solulens.cpu;
  * log2 e folded into the coefficients that make d.
  *
  * <p>Domain: |y| ≤ {@link #DOMAIN} only; nothing is clamped (the exact sweep's float path admits only |d| ≤ 20, i.e.
- * |y| ≤ 29, and a clamp would cost a vector operation in the innermost loop). Within 2e-7 relative there (tested).
+ * |y| ≤ 29, and a clamp would cost a vector operation in the innermost loop). Within 1e-7 relative there (tested).
  */
 final class FloatExp {
     static final float DOMAIN = 120f;
