@@ -3,10 +3,12 @@
 // and q the clean probabilities, so that dloss = log(sum) - d_target; exp(d) is 2^(d log2 e) (FloatExp: round to
 // k, 2^r by a degree-6 polynomial, k added to its exponent field), log2 e folded into the coefficients.
 // Floor: per 8 lanes 9 operations on the FMA/multiply pipes (d's multiply and FMA, six Horner FMAs, the accumulating
-// FMA), 3 additions, 2 integer operations: ~4.5 cycles per 8 elements on a Zen 3 core's two FMA pipes, ~11e9/s on two
-// cores at the ~3.1 GHz they boost to; measured 5.1-6.0e9/s in the sweep's tiles (JMH exp row; benchmarks/NOTES.md).
+// FMA), a rounding, a subtraction, 3 integer operations: ~4.5 cycles per 8 elements on a Zen 3 core's two FMA pipes,
+// ~11e9/s on two cores at the ~3.1 GHz they boost to; measured 5.3-6.1e9/s in the sweep's tiles (JMH exp row;
+// benchmarks/NOTES.md).
 // Operation for operation the Java loop's: the same float32 additions, multiplications and fused multiply-adds on the
-// same values in the same order, so its sums are the Java loop's bits (tested). Included by a translation unit that
+// same values in the same order (k rounded by vroundps, which gives the same k as the Java loop's addition and
+// subtraction of ROUND), so its sums are the Java loop's bits (tested). Included by a translation unit that
 // defines SOLULENS_ISA (a namespace name) and is compiled with AVX2 and FMA; every lane operation is exactly rounded,
 // so the scalar tail and the vector body agree with the Java loop's lanes. Never compile with -ffast-math or
 // floating-point contraction (build.sh passes -ffp-contract=off).
@@ -51,7 +53,7 @@ static double pairSum8(const float* q, float da, const float* a, float da2, cons
     da *= k.log2e;
     da2 *= k.log2e;
     db *= k.log2e;
-    const __m256 vda = _mm256_set1_ps(da), vda2 = _mm256_set1_ps(da2), vdb = _mm256_set1_ps(db), round = _mm256_set1_ps(k.round);
+    const __m256 vda = _mm256_set1_ps(da), vda2 = _mm256_set1_ps(da2), vdb = _mm256_set1_ps(db);
     static_assert(solulens::ExpConstants::degree == 6, "the Horner steps below are written out for degree 6");
     const __m256 c0 = _mm256_set1_ps(k.c[0]), c1 = _mm256_set1_ps(k.c[1]), c2 = _mm256_set1_ps(k.c[2]), c3 = _mm256_set1_ps(k.c[3]);
     const __m256 c4 = _mm256_set1_ps(k.c[4]), c5 = _mm256_set1_ps(k.c[5]), c6 = _mm256_set1_ps(k.c[6]);
@@ -65,16 +67,18 @@ static double pairSum8(const float* q, float da, const float* a, float da2, cons
                 d = _mm256_fmadd_ps(_mm256_loadu_ps(a2 + j), vda2, d);
             }
             d = _mm256_fmadd_ps(_mm256_loadu_ps(a + j), vda, d);
-            // exp2f_det on 8 lanes
-            __m256 t = _mm256_add_ps(d, round);
-            __m256 r = _mm256_sub_ps(d, _mm256_sub_ps(t, round));
+            // exp2f_det on 8 lanes. k by vroundps rather than by adding and subtracting ROUND: the same k (both round
+            // to nearest, ties to even, and |d| < 2^22 keeps k exact), so the same r and bits, with one dependent
+            // operation fewer before the polynomial (3-5% faster in a scratch tile benchmark, benchmarks/NOTES.md)
+            __m256 whole = _mm256_round_ps(d, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+            __m256 r = _mm256_sub_ps(d, whole);
             __m256 p = _mm256_fmadd_ps(r, c6, c5);
             p = _mm256_fmadd_ps(p, r, c4);
             p = _mm256_fmadd_ps(p, r, c3);
             p = _mm256_fmadd_ps(p, r, c2);
             p = _mm256_fmadd_ps(p, r, c1);
             p = _mm256_fmadd_ps(p, r, c0);
-            __m256i e = _mm256_add_epi32(_mm256_castps_si256(p), _mm256_slli_epi32(_mm256_castps_si256(t), 23));
+            __m256i e = _mm256_add_epi32(_mm256_castps_si256(p), _mm256_slli_epi32(_mm256_cvtps_epi32(whole), 23));
             part = _mm256_fmadd_ps(_mm256_loadu_ps(q + j), _mm256_castsi256_ps(e), part);
         }
         acc0 = _mm256_add_pd(acc0, _mm256_cvtps_pd(_mm256_castps256_ps128(part)));

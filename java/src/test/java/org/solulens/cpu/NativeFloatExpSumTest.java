@@ -66,6 +66,35 @@ class NativeFloatExpSumTest {
     }
 
     @Test
+    void exponentsHalfwayBetweenTwoIntegersRoundAlikeInEveryLoop() {
+        // The native loop rounds y to k with vroundps, the Java loops by adding and subtracting 1.5·2^23: both must send
+        // a tie to the even integer. Rows of B whose every y = db·log2e·b is exactly an odd multiple of 1/2.
+        float db = 0.75f, scaled = db * FloatExp.LOG2E;
+        Random rng = new Random(34);
+        int n = 1024;
+        float[] b = new float[n], q = new float[n], a = new float[n];
+        int ties = 0;
+        for (int v = 0; v < n; v++) {
+            float half = (rng.nextInt(81) - 40) + 0.5f;
+            float x = half / scaled;
+            for (int step = 0; step < 64 && x * scaled != half; step++) {
+                x = x * scaled < half ? Math.nextUp(x) : Math.nextDown(x);
+            }
+            b[v] = x * scaled == half ? x : 0f;
+            ties += x * scaled == half ? 1 : 0;
+            q[v] = rng.nextFloat() / n;
+            a[v] = (float) rng.nextGaussian();
+        }
+        assertTrue(ties > n / 2, "too few exact ties found: " + ties);
+        double expected = laneOrderModel(NativeFloatExpSum.LANES, q, 0, 0f, a, 0, 0f, null, 0, db, b, 0, n);
+        double actual = nativeLoop().sum(q, 0, 0f, a, 0, 0f, null, 0, db, b, 0, n);
+        assertEquals(Double.doubleToRawLongBits(expected), Double.doubleToRawLongBits(actual), expected + " against " + actual);
+        double vector = new VectorFloatExpSum().sum(q, 0, 0f, a, 0, 0f, null, 0, db, b, 0, n);
+        assertEquals(Double.doubleToRawLongBits(laneOrderModel(VectorFloatExpSum.lanes(), q, 0, 0f, a, 0, 0f, null, 0, db, b, 0, n)),
+                Double.doubleToRawLongBits(vector));
+    }
+
+    @Test
     void aNativeTileGivesTheJavaTileLoopsBits() {
         FloatExpSum loop = nativeLoop();
         Random rng = new Random(34);
