@@ -69,7 +69,7 @@ static double pairSum8(const float* q, float da, const float* a, float da2, cons
             d = _mm256_fmadd_ps(_mm256_loadu_ps(a + j), vda, d);
             // exp2f_det on 8 lanes. k by vroundps rather than by adding and subtracting ROUND: the same k (both round
             // to nearest, ties to even, and |d| < 2^22 keeps k exact), so the same r and bits, with one dependent
-            // operation fewer before the polynomial (3-5% faster in a scratch tile benchmark, benchmarks/NOTES.md)
+            // operation fewer before the polynomial (4% faster in a scratch tile benchmark, benchmarks/NOTES.md)
             __m256 whole = _mm256_round_ps(d, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
             __m256 r = _mm256_sub_ps(d, whole);
             __m256 p = _mm256_fmadd_ps(r, c6, c5);
