@@ -8,7 +8,6 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -26,6 +25,37 @@ public final class SweepReport {
 
     /** One (prompt, position, neuron) ablation, for the top-k list. */
     record Pair(int prompt, int position, int neuron, double delta) {}
+
+    /**
+     * The k pairs of largest |Δloss|, largest first and ties in the order offered: what a stable sort of every pair
+     * would list first, without keeping every pair (a sweep has d_mlp of them per position).
+     */
+    static final class LargestPairs {
+        private final Pair[] kept;
+        private int size;
+
+        LargestPairs(int k) {
+            kept = new Pair[k];
+        }
+
+        void offer(int prompt, int position, int neuron, double delta) {
+            double a = Math.abs(delta);
+            if (kept.length == 0 || size == kept.length && !(a > Math.abs(kept[size - 1].delta()))) {
+                return;
+            }
+            int at = size == kept.length ? size - 1 : size;
+            while (at > 0 && a > Math.abs(kept[at - 1].delta())) {   // strictly: an equal one offered earlier stays first
+                at--;
+            }
+            System.arraycopy(kept, at, kept, at + 1, Math.min(size, kept.length - 1) - at);
+            kept[at] = new Pair(prompt, position, neuron, delta);
+            size = Math.min(size + 1, kept.length);
+        }
+
+        List<Pair> pairs() {
+            return List.of(java.util.Arrays.copyOf(kept, size));
+        }
+    }
 
     /** Writes {@code run}'s outputs into {@code dir} (per prompt {@code delta_loss.npy}; with {@code csv} a long CSV; {@code summary.json}) and returns the summary's fields. */
     public static Map<String, Object> write(Path dir, SoluModel model, AblationSweep.Run run, boolean csv) throws IOException {
@@ -102,7 +132,8 @@ public final class SweepReport {
         double[] sum = new double[n], max = new double[n];
         long[] count = new long[n];
         java.util.Arrays.fill(max, Double.NEGATIVE_INFINITY);
-        List<Pair> pairs = new ArrayList<>();
+        LargestPairs largest = new LargestPairs(TOP_K);
+        long pairs = 0;
         List<Double> meanLoss = new ArrayList<>();
         for (int i = 0; i < run.results().size(); i++) {
             SweepResult s = run.results().get(i).result();
@@ -114,14 +145,14 @@ public final class SweepReport {
                         sum[j] += d;
                         count[j]++;
                         max[j] = Math.max(max[j], d);
-                        pairs.add(new Pair(i, p, j, d));
+                        largest.offer(i, p, j, d);
+                        pairs++;
                     }
                 }
             }
         }
-        pairs.sort(Comparator.comparingDouble((Pair p) -> -Math.abs(p.delta())));
         List<Map<String, Object>> top = new ArrayList<>();
-        for (Pair p : pairs.subList(0, Math.min(TOP_K, pairs.size()))) {
+        for (Pair p : largest.pairs()) {
             int[] tokens = run.results().get(p.prompt()).prompt().tokens();
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("prompt", p.prompt());
@@ -143,7 +174,7 @@ public final class SweepReport {
         summary.put("method", run.settings().method().label());
         summary.put("selection", run.settings().selection().describe());
         summary.put("prompts", run.results().size());
-        summary.put("pairs", pairs.size());
+        summary.put("pairs", pairs);
         summary.put("clean_mean_loss", meanLoss);
         summary.put("top_pairs_by_abs_delta_loss", top);
         if (run.settings().method() == SweepMethod.ATTRIBUTION) {
