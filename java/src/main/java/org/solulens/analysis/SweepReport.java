@@ -216,7 +216,7 @@ public final class SweepReport {
     @SuppressWarnings("unchecked")
     public static void print(PrintWriter out, Map<String, Object> summary) {
         out.printf("%s ablation, %s method, %s: %d pairs over %d prompt(s)%n", summary.get("ablation"), summary.get("method"),
-                summary.get("selection"), (Integer) summary.get("pairs"), (Integer) summary.get("prompts"));
+                summary.get("selection"), (Long) summary.get("pairs"), (Integer) summary.get("prompts"));
         if (summary.containsKey("attribution_vs_exact")) {
             Map<String, Object> q = (Map<String, Object>) summary.get("attribution_vs_exact");
             out.printf(Locale.ROOT, "attribution vs exact: correlation %.4f, max |error| %.4g%n", q.get("pearson_correlation"), q.get("max_abs_error"));
