@@ -13,7 +13,6 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.solulens.model.ModelConfig;
-import picocli.CommandLine;
 
 /** Every command's --help renders cleanly, -V works on each, and a usage error is short and names a typo first. */
 class HelpAndUsageTest {
@@ -26,7 +25,7 @@ class HelpAndUsageTest {
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));   // picocli's tracer writes here
         try {
-            assertEquals(COMMANDS.size() + 1, new CommandLine(new Main()).getSubcommands().size(), "a command missing from this test");
+            assertEquals(COMMANDS.size() + 1, Main.commandLine().getSubcommands().size(), "a command missing from this test");
             for (String command : COMMANDS) {
                 CliRunner.Outcome o = CliRunner.run(command, "--help");
                 assertEquals(0, o.code(), command);
@@ -38,6 +37,24 @@ class HelpAndUsageTest {
         }
         String warnings = captured.toString(StandardCharsets.UTF_8);
         assertFalse(warnings.contains("WARN") || warnings.contains("Could not format"), warnings);
+    }
+
+    @Test
+    void aRunBuildsTheCommandItNamesAloneAndEveryCommandOtherwise() {
+        assertEquals(List.of("sweep"), List.copyOf(Main.commandLine("sweep", "--out", "x").getSubcommands().keySet()));
+        List<String> all = new java.util.ArrayList<>(COMMANDS);
+        all.add("help");
+        for (String[] args : new String[][] {{}, {"--help"}, {"-V"}, {"help", "sweep"}, {"swep", "--out", "x"}}) {
+            assertEquals(all, List.copyOf(Main.commandLine(args).getSubcommands().keySet()), String.join(" ", args));
+        }
+        String usage = CliRunner.run("--help").out();
+        for (String command : COMMANDS) {
+            assertTrue(usage.contains("\n  " + command + " "), command + " missing from:\n" + usage);
+        }
+        assertTrue(CliRunner.run("help", "sweep").out().contains("Usage: solulens sweep"));
+        CliRunner.Outcome typo = CliRunner.run("swep");
+        assertEquals(2, typo.code());
+        assertTrue(typo.err().contains("'swep'; did you mean sweep"), typo.err());
     }
 
     @Test
