@@ -4,8 +4,10 @@
 // k, 2^r by a degree-6 polynomial, k added to its exponent field), log2 e folded into the coefficients.
 // Floor: per 8 lanes 9 operations on the FMA/multiply pipes (d's multiply and FMA, six Horner FMAs, the accumulating
 // FMA), a rounding, a subtraction, 3 integer operations: ~4.5 cycles per 8 elements on a Zen 3 core's two FMA pipes,
-// ~11e9/s on two cores at the ~3.1 GHz they boost to; measured 5.3-6.1e9/s in the sweep's tiles (JMH exp row;
-// benchmarks/NOTES.md).
+// ~11e9/s on two cores at the ~3.1 GHz they boost to, a count no loop of these operations reached there. Measured on
+// that 2-core Zen 3 VM (2026-12-07): this loop with its rows in L1 6.6-7.2e9/s (the floor as measured; the bare
+// exponential alone 9.8-10.5e9/s), and 5.3-6.1e9/s in the sweep's tiles (JMH exp row), which reread q and A from L2
+// for every neuron (benchmarks/NOTES.md).
 // Operation for operation the Java loop's: the same float32 additions, multiplications and fused multiply-adds on the
 // same values in the same order (k rounded by vroundps, which gives the same k as the Java loop's addition and
 // subtraction of ROUND), so its sums are the Java loop's bits (tested). Included by a translation unit that
