@@ -53,7 +53,7 @@ public final class SweepFigures {
         }
         // one pass for the per-neuron statistics and the extremes, without copying the sweep (it may be large)
         int step = Thinning.step(total, SHOWN);
-        Top byDelta = new Top(Thinning.EXTREMES), byActivation = new Top(Thinning.EXTREMES);
+        Largest<Pair> byDelta = new Largest<>(Thinning.EXTREMES), byActivation = new Largest<>(Thinning.EXTREMES);
         List<Pair> kept = new ArrayList<>();
         forEachPair(run, hook, (q, index) -> {
             sumAbs[q.neuron()] += Math.abs(q.delta());
@@ -62,8 +62,8 @@ public final class SweepFigures {
             if (index % step == 0) {
                 kept.add(q);
             } else {
-                byDelta.offer(q, Math.abs(q.delta()));
-                byActivation.offer(q, Math.abs(q.activation()));
+                byDelta.offer(Math.abs(q.delta()), q);
+                byActivation.offer(Math.abs(q.activation()), q);
             }
         });
         if (kept.isEmpty()) {
@@ -145,42 +145,18 @@ public final class SweepFigures {
         }
     }
 
-    /** The k pairs with the largest score seen (a bounded heap). */
-    private static final class Top {
-        private record Scored(Pair pair, double score) {}
-
-        private final int k;
-        private final java.util.PriorityQueue<Scored> heap = new java.util.PriorityQueue<>(Comparator.comparingDouble(Scored::score));
-
-        Top(int k) {
-            this.k = k;
-        }
-
-        void offer(Pair pair, double score) {
-            if (heap.size() < k) {
-                heap.add(new Scored(pair, score));
-            } else if (score > heap.peek().score()) {
-                heap.poll();
-                heap.add(new Scored(pair, score));
-            }
-        }
-
-        List<Pair> items() {
-            return heap.stream().map(Scored::pair).toList();
-        }
-    }
-
     /** A page per neuron: its largest |Δloss| pairs, each in its context; no script at all. */
     private static void writePages(Path pagesDir, SoluModel model, AblationSweep.Run run, List<Prompt> prompts, List<Integer> neurons, int[] counts)
             throws IOException {
         Files.createDirectories(pagesDir);
-        Top[] top = new Top[model.config().dMlp()];
+        @SuppressWarnings("unchecked")
+        Largest<Pair>[] top = new Largest[model.config().dMlp()];
         for (int n : neurons) {
-            top[n] = new Top(PAIRS_PER_PAGE);
+            top[n] = new Largest<>(PAIRS_PER_PAGE);
         }
         forEachPair(run, run.ablation().site().hook(), (q, index) -> {
             if (top[q.neuron()] != null) {
-                top[q.neuron()].offer(q, Math.abs(q.delta()));
+                top[q.neuron()].offer(Math.abs(q.delta()), q);
             }
         });
         for (int n : neurons) {
@@ -188,9 +164,9 @@ public final class SweepFigures {
         }
     }
 
-    private static String page(int n, SoluModel model, AblationSweep.Run run, List<Prompt> prompts, Top top, int count) {
+    private static String page(int n, SoluModel model, AblationSweep.Run run, List<Prompt> prompts, Largest<Pair> top, int count) {
         String hook = run.ablation().site().hook();
-        List<Pair> largest = top.items().stream().sorted(Comparator.comparingDouble(q -> -Math.abs(q.delta()))).toList();
+        List<Pair> largest = top.items();   // largest |Δloss| first
         StringBuilder h = new StringBuilder("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n")
                 .append("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n")
                 .append("<title>Neuron ").append(n).append("</title>\n<style>body{font-family:system-ui,sans-serif;margin:1.5rem;}")

@@ -26,37 +26,6 @@ public final class SweepReport {
     /** One (prompt, position, neuron) ablation, for the top-k list. */
     record Pair(int prompt, int position, int neuron, double delta) {}
 
-    /**
-     * The k pairs of largest |Δloss|, largest first and ties in the order offered: what a stable sort of every pair
-     * would list first, without keeping every pair (a sweep has d_mlp of them per position).
-     */
-    static final class LargestPairs {
-        private final Pair[] kept;
-        private int size;
-
-        LargestPairs(int k) {
-            kept = new Pair[k];
-        }
-
-        void offer(int prompt, int position, int neuron, double delta) {
-            double a = Math.abs(delta);
-            if (kept.length == 0 || size == kept.length && !(a > Math.abs(kept[size - 1].delta()))) {
-                return;
-            }
-            int at = size == kept.length ? size - 1 : size;
-            while (at > 0 && a > Math.abs(kept[at - 1].delta())) {   // strictly: an equal one offered earlier stays first
-                at--;
-            }
-            System.arraycopy(kept, at, kept, at + 1, Math.min(size, kept.length - 1) - at);
-            kept[at] = new Pair(prompt, position, neuron, delta);
-            size = Math.min(size + 1, kept.length);
-        }
-
-        List<Pair> pairs() {
-            return List.of(java.util.Arrays.copyOf(kept, size));
-        }
-    }
-
     /** Writes {@code run}'s outputs into {@code dir} (per prompt {@code delta_loss.npy}; with {@code csv} a long CSV; {@code summary.json}) and returns the summary's fields. */
     public static Map<String, Object> write(Path dir, SoluModel model, AblationSweep.Run run, boolean csv) throws IOException {
         Files.createDirectories(dir);
@@ -132,7 +101,7 @@ public final class SweepReport {
         double[] sum = new double[n], max = new double[n];
         long[] count = new long[n];
         java.util.Arrays.fill(max, Double.NEGATIVE_INFINITY);
-        LargestPairs largest = new LargestPairs(TOP_K);
+        Largest<Pair> largest = new Largest<>(TOP_K);
         long pairs = 0;
         List<Double> meanLoss = new ArrayList<>();
         for (int i = 0; i < run.results().size(); i++) {
@@ -145,14 +114,16 @@ public final class SweepReport {
                         sum[j] += d;
                         count[j]++;
                         max[j] = Math.max(max[j], d);
-                        largest.offer(i, p, j, d);
+                        if (largest.admits(Math.abs(d))) {
+                            largest.offer(Math.abs(d), new Pair(i, p, j, d));
+                        }
                         pairs++;
                     }
                 }
             }
         }
         List<Map<String, Object>> top = new ArrayList<>();
-        for (Pair p : largest.pairs()) {
+        for (Pair p : largest.items()) {
             int[] tokens = run.results().get(p.prompt()).prompt().tokens();
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("prompt", p.prompt());
