@@ -209,17 +209,11 @@ public final class OpenBlasMatrixProduct implements MatrixProduct {
             // in blocks on every core: most of the cost is the first touch of fresh pages (W_U's 198 MB), which the
             // kernel serves in parallel
             int block = 1 << 16;
+            FloatBuffer values = w.buffer();
+            int base = values.position();
             java.util.stream.IntStream.range(0, (n + block - 1) / block).parallel().forEach(i -> {
                 int from = i * block, len = Math.min(block, n - from);
-                FloatBuffer values = w.buffer();
-                values.position(values.position() + from);
-                float[] floats = new float[len];
-                double[] doubles = new double[len];
-                values.get(floats, 0, len);
-                for (int j = 0; j < len; j++) {
-                    doubles[j] = floats[j];
-                }
-                new DoublePointer(out).position(from).put(doubles, 0, len);
+                NativeConversions.widen(values, base + from, out.address() + 8L * from, len);
             });
             d = out;
             widened.put(w, d);

@@ -138,19 +138,9 @@ public final class SweepConstants {
     /** Writes B's rows into {@code out} (row-major, from index 0) and each row's max |B| into {@code rowAbsMax}. */
     private void fillB(Directions dirs, java.nio.FloatBuffer out, double[] rowAbsMax) {
         int n = cfg.dMlp(), v = cfg.dVocab();
-        ThreadLocal<float[]> rows = ThreadLocal.withInitial(() -> new float[v]);
         MatMul.multiply(scaledByFinalGain(dirs.centred, 0, n), n, cfg.dModel(), w.wU, v, (first, count, values) ->
-            java.util.stream.IntStream.range(0, count).parallel().forEach(r -> {
-                float[] row = rows.get();
-                float m = 0;
-                for (int c = 0; c < v; c++) {
-                    float x = (float) values.get(r * v + c);
-                    row[c] = x;
-                    m = Math.max(m, Math.abs(x));
-                }
-                out.put((first + r) * v, row);
-                rowAbsMax[first + r] = m;
-            }));
+            java.util.stream.IntStream.range(0, count).parallel().forEach(r ->
+                rowAbsMax[first + r] = NativeConversions.narrow(values, r * v, out, (first + r) * v, v)));
     }
 
     /**
