@@ -37,6 +37,9 @@ final class ModelOptions {
     boolean ignoreExtraTensors;
 
     SoluModel loadModel() throws IOException {
+        if (!device.equalsIgnoreCase("cuda") && !device.equalsIgnoreCase("emulator")) {
+            org.solulens.cpu.MatMul.loadInBackground();   // while the model loads
+        }
         return load(model, ignoreExtraTensors);
     }
 

@@ -121,8 +121,7 @@ final class OutputFolder implements AutoCloseable {
         manifest.put("version", String.valueOf(Main.class.getPackage().getImplementationVersion()));
         manifest.put("completed", java.time.Instant.now().toString());
         manifest.put("files", files);
-        new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter()
-                .writeValue(staging.resolve(MANIFEST).toFile(), manifest);
+        org.solulens.io.Json.write(staging.resolve(MANIFEST), manifest, true);
         Path old = null;
         if (Files.exists(dir)) {
             old = Files.createTempDirectory(dir.getParent(), "." + dir.getFileName() + ".old-");

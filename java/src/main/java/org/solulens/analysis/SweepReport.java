@@ -1,7 +1,5 @@
 package org.solulens.analysis;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -43,13 +41,13 @@ public final class SweepReport {
             if (r.exact() != null) {
                 Npy.writeFloat32(target.resolve("exact_delta_loss.npy"), shape, r.exact().delta());
             }
-            new ObjectMapper().writeValue(target.resolve("tokens.json").toFile(), r.prompt().tokens());
+            org.solulens.io.Json.write(target.resolve("tokens.json"), r.prompt().tokens(), false);
         }
         if (csv) {
             writeCsv(dir.resolve("sweep.csv"), model, run);
         }
         Map<String, Object> summary = summarize(model, run);
-        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(dir.resolve("summary.json").toFile(), summary);
+        org.solulens.io.Json.write(dir.resolve("summary.json"), summary, true);
         return summary;
     }
 

@@ -28,6 +28,22 @@ public final class MatMul {
         return m;
     }
 
+    /**
+     * Starts {@link #current()}'s choice on a daemon thread and returns: loading OpenBLAS and the CPU loops' library
+     * takes ~0.2 s of a fresh JVM, which a command can spend reading its model instead (a cold 64-token sweep reached
+     * its first product that much sooner; benchmarks/NOTES.md). A later {@code current()} waits for the choice.
+     */
+    public static void loadInBackground() {
+        if (current == null) {
+            Thread t = new Thread(() -> {
+                current();
+                CpuNativeLibrary.loadError();
+            }, "solulens-native-preload");
+            t.setDaemon(true);
+            t.start();
+        }
+    }
+
     private static MatrixProduct choose() {
         if ("java".equalsIgnoreCase(System.getProperty("solulens.blas", ""))) {
             log.info("matrix products: pure Java (-Dsolulens.blas=java)");

@@ -1,7 +1,6 @@
 package org.solulens.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -67,7 +66,7 @@ public record ModelConfig(
         }
         JsonNode root;
         try {
-            root = new ObjectMapper().readTree(file.toFile());
+            root = org.solulens.io.Json.read(file);
         } catch (com.fasterxml.jackson.core.JacksonException e) {
             throw new ModelFormatException(file + ": not valid JSON: " + e.getOriginalMessage());
         }

@@ -1,7 +1,6 @@
 package org.solulens.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -87,7 +86,7 @@ public final class SafetensorsReader {
     private static JsonNode parseHeader(String file, byte[] header) {
         JsonNode root;
         try {
-            root = new ObjectMapper().readTree(header);
+            root = org.solulens.io.Json.read(header);
         } catch (IOException e) {
             throw new ModelFormatException(file + ": corrupt safetensors header: not valid JSON ("
                     + (e instanceof com.fasterxml.jackson.core.JacksonException j ? j.getOriginalMessage() : e.getMessage()) + ")");
