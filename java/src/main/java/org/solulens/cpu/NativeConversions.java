@@ -30,7 +30,7 @@ final class NativeConversions {
     /** {@code dst[dstIndex + i] = src[srcIndex + i]} for i < n, dst the {@code n} doubles at native address {@code dst}. */
     static void widen(FloatBuffer src, int srcIndex, long dst, int n) {
         Objects.checkFromIndexSize(srcIndex, n, src.capacity());
-        if (NATIVE && src.isDirect()) {
+        if (NATIVE && src.isDirect() && src.order() == java.nio.ByteOrder.nativeOrder()) {
             widen0(src, srcIndex, dst, n);
             Reference.reachabilityFence(src);
             return;

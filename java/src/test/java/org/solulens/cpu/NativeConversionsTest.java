@@ -78,6 +78,21 @@ class NativeConversionsTest {
     }
 
     @Test
+    void narrowingBetweenBuffersOfTheOtherByteOrderGivesTheSameValues() {
+        Random rng = new Random(14);
+        double[] x = doubles(rng, 1000);
+        DoubleBuffer bigSrc = ByteBuffer.allocateDirect(8 * x.length).order(ByteOrder.BIG_ENDIAN).asDoubleBuffer().put(0, x);
+        FloatBuffer bigDst = ByteBuffer.allocateDirect(4 * x.length).order(ByteOrder.BIG_ENDIAN).asFloatBuffer();
+        FloatBuffer expected = FloatBuffer.allocate(x.length);
+        float largest = NativeConversions.narrowInJava(direct(x, 0), 0, expected, 0, x.length);
+        assertEquals(largest, NativeConversions.narrow(bigSrc, 0, directFloats(x.length), 0, x.length));
+        assertEquals(largest, NativeConversions.narrow(direct(x, 0), 0, bigDst, 0, x.length));
+        for (int i = 0; i < x.length; i++) {
+            assertEquals(Float.floatToRawIntBits(expected.get(i)), Float.floatToRawIntBits(bigDst.get(i)), "value " + i);
+        }
+    }
+
+    @Test
     void aNaNAnywhereMakesTheLargestMagnitudeNaN() {
         Random rng = new Random(12);
         for (int n : new int[] {1, 8, 9, 100}) {
@@ -91,7 +106,7 @@ class NativeConversionsTest {
     }
 
     @Test
-    void wideningIsExactFromADirectOrAHeapBuffer() {
+    void wideningIsExactFromADirectOrAHeapBufferInEitherByteOrder() {
         Random rng = new Random(13);
         for (int n : LENGTHS) {
             float[] x = new float[n + 3];
@@ -99,7 +114,8 @@ class NativeConversionsTest {
                 x[i] = (float) (rng.nextGaussian() * Math.pow(10, rng.nextInt(9) - 4));
             }
             FloatBuffer directSrc = directFloats(x.length).put(0, x);
-            for (FloatBuffer src : new FloatBuffer[] {directSrc.asReadOnlyBuffer(), FloatBuffer.wrap(x)}) {
+            FloatBuffer bigEndian = ByteBuffer.allocateDirect(4 * x.length).order(ByteOrder.BIG_ENDIAN).asFloatBuffer().put(0, x);
+            for (FloatBuffer src : new FloatBuffer[] {directSrc.asReadOnlyBuffer(), FloatBuffer.wrap(x), bigEndian}) {
                 try (DoublePointer out = new DoublePointer(n + 2)) {
                     out.put(n, -1.0).put(n + 1, -1.0);
                     NativeConversions.widen(src, 2, out.address(), n);
