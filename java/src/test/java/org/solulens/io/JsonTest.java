@@ -88,6 +88,7 @@ class JsonTest {
         }
         // integers past a long, exponents, a repeated key (the last wins), what follows the first value (ignored)
         for (String json : List.of("{\"a\": 123456789012345678901234567890, \"b\": 1e300, \"c\": -0.0, \"d\": 2147483648}",
+                "[1e400, -1e400, 0.12345678901234567890123456789, 4.9e-325, -9223372036854775809]",
                 "{\"k\": 1, \"k\": [true, null]}", "[1, 2] trailing", "  \"text\"  ", "-7")) {
             byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
             assertEquals(MAPPER.readTree(bytes), Json.read(bytes), json);
