@@ -37,9 +37,7 @@ final class ModelOptions {
     boolean ignoreExtraTensors;
 
     SoluModel loadModel() throws IOException {
-        if (!device.equalsIgnoreCase("cuda") && !device.equalsIgnoreCase("emulator")) {
-            org.solulens.cpu.MatMul.loadInBackground();   // while the model loads
-        }
+        startNativeLoad();
         return load(model, ignoreExtraTensors);
     }
 
@@ -52,8 +50,16 @@ final class ModelOptions {
         return bundled != null ? bundled : ModelFolder.load(ModelSource.resolve(model), ignoreExtraTensors);
     }
 
+    /** Loads the CPU backend's native libraries in the background while the command reads its model (a no-op once started). */
+    private void startNativeLoad() {
+        if (!device.equalsIgnoreCase("cuda") && !device.equalsIgnoreCase("emulator")) {
+            org.solulens.cpu.MatMul.loadInBackground();
+        }
+    }
+
     /** The model's configuration alone, to check options against its sizes before the (longer) load. */
     ModelConfig config() throws IOException {
+        startNativeLoad();
         return model == null || model.equals(DemoModel.NAME) ? DemoModel.config()
                 : model.equals(DemoModel.GELU_NAME) ? DemoModel.geluConfig() : ModelFolder.readConfig(ModelSource.resolve(model));
     }

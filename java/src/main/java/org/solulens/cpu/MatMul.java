@@ -11,6 +11,7 @@ import org.solulens.model.Tensor;
 public final class MatMul {
     private static final Logger log = LoggerFactory.getLogger(MatMul.class);
     private static volatile MatrixProduct current;
+    private static final java.util.concurrent.atomic.AtomicBoolean PRELOAD_STARTED = new java.util.concurrent.atomic.AtomicBoolean();
 
     private MatMul() {}
 
@@ -34,7 +35,7 @@ public final class MatMul {
      * its first product that much sooner; benchmarks/NOTES.md). A later {@code current()} waits for the choice.
      */
     public static void loadInBackground() {
-        if (current == null) {
+        if (current == null && PRELOAD_STARTED.compareAndSet(false, true)) {
             Thread t = new Thread(() -> {
                 current();
                 CpuNativeLibrary.loadError();
