@@ -40,7 +40,8 @@ final class CpuNativeLibrary {
     /**
      * The loop {@code -Dsolulens.exp} asks for ({@code auto}, the default: native where it loads and has the Vector
      * API's width here, or the Vector API is absent; else the Vector API's; else scalar). {@code -Dsolulens.scalar=true}
-     * means scalar.
+     * means scalar. On a CPU without AVX-512 the native loop's 256 bits are taken to be the Vector API's width without
+     * asking it: initialising the Vector API cost a fresh JVM ~0.07 s before the sweep (70 classes; benchmarks/NOTES.md).
      *
      * @param nativeLoop the native loop (a {@code T}) or why it cannot run
      * @param sameWidth whether the native loop's lanes are the Vector API's here (asked only when the module is present)
@@ -56,7 +57,7 @@ final class CpuNativeLibrary {
         }
         boolean vectorModule = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
         Object whyNotNative = "not asked for";
-        if (asked.equals("native") || asked.equals("auto") && (!vectorModule || sameWidth.getAsBoolean())) {
+        if (asked.equals("native") || asked.equals("auto") && (!vectorModule || cpuKnownWithoutAvx512() || sameWidth.getAsBoolean())) {
             Object loop = nativeLoop.get();
             if (type.isInstance(loop)) {
                 log.debug("{}: native", what);
@@ -82,5 +83,19 @@ final class CpuNativeLibrary {
             return scalarLoop;
         }
         return vectorLoop.get();
+    }
+
+    /** Whether /proc/cpuinfo lists this CPU's flags without AVX-512 (avx512f); false where it cannot be read. */
+    static boolean cpuKnownWithoutAvx512() {
+        try (java.io.BufferedReader r = java.nio.file.Files.newBufferedReader(java.nio.file.Path.of("/proc/cpuinfo"))) {
+            for (String line = r.readLine(); line != null; line = r.readLine()) {
+                if (line.startsWith("flags")) {
+                    return !java.util.Arrays.asList(line.split("\\s+")).contains("avx512f");
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // unknown: the Vector API is asked
+        }
+        return false;
     }
 }

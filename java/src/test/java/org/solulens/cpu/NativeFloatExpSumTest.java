@@ -29,7 +29,7 @@ class NativeFloatExpSumTest {
         return cpuHas("avx2") && cpuHas("fma");
     }
 
-    private static boolean cpuHas(String flag) {
+    static boolean cpuHas(String flag) {
         try {
             return java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/cpuinfo")).stream()
                     .anyMatch(l -> l.startsWith("flags") && java.util.Arrays.asList(l.split("\\s+")).contains(flag));
