@@ -145,45 +145,30 @@ public final class SweepConstants {
 
     /**
      * What B is made from, digested: the direction kind, the shapes, the matrix product's implementation (OpenBLAS and
-     * the Java loops may round a last float32 bit differently) and every tensor B reads (W_out, the MLP LayerNorm's gain
-     * for Z rows, ln_final's gain, W_U). v2: B's product in calls of a multiple of 64 rows (v1's calls of 173 rows gave
-     * other last bits).
+     * the Java loops may round a last float32 bit differently) and the digest of every tensor B reads (W_out, the MLP
+     * LayerNorm's gain for Z rows, ln_final's gain, W_U; {@link TensorDigests}: each digested once per process). v2: B's product in calls of a multiple of 64 rows (v1's calls of 173 rows gave other last bits);
+     * v3: the tensors' own digests in place of their bytes.
      */
-    private byte[] cacheKey(Directions dirs) {
+    byte[] cacheKey(Directions dirs) {
         try {
             java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
-            md.update(("solulens B v2|" + dirs.kind + "|" + cfg.dModel() + "|" + cfg.dMlp() + "|" + cfg.dVocab() + "|" + MatMul.current().name())
+            md.update(("solulens B v3|" + dirs.kind + "|" + cfg.dModel() + "|" + cfg.dMlp() + "|" + cfg.dVocab() + "|" + MatMul.current().name())
                     .getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            java.nio.ByteBuffer scratch = java.nio.ByteBuffer.allocate(1 << 20).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-            digest(md, scratch, w.wOut);
-            digest(md, scratch, "z".equals(dirs.kind) ? w.mlpLnW : null);
-            digest(md, scratch, w.lnFinalW);
-            digest(md, scratch, w.wU);
+            for (org.solulens.model.Tensor t : keyTensors(dirs.kind)) {
+                md.update((byte) (t == null ? 0 : 1));
+                if (t != null) {
+                    md.update(TensorDigests.of(t));
+                }
+            }
             return md.digest();
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is part of every Java platform", e);
         }
     }
 
-    private static void digest(java.security.MessageDigest md, java.nio.ByteBuffer scratch, org.solulens.model.Tensor t) {
-        if (t == null) {
-            md.update((byte) 0);
-            return;
-        }
-        md.update((byte) 1);
-        java.nio.FloatBuffer values = t.buffer().duplicate();
-        values.rewind();
-        while (values.hasRemaining()) {
-            scratch.clear();
-            java.nio.FloatBuffer out = scratch.asFloatBuffer();
-            int n = Math.min(out.capacity(), values.remaining());
-            java.nio.FloatBuffer part = values.slice();
-            part.limit(n);
-            out.put(part);
-            values.position(values.position() + n);
-            scratch.limit(4 * n);
-            md.update(scratch);
-        }
+    /** The tensors B of a direction kind is made from, in the key's order (null: a tensor that kind does not read). */
+    private org.solulens.model.Tensor[] keyTensors(String kind) {
+        return new org.solulens.model.Tensor[] {w.wOut, "z".equals(kind) ? w.mlpLnW : null, w.lnFinalW, w.wU};
     }
 
     /** {@code (rows[i] ⊙ g_f) · W_U} for {@code count} rows of width d_model starting at row {@code first}. */
