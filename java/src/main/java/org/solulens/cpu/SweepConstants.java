@@ -146,8 +146,9 @@ public final class SweepConstants {
     /**
      * What B is made from, digested: the direction kind, the shapes, the matrix product's implementation (OpenBLAS and
      * the Java loops may round a last float32 bit differently) and the digest of every tensor B reads (W_out, the MLP
-     * LayerNorm's gain for Z rows, ln_final's gain, W_U; {@link TensorDigests}: each digested once per process). v2: B's product in calls of a multiple of 64 rows (v1's calls of 173 rows gave other last bits);
-     * v3: the tensors' own digests in place of their bytes.
+     * LayerNorm's gain for Z rows, ln_final's gain, W_U; {@link TensorDigests}: each digested once per process).
+     * v2: B's product in calls of a multiple of 64 rows (v1's calls of 173 rows gave other last bits); v3: the tensors'
+     * own digests in place of their bytes.
      */
     byte[] cacheKey(Directions dirs) {
         try {

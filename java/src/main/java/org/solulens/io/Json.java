@@ -84,8 +84,7 @@ public final class Json {
     }
 
     /**
-     * Writes {@code value} (maps with string keys, lists, arrays of primitives, strings, numbers, booleans, null, JSON
-     * nodes) to {@code file}, indented as {@code ObjectMapper}'s {@code INDENT_OUTPUT} indents, or on one line.
+     * Writes {@code value} (maps with string keys, lists, arrays, strings, numbers, booleans, null) to {@code file}, indented as {@code ObjectMapper}'s {@code INDENT_OUTPUT} indents, or on one line.
      */
     public static void write(Path file, Object value, boolean indented) throws IOException {
         try (OutputStream out = Files.newOutputStream(file); JsonGenerator g = FACTORY.createGenerator(out)) {
@@ -145,43 +144,8 @@ public final class Json {
             g.writeEndArray();
         } else if (v instanceof Object[] a) {
             write(g, java.util.Arrays.asList(a));
-        } else if (v instanceof JsonNode n) {
-            writeNode(g, n);
         } else {
             throw new IllegalArgumentException("no JSON form for a " + v.getClass().getName());
-        }
-    }
-
-    private static void writeNode(JsonGenerator g, JsonNode n) throws IOException {
-        if (n.isObject()) {
-            g.writeStartObject();
-            for (Map.Entry<String, JsonNode> e : (Iterable<Map.Entry<String, JsonNode>>) n::fields) {
-                g.writeFieldName(e.getKey());
-                writeNode(g, e.getValue());
-            }
-            g.writeEndObject();
-        } else if (n.isArray()) {
-            g.writeStartArray();
-            for (JsonNode item : n) {
-                writeNode(g, item);
-            }
-            g.writeEndArray();
-        } else if (n.isTextual()) {
-            g.writeString(n.textValue());
-        } else if (n.isIntegralNumber()) {
-            if (n.canConvertToInt()) {
-                g.writeNumber(n.intValue());
-            } else if (n.canConvertToLong()) {
-                g.writeNumber(n.longValue());
-            } else {
-                g.writeNumber(n.bigIntegerValue());
-            }
-        } else if (n.isNumber()) {
-            g.writeNumber(n.doubleValue());
-        } else if (n.isBoolean()) {
-            g.writeBoolean(n.booleanValue());
-        } else {
-            g.writeNull();
         }
     }
 }
