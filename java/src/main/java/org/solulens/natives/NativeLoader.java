@@ -70,20 +70,42 @@ public final class NativeLoader {
     }
 
     /**
-     * Copies the library {@code resource} out of {@code owner}'s jar into a fresh temporary folder (both deleted when the
-     * JVM exits) and loads it: for the project's own JNI libraries, called inside {@link #load}.
+     * Copies the library {@code resource} out of {@code owner}'s jar into a fresh temporary folder and loads it: for the
+     * project's own JNI libraries, called inside {@link #load}. The copy and its folder are deleted as soon as the
+     * library is loaded (a loaded library stays mapped after its file is gone), so that no run, not even a killed one,
+     * leaves anything in the temporary folder.
      */
     public static void loadFromJar(Class<?> owner, String resource) throws java.io.IOException {
+        loadFromJar(owner, resource, java.nio.file.Path.of(System.getProperty("java.io.tmpdir")));
+    }
+
+    static void loadFromJar(Class<?> owner, String resource, java.nio.file.Path tempParent) throws java.io.IOException {
         try (java.io.InputStream in = owner.getResourceAsStream(resource)) {
             if (in == null) {
                 throw new java.io.FileNotFoundException(resource + " is not in " + owner.getName() + "'s jar");
             }
-            java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("solulens-native");
+            java.nio.file.Path dir = java.nio.file.Files.createTempDirectory(tempParent, "solulens-native");
             java.nio.file.Path lib = dir.resolve(resource.substring(resource.lastIndexOf('/') + 1));
-            java.nio.file.Files.copy(in, lib);
-            lib.toFile().deleteOnExit();
+            try {
+                java.nio.file.Files.copy(in, lib);
+                System.load(lib.toString());
+            } finally {
+                deleteNowOrAtExit(lib, dir);
+            }
+        }
+    }
+
+    /**
+     * Deletes {@code file}, then {@code dir}; where a system will not delete a loaded library, both at exit, in that
+     * order ({@code deleteOnExit} deletes in the reverse order of registration: the folder must be registered first).
+     */
+    private static void deleteNowOrAtExit(java.nio.file.Path file, java.nio.file.Path dir) {
+        try {
+            java.nio.file.Files.deleteIfExists(file);
+            java.nio.file.Files.deleteIfExists(dir);
+        } catch (java.io.IOException | SecurityException e) {
             dir.toFile().deleteOnExit();
-            System.load(lib.toString());
+            file.toFile().deleteOnExit();
         }
     }
 

@@ -5,9 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class NativeLoaderTest {
     @Test
@@ -60,5 +63,25 @@ class NativeLoaderTest {
         String outer = NativeLoader.load("outer", () -> NativeLoader.load("inner", () -> Thread.currentThread().getName()));
         assertEquals("solulens-native-loader", outer);
         assertNotEquals("solulens-native-loader", Thread.currentThread().getName());
+    }
+
+    // Each run used to leave an empty solulens-native* folder behind: deleteOnExit removed the copy but not its folder.
+    @Test
+    void aLibraryLoadedFromTheJarLeavesNothingInTheTemporaryFolder(@TempDir Path tmp) throws Exception {
+        NativeLoader.loadFromJar(NativeLoaderTest.class, "/native/linux-x86_64/libsolulens_cpu.so", tmp);
+        try (var left = Files.list(tmp)) {
+            assertEquals(java.util.List.of(), left.toList());
+        }
+    }
+
+    @Test
+    void aCopyThatFailsToLoadLeavesNothingEither(@TempDir Path tmp) throws Exception {
+        assertThrows(java.io.FileNotFoundException.class, () -> NativeLoader.loadFromJar(NativeLoaderTest.class, "/no-such-library.so", tmp));
+        UnsatisfiedLinkError e = assertThrows(UnsatisfiedLinkError.class,
+                () -> NativeLoader.loadFromJar(NativeLoaderTest.class, "/native-loader/not-a-library.so", tmp));
+        assertEquals(true, e.getMessage().contains("not-a-library.so"), e.getMessage());
+        try (var left = Files.list(tmp)) {
+            assertEquals(java.util.List.of(), left.toList());
+        }
     }
 }
