@@ -69,6 +69,17 @@ public final class FirstLoadsUnderInterrupts {
                 return tokens.length + " tokens";
             }
         });
+        // the project's own libraries are copied out of the jar into the temporary folder: nothing of them may stay
+        // there once loaded, while the JVM still runs (a killed JVM runs no exit hooks)
+        ok &= check("temporary folder", () -> {
+            try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.list(java.nio.file.Path.of(System.getProperty("java.io.tmpdir")))) {
+                java.util.List<String> left = files.map(f -> f.getFileName().toString()).filter(f -> f.startsWith("solulens-native")).toList();
+                if (!left.isEmpty()) {
+                    throw new AssertionError("left in the temporary folder after loading: " + left);
+                }
+            }
+            return "no library copies left";
+        });
         System.exit(ok ? 0 : 1);
     }
 

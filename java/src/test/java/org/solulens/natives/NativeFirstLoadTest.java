@@ -33,6 +33,7 @@ class NativeFirstLoadTest {
         assertTrue(out.contains("OK emulator: emulator"), out);
         assertTrue(out.contains("OK JCuda: "), out);
         assertTrue(out.contains("OK tokenizer: "), out);
+        assertTrue(out.contains("OK temporary folder: "), out);
         assertFalse(out.contains("FAIL"), out);
         try (Stream<Path> files = Files.walk(cache)) {
             assertTrue(files.anyMatch(p -> p.getFileName().toString().contains("openblas")), "OpenBLAS was not extracted into the empty cache " + cache);
