@@ -219,19 +219,49 @@ class ConstantCacheTest {
     }
 
     @Test
-    void aReadOnlyFolderFallsBackToBuildingInMemory() throws IOException {
+    void aReadOnlyFolderFallsBackToBuildingInMemory() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(Files.getFileStore(dir).supportsFileAttributeView("posix"), "POSIX permissions");
         Path ro = Files.createDirectory(dir.resolve("ro"));
         Files.setPosixFilePermissions(ro, PosixFilePermissions.fromString("r-xr-xr-x"));
+        // root writes past permissions (CI runs as root): there the folder is made immutable, which binds root too
+        boolean immutable = canCreateIn(ro) && chattr("+i", ro);
         try {
-            org.junit.jupiter.api.Assumptions.assumeFalse(Files.isWritable(ro), "running as a user who can write anywhere (root)");
+            org.junit.jupiter.api.Assumptions.assumeFalse(canCreateIn(ro),
+                    "neither permissions nor chattr +i keep this user from writing in " + ro);
             SoluModel model = TestModels.random(CFG, 7);
             ConstantCache readOnly = new ConstantCache(ro, 1L << 30, 0);
             assertArrayEquals(built(model, false), viaCache(model, readOnly, false));
             assertArrayEquals(built(model, false), viaCache(model, readOnly, false));
             assertTrue(readOnly.list().isEmpty());
+            try (java.util.stream.Stream<Path> left = Files.list(ro)) {
+                assertEquals(List.of(), left.toList(), "nothing written");
+            }
         } finally {
+            if (immutable) {
+                assertTrue(chattr("-i", ro), "chattr -i " + ro);
+            }
             Files.setPosixFilePermissions(ro, PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+    }
+
+    /** Whether a file can be created in {@code folder} (it is deleted again). */
+    private static boolean canCreateIn(Path folder) {
+        try {
+            Files.delete(Files.createFile(folder.resolve("probe")));
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Runs {@code chattr flag folder}; false where chattr is missing or refuses (a file system without the flag). */
+    private static boolean chattr(String flag, Path folder) throws InterruptedException {
+        try {
+            Process p = new ProcessBuilder("chattr", flag, folder.toString()).redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            return p.waitFor() == 0;
+        } catch (IOException e) {
+            return false;
         }
     }
 
