@@ -23,9 +23,16 @@ public final class Main {
         if (System.getProperty("ai.djl.offline") == null) {
             System.setProperty("ai.djl.offline", "true");
         }
+        // LWJGL hashes its native library on every load (SHA-1, interpreted in a fresh JVM: ~0.05 s of the native
+        // loader's thread, on the start's critical path) to report a library of another LWJGL version; the one it
+        // loads here is the copy it extracts from this jar. -Dorg.lwjgl.util.NoHashChecks=false turns the check on.
+        if (System.getProperty("org.lwjgl.util.NoHashChecks") == null) {
+            System.setProperty("org.lwjgl.util.NoHashChecks", "true");
+        }
     }
 
     public static void main(String[] args) {
+        ModelOptions.startNativeLoadEarly(args);
         if (java.util.Arrays.asList(args).contains(QuietOption.NAME)) {
             // before any logger exists: slf4j-simple reads its level once
             System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
@@ -86,7 +93,7 @@ public final class Main {
         return cli;
     }
 
-    private static String name(Class<?> command) {
+    static String name(Class<?> command) {
         return command.getAnnotation(Command.class).name();
     }
 
