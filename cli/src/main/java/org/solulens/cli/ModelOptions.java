@@ -63,9 +63,16 @@ final class ModelOptions {
         }
     }
 
-    /** Whether {@code args} name a command that takes a model, without a {@code --device} that names a GPU. */
+    /**
+     * Whether {@code args} name a command that takes a model, without a {@code --device} that names a GPU, nor a help or
+     * version option: a run that ends at once would stop the load, on a fresh machine in the middle of extracting
+     * OpenBLAS into JavaCPP's cache (the next run extracts it again).
+     */
     static boolean cpuLikely(String... args) {
         for (int i = 1; i < args.length; i++) {
+            if (args[i].equals("--help") || args[i].equals("-h") || args[i].equals("--version") || args[i].equals("-V")) {
+                return false;
+            }
             String device = args[i].startsWith("--device=") ? args[i].substring("--device=".length())
                     : args[i].equals("--device") && i + 1 < args.length ? args[i + 1] : null;
             if (device != null && (device.equalsIgnoreCase("cuda") || device.equalsIgnoreCase("emulator"))) {

@@ -17,9 +17,11 @@ class EarlyNativeLoadTest {
     }
 
     @Test
-    void aGpuDeviceOrACommandWithoutAModelDoesNot() {
+    void aGpuDeviceAHelpOptionOrACommandWithoutAModelDoesNot() {
         assertFalse(ModelOptions.cpuLikely("sweep", "--device", "cuda"));
         assertFalse(ModelOptions.cpuLikely("sweep", "--model", "demo", "--device=EMULATOR"));
+        assertFalse(ModelOptions.cpuLikely("sweep", "--help"), "a run that ends at once");
+        assertFalse(ModelOptions.cpuLikely("run", "--model", "demo", "-V"));
         assertFalse(ModelOptions.cpuLikely("cache", "list"));
         assertFalse(ModelOptions.cpuLikely("convert", "--help"));
         assertFalse(ModelOptions.cpuLikely("--help"));
