@@ -75,7 +75,7 @@ final class ModelOptions {
             }
             String device = args[i].startsWith("--device=") ? args[i].substring("--device=".length())
                     : args[i].equals("--device") && i + 1 < args.length ? args[i + 1] : null;
-            if (device != null && (device.equalsIgnoreCase("cuda") || device.equalsIgnoreCase("emulator"))) {
+            if (device != null && runsKernels(device)) {
                 return false;
             }
         }
@@ -100,9 +100,14 @@ final class ModelOptions {
 
     /** Loads the CPU backend's native libraries in the background while the command reads its model (a no-op once started). */
     private void startNativeLoad() {
-        if (!device.equalsIgnoreCase("cuda") && !device.equalsIgnoreCase("emulator")) {
+        if (!runsKernels(device)) {
             org.solulens.cpu.MatMul.loadInBackground();
         }
+    }
+
+    /** Whether a --device value names a kernels' backend (cuda, emulator): those do not use the CPU backend's libraries. */
+    private static boolean runsKernels(String device) {
+        return device.equalsIgnoreCase("cuda") || device.equalsIgnoreCase("emulator");
     }
 
     /** The model's configuration alone, to check options against its sizes before the (longer) load. */

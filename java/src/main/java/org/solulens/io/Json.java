@@ -84,7 +84,8 @@ public final class Json {
     }
 
     /**
-     * Writes {@code value} (maps with string keys, lists, arrays, strings, numbers, booleans, null) to {@code file}, indented as {@code ObjectMapper}'s {@code INDENT_OUTPUT} indents, or on one line.
+     * Writes {@code value} (maps with string keys, lists, arrays, strings, numbers, booleans, null) to {@code file},
+     * indented as {@code ObjectMapper}'s {@code INDENT_OUTPUT} indents, or on one line.
      */
     public static void write(Path file, Object value, boolean indented) throws IOException {
         try (OutputStream out = Files.newOutputStream(file); JsonGenerator g = FACTORY.createGenerator(out)) {
