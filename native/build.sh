@@ -9,7 +9,7 @@
 #    compute_80, into OUT_DIR/cuda/solulens.fatbin, warnings as errors; the ptxas report goes to
 #    OUT_DIR/cuda/ptxas.txt and the build fails if any kernel spills registers or uses a local-memory stack.
 #    Without nvcc the jar is built without kernels (`info` says so).
-# 3. The CPU sweep's float32 and double inner loops and the float/double conversions (native/cpu) for CPUs with AVX2, into
+# 3. The CPU sweep's float32 and double inner loops, the float/double conversions and the products with float32 weights (native/cpu) for CPUs with AVX2, into
 #    OUT_DIR/native/linux-x86_64/libsolulens_cpu.so (built before the kernels, which may be skipped).
 set -euo pipefail
 out=${1:?output folder}
@@ -61,11 +61,13 @@ cpu_flags=(-std=c++20 -O3 -fPIC -ffp-contract=off -fno-fast-math -fvisibility=hi
 compile_cpu() { g++ "${cpu_flags[@]}" -c "$@" & pids+=($!); }
 compile_cpu -mavx2 -mfma "$root/native/cpu/loops_avx2.cpp" -o "$objects/loops_avx2.o"
 compile_cpu -mavx2 "$root/native/cpu/conversions_avx2.cpp" -o "$objects/conversions_avx2.o"
+compile_cpu -mavx2 -mfma "$root/native/cpu/float_weight_product_avx2.cpp" -o "$objects/float_weight_product_avx2.o"
+compile_cpu "$root/native/cpu/jni_products.cpp" -o "$objects/jni_products.o"
 compile_cpu "$root/native/cpu/jni_loops.cpp" -o "$objects/jni_loops.o"
 compile_cpu "$root/native/cpu/jni_conversions.cpp" -o "$objects/jni_conversions.o"
 finish
 g++ -shared -o "$out/native/linux-x86_64/libsolulens_cpu.so" "$objects/loops_avx2.o" "$objects/conversions_avx2.o" "$objects/jni_loops.o" \
-    "$objects/jni_conversions.o"
+    "$objects/jni_conversions.o" "$objects/float_weight_product_avx2.o" "$objects/jni_products.o"
 echo "native/build.sh: the CPU sweep's inner loops built into $out/native/linux-x86_64/libsolulens_cpu.so"
 
 nvcc=${NVCC:-$(command -v nvcc || true)}

@@ -32,6 +32,22 @@ public interface MatrixProduct {
         void accept(int first, int count, java.nio.DoubleBuffer values);
     }
 
+    /**
+     * The sweep's B: {@code x · w} rounded to float32 into {@code out} from its index 0, row-major, and each row's largest
+     * |value| into {@code rowAbsMax} (NaN when one is NaN). By default the double rows of
+     * {@link #multiply(double[], int, int, Tensor, int, RowBlockSink)}, rounded.
+     */
+    default void multiplyNarrowed(double[] x, int rows, int inner, Tensor w, int cols, java.nio.FloatBuffer out, double[] rowAbsMax) {
+        multiply(x, rows, inner, w, cols, (first, count, values) ->
+            java.util.stream.IntStream.range(0, count).parallel().forEach(r ->
+                rowAbsMax[first + r] = NativeConversions.narrow(values, r * cols, out, (first + r) * cols, cols)));
+    }
+
+    /** What computes {@link #multiplyNarrowed}: part of B's cache key, as implementations may round a last bit differently. */
+    default String narrowedProductName() {
+        return name();
+    }
+
     /** {@code out[r, c] = sum_k x[r, k] * w[k, c]} with x [rows, inner] and w [inner, cols], both double. */
     double[] multiply(double[] x, int rows, int inner, double[] w, int cols);
 

@@ -20,9 +20,11 @@ import org.solulens.natives.NativeLoader;
 
 /**
  * The matrix products as OpenBLAS {@code cblas_dgemm} calls (the JavaCPP preset, which bundles the native
- * library for linux-x86_64). Float32 weight tensors are widened to double once, off the heap, and kept while
- * the tensor lives: {@code dgemm} needs both operands in double, and widening W_U (d_model x d_vocab) on every
- * call would cost as much as a small product. The double copy is freed when its tensor is garbage-collected.
+ * library for linux-x86_64), except those with a float32 weight tensor, which go to {@link FloatWeightProduct} where it
+ * runs (it reads the float32 weights as they are). Where it does not, a float32 weight tensor is widened to double once,
+ * off the heap, and kept while the tensor lives: {@code dgemm} needs both operands in double, and widening W_U
+ * (d_model x d_vocab) on every call would cost as much as a small product. The copy is freed when its tensor is
+ * garbage-collected.
  */
 public final class OpenBlasMatrixProduct implements MatrixProduct {
     /** Below this many multiply-adds the JNI call and copies cost more than the Java loop. */
@@ -38,6 +40,10 @@ public final class OpenBlasMatrixProduct implements MatrixProduct {
     static final int CHUNK_ROW_MULTIPLE = 64;
 
     private final Map<Tensor, DoublePointer> widened = new WeakHashMap<>();
+    /** Direct copies of heap weight tensors for the native product (a mapped tensor is read in place). */
+    private final Map<Tensor, FloatBuffer> directCopies = new WeakHashMap<>();
+    /** Whether products with float32 weights go to {@link FloatWeightProduct}. */
+    private final boolean floatWeights = FloatWeightProduct.unavailable() == null;
     /**
      * Off-heap copies of x and out, kept between calls: fresh memory costs a page fault per 4 KB on first touch,
      * which made a product of W_U's size ~40% slower. At most one per concurrent caller, each under 64 MB.
@@ -115,7 +121,7 @@ public final class OpenBlasMatrixProduct implements MatrixProduct {
     public String name() {
         String t = threads < 0 ? "OPENBLAS_NUM_THREADS=" + System.getenv("OPENBLAS_NUM_THREADS")
                 : threads == 0 ? "OpenBLAS's default threads" : threads + " threads";
-        return "OpenBLAS dgemm (" + t + ")";
+        return "OpenBLAS dgemm (" + t + ")" + (floatWeights ? "; float32 weights: the native product" : "");
     }
 
     @Override
@@ -124,8 +130,26 @@ public final class OpenBlasMatrixProduct implements MatrixProduct {
             return small.multiply(x, rows, inner, w, wOffset, cols, bias, biasOffset);
         }
         double[] out = new double[Math.multiplyExact(rows, cols)];
-        multiply(x, rows, inner, w, wOffset, cols, (first, count, values) -> values.get(out, first * cols, count * cols));
+        if (floatWeights) {
+            FloatWeightProduct.multiply(x, rows, inner, direct(w), wOffset, cols, out);
+        } else {
+            multiply(x, rows, inner, w, wOffset, cols, (first, count, values) -> values.get(out, first * cols, count * cols));
+        }
         return MatrixProduct.addBias(out, rows, cols, bias, biasOffset);
+    }
+
+    @Override
+    public void multiplyNarrowed(double[] x, int rows, int inner, Tensor w, int cols, FloatBuffer out, double[] rowAbsMax) {
+        if (floatWeights) {
+            FloatWeightProduct.multiplyNarrowed(x, rows, inner, direct(w), cols, out, rowAbsMax);
+        } else {
+            MatrixProduct.super.multiplyNarrowed(x, rows, inner, w, cols, out, rowAbsMax);
+        }
+    }
+
+    @Override
+    public String narrowedProductName() {
+        return floatWeights ? FloatWeightProduct.NAME : name();
     }
 
     @Override
@@ -198,6 +222,16 @@ public final class OpenBlasMatrixProduct implements MatrixProduct {
             s.out = new DoublePointer(outSize);
         }
         return s;
+    }
+
+    /** The tensor's values in a direct buffer: its own where it is one (a mapped file), else a copy made on first use. */
+    private synchronized FloatBuffer direct(Tensor w) {
+        FloatBuffer values = w.buffer();
+        if (values.isDirect() && values.order() == java.nio.ByteOrder.nativeOrder()) {
+            return values;
+        }
+        return directCopies.computeIfAbsent(w, t -> java.nio.ByteBuffer.allocateDirect(Math.multiplyExact(values.capacity(), 4))
+                .order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer().put(0, values, 0, values.capacity()));
     }
 
     /** The tensor's values in double, off the heap; made on first use. */

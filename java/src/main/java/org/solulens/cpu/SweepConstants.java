@@ -138,9 +138,7 @@ public final class SweepConstants {
     /** Writes B's rows into {@code out} (row-major, from index 0) and each row's max |B| into {@code rowAbsMax}. */
     private void fillB(Directions dirs, java.nio.FloatBuffer out, double[] rowAbsMax) {
         int n = cfg.dMlp(), v = cfg.dVocab();
-        MatMul.multiply(scaledByFinalGain(dirs.centred, 0, n), n, cfg.dModel(), w.wU, v, (first, count, values) ->
-            java.util.stream.IntStream.range(0, count).parallel().forEach(r ->
-                rowAbsMax[first + r] = NativeConversions.narrow(values, r * v, out, (first + r) * v, v)));
+        MatMul.current().multiplyNarrowed(scaledByFinalGain(dirs.centred, 0, n), n, cfg.dModel(), w.wU, v, out, rowAbsMax);
     }
 
     /**
@@ -148,12 +146,14 @@ public final class SweepConstants {
      * the Java loops may round a last float32 bit differently) and the digest of every tensor B reads (W_out, the MLP
      * LayerNorm's gain for Z rows, ln_final's gain, W_U; {@link TensorDigests}: each digested once per process).
      * v2: B's product in calls of a multiple of 64 rows (v1's calls of 173 rows gave other last bits); v3: the tensors'
-     * own digests in place of their bytes.
+     * own digests in place of their bytes; v4: the name of the product that makes B (the native product of float32
+     * weights, or dgemm's), not of the backend's products in general.
      */
     byte[] cacheKey(Directions dirs) {
         try {
             java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
-            md.update(("solulens B v3|" + dirs.kind + "|" + cfg.dModel() + "|" + cfg.dMlp() + "|" + cfg.dVocab() + "|" + MatMul.current().name())
+            md.update(("solulens B v4|" + dirs.kind + "|" + cfg.dModel() + "|" + cfg.dMlp() + "|" + cfg.dVocab() + "|"
+                    + MatMul.current().narrowedProductName())
                     .getBytes(java.nio.charset.StandardCharsets.UTF_8));
             for (org.solulens.model.Tensor t : keyTensors(dirs.kind)) {
                 md.update((byte) (t == null ? 0 : 1));
