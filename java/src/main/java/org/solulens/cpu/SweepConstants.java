@@ -147,12 +147,12 @@ public final class SweepConstants {
      * LayerNorm's gain for Z rows, ln_final's gain, W_U; {@link TensorDigests}: each digested once per process).
      * v2: B's product in calls of a multiple of 64 rows (v1's calls of 173 rows gave other last bits); v3: the tensors'
      * own digests in place of their bytes; v4: the name of the product that makes B (the native product of float32
-     * weights, or dgemm's), not of the backend's products in general.
+     * weights, or dgemm's), not of the backend's products in general; v5: tensor digests over parts digested in parallel.
      */
     byte[] cacheKey(Directions dirs) {
         try {
             java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
-            md.update(("solulens B v4|" + dirs.kind + "|" + cfg.dModel() + "|" + cfg.dMlp() + "|" + cfg.dVocab() + "|"
+            md.update(("solulens B v5|" + dirs.kind + "|" + cfg.dModel() + "|" + cfg.dMlp() + "|" + cfg.dVocab() + "|"
                     + MatMul.current().narrowedProductName())
                     .getBytes(java.nio.charset.StandardCharsets.UTF_8));
             for (org.solulens.model.Tensor t : keyTensors(dirs.kind)) {

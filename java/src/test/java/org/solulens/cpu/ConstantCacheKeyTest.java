@@ -58,16 +58,43 @@ class ConstantCacheKeyTest {
         }
     }
 
+    /** SHA-256 of the size (a little-endian long) and of the SHA-256 of each part's little-endian float32 bytes. */
+    private static byte[] expectedDigest(float[] values) throws Exception {
+        MessageDigest md = MessageDigest.getInstance("SHA-256");
+        md.update(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(values.length).array());
+        for (int from = 0; from < values.length; from += TensorDigests.PART_FLOATS) {
+            int n = Math.min(TensorDigests.PART_FLOATS, values.length - from);
+            ByteBuffer bytes = ByteBuffer.allocate(4 * n).order(ByteOrder.LITTLE_ENDIAN);
+            bytes.asFloatBuffer().put(values, from, n);
+            md.update(MessageDigest.getInstance("SHA-256").digest(bytes.array()));
+        }
+        return md.digest();
+    }
+
     @Test
-    void aTensorsDigestIsTheSha256OfItsLittleEndianBytes() throws Exception {
+    void aTensorsDigestIsTheSha256OfItsPartsSha256s() throws Exception {
         SoluModel m = TestModels.random(CFG, 32);
         Tensor wU = m.weights().wU;
-        ByteBuffer bytes = ByteBuffer.allocate(4 * wU.size()).order(ByteOrder.LITTLE_ENDIAN);
-        bytes.asFloatBuffer().put(wU.toArray());
-        byte[] expected = MessageDigest.getInstance("SHA-256").digest(bytes.array());
+        byte[] expected = expectedDigest(wU.toArray());
         assertArrayEquals(expected, TensorDigests.digest(wU));
         assertArrayEquals(expected, TensorDigests.of(wU));
         assertArrayEquals(expected, TensorDigests.of(wU), "the second time, from the memo");
         assertArrayEquals(expected, TensorDigests.of(Tensor.of("unembed.W_U", wU.shape(), wU.toArray())), "another tensor, the same values");
+    }
+
+    @Test
+    void aTensorOfSeveralPartsIsDigestedPartByPartAndEveryPartCounts() throws Exception {
+        java.util.Random rng = new java.util.Random(33);
+        float[] values = new float[2 * TensorDigests.PART_FLOATS + 12345];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (float) rng.nextGaussian();
+        }
+        byte[] digest = TensorDigests.digest(Tensor.of("w", new int[] {values.length}, values));
+        assertArrayEquals(expectedDigest(values), digest);
+        for (int at : new int[] {0, TensorDigests.PART_FLOATS + 7, values.length - 1}) {
+            float[] nudged = values.clone();
+            nudged[at] = Math.nextUp(nudged[at]);
+            assertFalse(Arrays.equals(digest, TensorDigests.digest(Tensor.of("w", new int[] {values.length}, nudged))), "a change at " + at);
+        }
     }
 }
