@@ -129,6 +129,7 @@ public final class AblationSweep {
                         + prompt.tokens().length);
             }
         }
+        backend.prepareSweep(new SweepRequest(ablation, s.method(), null, false));
         List<PromptResult> out = new ArrayList<>();
         long positionsTotal = prompts.stream().mapToLong(q -> q.tokens().length - 1).sum(), positionsDone = 0;
         int batchPositions = backend.sweepBatchPositions();

@@ -43,6 +43,12 @@ public interface Backend extends AutoCloseable {
     SweepResult sweep(ForwardResult clean, SweepRequest request);
 
     /**
+     * A hint that sweeps like {@code request} follow: a backend may start what they need in the background (the CPU
+     * backend: B's key and cache file, while the clean forward passes run). Nothing by default.
+     */
+    default void prepareSweep(SweepRequest request) {}
+
+    /**
      * {@link #sweep(ForwardResult, SweepRequest)}, telling {@code positionsDone} how many more positions are swept as
      * it goes (the CPU after each chunk of positions; other backends once, at the end).
      */

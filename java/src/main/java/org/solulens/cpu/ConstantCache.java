@@ -43,6 +43,8 @@ public final class ConstantCache {
     private static final int SLICE_BYTES = 1 << 28;
     /** Room left on the cache's disk after a new entry, or it is not written. */
     private static final long MIN_FREE_BYTES = 64L << 20;
+    /** The pages {@link #prepare} writes a byte of (4 KB on the platforms SoluLens runs on; a larger page is only touched more often). */
+    private static final int PAGE_BYTES = 4096;
     /** Default bound on the cache's total size. */
     public static final long DEFAULT_MAX_BYTES = 8L << 30;
     /** Entries smaller than this are not worth a file (the demo model's B is 2 MB and takes milliseconds). */
@@ -51,6 +53,18 @@ public final class ConstantCache {
     private final Path dir;
     private final long maxBytes, minEntryBytes;
     private volatile boolean unwritableReported;
+    /** A new entry's file made ahead of its fill ({@link #prepare}), until {@link #build} takes it or it is dropped. */
+    private Prepared prepared;
+
+    /** What {@link #prepare}'s thread made: set by that thread, read once it has ended. */
+    private static final class Prepared {
+        volatile boolean stop;
+        Thread thread;
+        byte[] key;
+        long bytes;
+        Path tmp;
+        MappedByteBuffer mapping;
+    }
 
     /** A cache in {@code dir} (created on first write) holding at most {@code maxBytes}, skipping entries under {@code minEntryBytes}. */
     public ConstantCache(Path dir, long maxBytes, long minEntryBytes) {
@@ -204,6 +218,86 @@ public final class ConstantCache {
      * entry cannot be stored (too small or too large for the cache, a read-only folder, a full disk) B is filled on the
      * heap only, and the failure is logged once; a failure after the fill keeps the filled values.
      */
+    /**
+     * Starts making the file of a B that may not be cached yet, on a daemon thread, and returns at once: the key (whose
+     * tensor digests take ~0.1 s for solu-1l), then, when no entry holds it, the new file beside its final name, mapped,
+     * with a byte of each page written so that its pages exist before the fill writes them. A fresh page cost ~15 µs on
+     * the 2-core VM, B's 395 MB of them ~1.4 s of one core; this moves them to the time a sweep spends on its forward
+     * pass, where a core is idle (benchmarks/NOTES.md). {@link #build} stops the thread where it has got to and takes the
+     * file; a B already cached, one not stored in place, or a failure leave nothing. One at a time: while one is
+     * pending, another call does nothing.
+     */
+    synchronized void prepare(java.util.function.Supplier<byte[]> key, int rows, int cols) {
+        long total = HEADER_BYTES + payloadBytes(rows, cols);
+        if (prepared != null || !worthCaching(rows, cols) || !inPlace(total)) {
+            return;
+        }
+        Prepared p = new Prepared();
+        p.bytes = total;
+        p.thread = new Thread(() -> prepareFile(p, key), "solulens-cache-prepare");
+        p.thread.setDaemon(true);
+        prepared = p;
+        p.thread.start();
+    }
+
+    private void prepareFile(Prepared p, java.util.function.Supplier<byte[]> key) {
+        try {
+            byte[] k = key.get();
+            Path file = file(k);
+            if (Files.exists(file)) {
+                return;
+            }
+            Path tmp = newTemporary(file, p.bytes);
+            p.tmp = tmp;
+            MappedByteBuffer m;
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                m = ch.map(FileChannel.MapMode.READ_WRITE, 0, p.bytes);
+            }
+            for (long at = 0; at < p.bytes && !p.stop; at += PAGE_BYTES) {
+                m.put((int) at, (byte) 0);   // the file is new: its bytes are zeros
+            }
+            p.key = k;
+            p.mapping = m;
+        } catch (IOException | RuntimeException | InternalError e) {
+            log.debug("constant cache: B's file not made ahead: {}", e.toString());   // build makes it, or reports why not
+        }
+    }
+
+    /** The file {@link #prepare} made for {@code key} and {@code bytes}, its thread stopped; null if none (any other is deleted). */
+    private Prepared takePrepared(byte[] key, long bytes) {
+        Prepared p;
+        synchronized (this) {
+            p = prepared;
+            prepared = null;
+        }
+        if (p == null) {
+            return null;
+        }
+        p.stop = true;
+        boolean interrupted = false;
+        while (true) {
+            try {
+                p.thread.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;   // the thread stops within a page; the interrupt is handed back below
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        if (p.mapping != null && java.util.Arrays.equals(p.key, key) && p.bytes == bytes) {
+            return p;
+        }
+        deleteTemporary(p.tmp);
+        return null;
+    }
+
+    /** Deletes a file {@link #prepare} made that no build took (a backend closed before its sweep's B). */
+    void dropPrepared() {
+        takePrepared(null, -1);
+    }
+
     BMatrix build(byte[] key, int rows, int cols, BMatrix.Fill fill) {
         long total = HEADER_BYTES + payloadBytes(rows, cols);
         if (!worthCaching(rows, cols)) {
@@ -217,10 +311,16 @@ public final class ConstantCache {
         Path file = file(key), tmp = null;
         BMatrix filled = null;
         try {
-            tmp = newTemporary(file, total);
+            Prepared ahead = takePrepared(key, total);
             MappedByteBuffer m;
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-                m = ch.map(FileChannel.MapMode.READ_WRITE, 0, total);
+            if (ahead != null) {
+                tmp = ahead.tmp;
+                m = ahead.mapping;
+            } else {
+                tmp = newTemporary(file, total);
+                try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                    m = ch.map(FileChannel.MapMode.READ_WRITE, 0, total);
+                }
             }
             double[] absMax = new double[rows];
             FloatBuffer values = values(m, rows);

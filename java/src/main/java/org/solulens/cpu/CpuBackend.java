@@ -144,6 +144,19 @@ public final class CpuBackend implements Backend {
         return result;
     }
 
+    /**
+     * For an exact sweep, starts B's key and cache file on a thread of its own while the caller runs its forward passes
+     * ({@link SweepConstants#prepareB}).
+     */
+    @Override
+    public void prepareSweep(SweepRequest request) {
+        ensureOpen();
+        if (request.method() == org.solulens.backend.SweepMethod.EXACT) {
+            SweepConstants k = sweepConstants();
+            k.prepareB(SweepChunk.directions(k, request.ablation()));
+        }
+    }
+
     @Override
     public DlaResult dla(ForwardResult clean, boolean tlVariant) {
         ensureOpen();
@@ -160,6 +173,9 @@ public final class CpuBackend implements Backend {
     @Override
     public synchronized void close() {
         closed = true;
+        if (sweepConstants != null) {
+            sweepConstants.dropPrepared();
+        }
         sweepConstants = null;
     }
 

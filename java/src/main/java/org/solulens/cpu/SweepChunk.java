@@ -82,10 +82,15 @@ public final class SweepChunk {
         return req.ablation().site() == Ablation.Site.MID ? mid(k, clean, req, p0, p1, products) : post(k, clean, req, p0, p1, products);
     }
 
+    /** The directions whose B a sweep of this ablation reads: Z rows at site mid and for the paper ablation, else W_out rows. */
+    static SweepConstants.Directions directions(SweepConstants k, Ablation ablation) {
+        return ablation.site() == Ablation.Site.MID || ablation.kind() == Ablation.Kind.PAPER ? k.zRows() : k.outRows();
+    }
+
     private static SweepChunk post(SweepConstants k, ForwardResult clean, SweepRequest req, int p0, int p1, Products products) {
         int D = k.cfg.dModel(), N = k.cfg.dMlp(), rows = p1 - p0;
         boolean paper = req.ablation().kind() == Ablation.Kind.PAPER;
-        SweepConstants.Directions dirs = paper ? k.zRows() : k.outRows();
+        SweepConstants.Directions dirs = directions(k, req.ablation());
         double[] resid = clean.get(Hooks.RESID_POST).data();
         double[] act = clean.get(paper ? Hooks.MLP_LN_NORMALIZED : Hooks.MLP_POST).data();
         double[] yBar = Arrays.copyOfRange(resid, p0 * D, p1 * D);
@@ -109,7 +114,7 @@ public final class SweepChunk {
 
     private static SweepChunk mid(SweepConstants k, ForwardResult clean, SweepRequest req, int p0, int p1, Products products) {
         int D = k.cfg.dModel(), N = k.cfg.dMlp(), rows = p1 - p0;
-        SweepConstants.Directions dirs = k.zRows();
+        SweepConstants.Directions dirs = directions(k, req.ablation());
         double[] midAct = clean.get(Hooks.MLP_MID).data();
         double[] residMid = clean.get(Hooks.RESID_MID).data();
         // R = resid_mid + b W_out + b_out (what resid_post is when the MLP LayerNorm outputs only its bias)

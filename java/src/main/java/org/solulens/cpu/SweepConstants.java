@@ -135,6 +135,24 @@ public final class SweepConstants {
         return dirs.b;
     }
 
+    /**
+     * Starts what the first {@link #bMatrix} of {@code dirs} needs when B is not cached yet, on a thread of its own: the
+     * key's digests and B's new cache file with its pages ({@link ConstantCache#prepare}). Nothing without a cache, or
+     * once B is made.
+     */
+    synchronized void prepareB(Directions dirs) {
+        if (cache != null && dirs.b == null) {
+            cache.prepare(() -> cacheKey(dirs), cfg.dMlp(), cfg.dVocab());
+        }
+    }
+
+    /** Deletes what {@link #prepareB} made that no B took. */
+    void dropPrepared() {
+        if (cache != null) {
+            cache.dropPrepared();
+        }
+    }
+
     /** Writes B's rows into {@code out} (row-major, from index 0) and each row's max |B| into {@code rowAbsMax}. */
     private void fillB(Directions dirs, java.nio.FloatBuffer out, double[] rowAbsMax) {
         int n = cfg.dMlp(), v = cfg.dVocab();

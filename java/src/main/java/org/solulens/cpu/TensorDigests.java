@@ -21,14 +21,19 @@ final class TensorDigests {
 
     private TensorDigests() {}
 
-    /** The digest of {@code t}, computed on first use. */
+    /**
+     * The digest of {@code t}, computed on first use; one at a time, so that a sweep's thread asking for a digest that
+     * the thread preparing its cache file is computing (ConstantCache.prepare) waits for it instead of computing it too.
+     */
     static byte[] of(Tensor t) {
-        byte[] d = DIGESTS.get(t);
-        if (d == null) {
-            d = digest(t);
-            DIGESTS.put(t, d);
+        synchronized (DIGESTS) {
+            byte[] d = DIGESTS.get(t);
+            if (d == null) {
+                d = digest(t);
+                DIGESTS.put(t, d);
+            }
+            return d.clone();
         }
-        return d.clone();
     }
 
     /** Floats per part: 8 MB, so that W_U's 99 MB make twelve parts for the cores to share. */

@@ -321,4 +321,75 @@ class ConstantCacheTest {
         String name = file.getFileName().toString();
         return java.util.HexFormat.of().parseHex(name.substring(2, name.indexOf('.')));
     }
+
+    /** Files in the cache folder that are not entries: temporaries. */
+    private List<Path> temporaries() throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (var files = Files.list(dir)) {
+            return files.filter(f -> !f.getFileName().toString().endsWith(".bconst")).toList();
+        }
+    }
+
+    /** Waits (up to 30 s) until a temporary file appears: prepare's thread has made its file. */
+    private void awaitTemporary() throws Exception {
+        long until = System.nanoTime() + 30_000_000_000L;
+        while (temporaries().isEmpty()) {
+            assertTrue(System.nanoTime() < until, "prepare made no file");
+            Thread.sleep(5);
+        }
+    }
+
+    @Test
+    void aFilePreparedAheadIsTheOneTheBuildFillsAndPublishes() throws Exception {
+        SoluModel model = TestModels.random(CFG, 41);
+        float[] expected = built(model, false);
+        ConstantCache cache = cache();
+        SweepConstants k = new SweepConstants(model.config(), model.weights(), cache);
+        k.prepareB(k.outRows());
+        awaitTemporary();
+        Path prepared = temporaries().get(0);
+        Object preparedFile = Files.readAttributes(prepared, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+        assertArrayEquals(expected, k.bMatrix(k.outRows()).array());
+        assertFalse(Files.exists(prepared), "the prepared file was renamed into place");
+        assertEquals(List.of(), temporaries());
+        assertEquals(1, entries().size());
+        assertEquals(preparedFile, Files.readAttributes(entries().get(0), java.nio.file.attribute.BasicFileAttributes.class).fileKey(),
+                "the entry is the prepared file (the same inode)");
+        assertArrayEquals(expected, viaCache(model, cache(), false), "and read back");
+    }
+
+    @Test
+    void nothingIsPreparedForABAlreadyCachedAndAnUntakenFileIsDropped() throws Exception {
+        SoluModel model = TestModels.random(CFG, 42);
+        ConstantCache cache = cache();
+        SweepConstants k = new SweepConstants(model.config(), model.weights(), cache);
+        k.prepareB(k.outRows());
+        awaitTemporary();
+        k.dropPrepared();
+        assertEquals(List.of(), temporaries(), "a closed backend's prepared file is deleted");
+        assertEquals(List.of(), entries());
+
+        float[] expected = viaCache(model, cache, false);   // now cached
+        SweepConstants again = new SweepConstants(model.config(), model.weights(), cache);
+        again.prepareB(again.outRows());
+        assertArrayEquals(expected, again.bMatrix(again.outRows()).array(), "a hit, with a prepare pending or done");
+        again.dropPrepared();
+        assertEquals(List.of(), temporaries(), "no file was made for a B the cache holds");
+        assertEquals(1, entries().size());
+    }
+
+    @Test
+    void aFilePreparedForOtherDirectionsIsNotUsedForThese() throws Exception {
+        SoluModel model = TestModels.random(CFG, 43);
+        ConstantCache cache = cache();
+        SweepConstants k = new SweepConstants(model.config(), model.weights(), cache);
+        k.prepareB(k.zRows());
+        awaitTemporary();
+        assertArrayEquals(built(model, false), k.bMatrix(k.outRows()).array());
+        assertEquals(List.of(), temporaries(), "the z rows' prepared file was deleted when the out rows' B was built");
+        assertArrayEquals(built(model, true), k.bMatrix(k.zRows()).array(), "the z rows' B is built without it");
+        assertEquals(2, entries().size());
+    }
 }
