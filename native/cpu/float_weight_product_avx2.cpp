@@ -43,7 +43,8 @@ void packColumns(const float* w, int64_t wStride, int inner, int n, double* pane
     }
 }
 
-// The MR x NR tile of one sliver and one panel, row-major into tile.
+// The MR x NR tile of one sliver and one panel, row-major into tile. The six rows are written out, not looped over an
+// array of vectors, so that the twelve accumulators are twelve named registers whatever the compiler's unrolling.
 inline void kernel(int inner, const double* x, const double* w, double* tile) {
     __m256d c00 = _mm256_setzero_pd(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256d c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
