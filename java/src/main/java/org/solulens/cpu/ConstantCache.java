@@ -212,13 +212,6 @@ public final class ConstantCache {
     }
 
     /**
-     * A new B under {@code key}: filled straight into the mapping of a new file beside its final name (no heap copy,
-     * no second write), checksummed, and renamed into place; then the least recently used entries are evicted until
-     * the cache fits its bound. A B not used in place ({@link #inPlace}) is filled on the heap and written. Where the
-     * entry cannot be stored (too small or too large for the cache, a read-only folder, a full disk) B is filled on the
-     * heap only, and the failure is logged once; a failure after the fill keeps the filled values.
-     */
-    /**
      * Starts making the file of a B that may not be cached yet, on a daemon thread, and returns at once: the key (whose
      * tensor digests take ~0.1 s for solu-1l), then, when no entry holds it, the new file beside its final name, mapped,
      * with a byte of each page written so that its pages exist before the fill writes them. A fresh page cost ~15 µs on
@@ -298,6 +291,14 @@ public final class ConstantCache {
         takePrepared(null, -1);
     }
 
+    /**
+     * A new B under {@code key}: filled straight into the mapping of a new file beside its final name (no heap copy,
+     * no second write), checksummed, and renamed into place; then the least recently used entries are evicted until
+     * the cache fits its bound. A B not used in place ({@link #inPlace}) is filled on the heap and written. Where the
+     * entry cannot be stored (too small or too large for the cache, a read-only folder, a full disk) B is filled on the
+     * heap only, and the failure is logged once; a failure after the fill keeps the filled values. A file {@link #prepare}
+     * made for this key is filled instead of a new one.
+     */
     BMatrix build(byte[] key, int rows, int cols, BMatrix.Fill fill) {
         long total = HEADER_BYTES + payloadBytes(rows, cols);
         if (!worthCaching(rows, cols)) {

@@ -35,7 +35,7 @@ final class FloatWeightProduct {
     }
 
     /**
-     * {@code out[outIndex + r * cols + c] = Σ_k x[r * inner + k] · w[wIndex + k * cols + c]} for r < rows, c < cols.
+     * {@code out[r * cols + c] = Σ_k x[r * inner + k] · w[wIndex + k * cols + c]} for r < rows, c < cols.
      *
      * @param w a direct float buffer in native order
      */
