@@ -23,8 +23,9 @@ void packRows(const double* x, int rows, int inner, double* packed);
 // out[r, c] for r < rows, c < cols, from packed rows and w[k * wStride + c] (w points at column 0 of the range, row 0).
 // Exactly one of outD and outF is non-null: out[r * outStride + c] in double, or rounded to float32 (nearest even). With
 // outF and rowAbsMax given, rowAbsMax[r] is the largest |out[r, c]| over these columns, NaN when one is NaN.
-// Needs AVX2 and FMA.
-void floatWeightProductAvx2(const double* packed, int rows, int inner, const float* w, int64_t wStride, int cols, double* outD,
+// Needs AVX2 and FMA. False, with nothing written, when there is no memory for the packed columns (1.5 MB a thread at
+// d_model 512).
+bool floatWeightProductAvx2(const double* packed, int rows, int inner, const float* w, int64_t wStride, int cols, double* outD,
                             float* outF, int64_t outStride, float* rowAbsMax);
 
 }  // namespace solulens

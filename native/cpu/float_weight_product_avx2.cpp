@@ -107,7 +107,7 @@ void packRows(const double* x, int rows, int inner, double* packed) {
     }
 }
 
-void floatWeightProductAvx2(const double* packed, int rows, int inner, const float* w, int64_t wStride, int cols, double* outD,
+bool floatWeightProductAvx2(const double* packed, int rows, int inner, const float* w, int64_t wStride, int cols, double* outD,
                             float* outF, int64_t outStride, float* rowAbsMax) {
     // each calling thread's own panels, kept between calls (a fresh 768 KB would cost page faults on every call)
     thread_local std::unique_ptr<double, FreeAligned> panels;
@@ -117,7 +117,7 @@ void floatWeightProductAvx2(const double* packed, int rows, int inner, const flo
         panels.reset(static_cast<double*>(std::aligned_alloc(32, (size_t)need * sizeof(double))));
         panelsSize = panels ? need : 0;
         if (!panels) {
-            std::abort();   // out of memory for 1.5 MB: nothing sensible is left to do
+            return false;   // no memory for the panels: the caller reports it
         }
     }
     bool track = outF != nullptr && rowAbsMax != nullptr;
@@ -183,6 +183,7 @@ void floatWeightProductAvx2(const double* packed, int rows, int inner, const flo
             }
         }
     }
+    return true;
 }
 
 }  // namespace solulens

@@ -59,28 +59,29 @@ JNIEXPORT void JNICALL Java_org_solulens_cpu_FloatWeightProduct_free0(JNIEnv*, j
 }
 
 // Columns [0, cols) of the product from w's index wIndex on, into out at outIndex: a double[] or float[] (outArray), else
-// a direct buffer; rowAbsMax (with float output only) gets each row's largest |value| over these columns. False when
-// an array could not be held.
-JNIEXPORT jboolean JNICALL Java_org_solulens_cpu_FloatWeightProduct_product0(JNIEnv* env, jclass, jlong packed, jint rows, jint inner,
+// a direct buffer; rowAbsMax (with float output only) gets each row's largest |value| over these columns. 0 when done,
+// 1 when an array or buffer could not be reached, 2 when there was no memory for the packed columns.
+JNIEXPORT jint JNICALL Java_org_solulens_cpu_FloatWeightProduct_product0(JNIEnv* env, jclass, jlong packed, jint rows, jint inner,
                                                                             jobject w, jlong wIndex, jlong wStride, jint cols,
                                                                             jobject out, jboolean outArray, jboolean single,
                                                                             jlong outIndex, jlong outStride, jfloatArray rowAbsMax) {
     const float* weights = static_cast<const float*>(env->GetDirectBufferAddress(w));
     void* direct = outArray ? nullptr : env->GetDirectBufferAddress(out);
     if (weights == nullptr || (!outArray && direct == nullptr)) {
-        return JNI_FALSE;
+        return 1;
     }
     Critical outValues(env, outArray ? static_cast<jarray>(out) : nullptr);
     Critical maxima(env, rowAbsMax);
     void* target = outArray ? outValues.data() : direct;
     if (target == nullptr || (rowAbsMax != nullptr && maxima.data() == nullptr)) {
-        return JNI_FALSE;
+        return 1;
     }
     double* outD = single ? nullptr : static_cast<double*>(target) + outIndex;
     float* outF = single ? static_cast<float*>(target) + outIndex : nullptr;
-    solulens::floatWeightProductAvx2(reinterpret_cast<const double*>(packed), rows, inner, weights + wIndex, wStride, cols, outD, outF,
-                                     outStride, static_cast<float*>(maxima.data()));
-    return JNI_TRUE;
+    return solulens::floatWeightProductAvx2(reinterpret_cast<const double*>(packed), rows, inner, weights + wIndex, wStride, cols, outD,
+                                            outF, outStride, static_cast<float*>(maxima.data()))
+               ? 0
+               : 2;
 }
 
 }  // extern "C"

@@ -88,8 +88,11 @@ final class FloatWeightProduct {
             IntStream range = IntStream.range(0, tasks);
             (tasks > 1 ? range.parallel() : range).forEach(t -> {
                 int c0 = t * TASK_COLUMNS, n = Math.min(TASK_COLUMNS, cols - c0);
-                if (!product0(packed, rows, inner, w, wIndex + c0, cols, n, out, outArray, single, outOffset + c0, cols,
-                        maxima == null ? null : maxima[t])) {
+                int status = product0(packed, rows, inner, w, wIndex + c0, cols, n, out, outArray, single, outOffset + c0, cols,
+                        maxima == null ? null : maxima[t]);
+                if (status == 2) {
+                    throw new OutOfMemoryError("no native memory for the product's packed columns");
+                } else if (status != 0) {
                     throw new IllegalStateException("the native product could not reach its arrays");
                 }
             });
@@ -113,6 +116,7 @@ final class FloatWeightProduct {
 
     private static native void free0(long packed);
 
-    private static native boolean product0(long packed, int rows, int inner, Buffer w, long wIndex, long wStride, int cols, Object out,
+    /** 0 when done, 1 when an array or buffer could not be reached, 2 when there was no memory for the packed columns. */
+    private static native int product0(long packed, int rows, int inner, Buffer w, long wIndex, long wStride, int cols, Object out,
                                            boolean outArray, boolean single, long outIndex, long outStride, float[] rowAbsMax);
 }

@@ -129,6 +129,9 @@ public final class SweepConstants {
             } else {
                 byte[] key = cacheKey(dirs);
                 BMatrix cached = cache.read(key, n, v);
+                if (cached != null) {
+                    cache.dropPrepared();   // a file prepared before another process published this entry
+                }
                 dirs.b = cached != null ? cached : cache.build(key, n, v, fill);
             }
         }

@@ -375,6 +375,7 @@ class ConstantCacheTest {
         SweepConstants again = new SweepConstants(model.config(), model.weights(), cache);
         again.prepareB(again.outRows());
         assertArrayEquals(expected, again.bMatrix(again.outRows()).array(), "a hit, with a prepare pending or done");
+        assertEquals(List.of(), temporaries(), "a hit leaves no prepared file");
         again.dropPrepared();
         assertEquals(List.of(), temporaries(), "no file was made for a B the cache holds");
         assertEquals(1, entries().size());
