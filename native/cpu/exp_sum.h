@@ -5,9 +5,9 @@
 // lanes (the logit's FMAs, the reduction, 13 Horner FMAs, the scaling), ~9.5 cycles per 4 elements on a Zen 3 core's
 // two FMA pipes, ~1e9/s a core at 2.45 GHz; these loops run once per position (and per pair on the double path), not
 // per (pair, word) like the float loop. Operation for operation on 4 double lanes, so the sums are the Java loops' bits
-// (tested). In AVX2 intrinsics: gcc left the lane loops scalar, with a branch per clamp test (0.2e9 exponentials a second
-// in a double sweep; benchmarks/NOTES.md). Included by the AVX2 translation unit. Never compile with -ffast-math or
-// floating-point contraction.
+// (tested), and on 8 lanes in the AVX-512 translation unit (the Vector API's width there). In intrinsics: gcc left the
+// lane loops scalar, with a branch per clamp test (0.2e9 exponentials a second in a double sweep; benchmarks/NOTES.md).
+// Never compile with -ffast-math or floating-point contraction.
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -105,7 +105,7 @@ static double expSum4(double alpha, const double* a, double gamma, const double*
 }
 
 // VectorExpSum.sumExp on 4 lanes.
-static double sumExp4(const double* x, int n, double shift, const solulens::DoubleExpConstants& k) {
+[[maybe_unused]] static double sumExp4(const double* x, int n, double shift, const solulens::DoubleExpConstants& k) {
     const __m256d vShift = _mm256_set1_pd(shift);
     __m256d acc = _mm256_setzero_pd();
     int i = 0;
@@ -120,7 +120,7 @@ static double sumExp4(const double* x, int n, double shift, const solulens::Doub
 }
 
 // VectorExpSum.expInto: each value on its own, so the lanes do not matter.
-static void expInto(const double* x, int n, double shift, float* out, const solulens::DoubleExpConstants& k) {
+[[maybe_unused]] static void expInto(const double* x, int n, double shift, float* out, const solulens::DoubleExpConstants& k) {
     const __m256d vShift = _mm256_set1_pd(shift);
     int i = 0;
     for (; i + 4 <= n; i += 4) {
@@ -130,5 +130,97 @@ static void expInto(const double* x, int n, double shift, float* out, const solu
         out[i] = (float)expDet(x[i] - shift, k);
     }
 }
+
+#ifdef __AVX512F__
+// expDet on 8 lanes (AVX-512F): expDet4's operations, the clamps as masks.
+static inline __m512d expDet8(__m512d x, const solulens::DoubleExpConstants& k) {
+    const __m512d zero = _mm512_setzero_pd();
+    __mmask8 low = _mm512_cmp_pd_mask(x, _mm512_set1_pd(k.low), _CMP_LT_OQ), high = _mm512_cmp_pd_mask(x, _mm512_set1_pd(k.high), _CMP_GT_OQ);
+    __m512d xc = _mm512_mask_blend_pd(low | high, x, zero);
+    __m512d round = _mm512_set1_pd(k.round);
+    __m512d t = _mm512_add_pd(_mm512_mul_pd(xc, _mm512_set1_pd(k.log2e)), round);
+    __m512d n = _mm512_sub_pd(t, round);
+    __m512d r = _mm512_fnmadd_pd(n, _mm512_set1_pd(k.ln2hi), xc);
+    r = _mm512_fnmadd_pd(n, _mm512_set1_pd(k.ln2lo), r);
+    __m512d p = _mm512_fmadd_pd(r, _mm512_set1_pd(k.taylor[0]), _mm512_set1_pd(k.taylor[1]));
+    for (int i = 2; i < 14; i++) {
+        p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(k.taylor[i]));
+    }
+    __m512i bits = _mm512_slli_epi64(_mm512_sub_epi64(_mm512_castpd_si512(t), _mm512_set1_epi64(k.roundBits - 1023)), 52);
+    __m512d y = _mm512_mul_pd(p, _mm512_castsi512_pd(bits));
+    y = _mm512_mask_blend_pd(low, y, zero);
+    return _mm512_mask_blend_pd(high, y, _mm512_set1_pd(INFINITY));
+}
+
+static inline double laneSum8(__m512d acc) {
+    double lanes[8];
+    _mm512_storeu_pd(lanes, acc);
+    double s = 0;
+    for (int l = 0; l < 8; l++) {
+        s += lanes[l];
+    }
+    return s;
+}
+
+// VectorExpSum.sum on 8 lanes.
+template <bool A2, bool B>
+static double expSum8(double alpha, const double* a, double gamma, const double* a2, double delta, const float* b, const double* beta,
+                      int v, double shift, const solulens::DoubleExpConstants& k) {
+    const __m512d vShift = _mm512_set1_pd(shift), vAlpha = _mm512_set1_pd(alpha), vGamma = _mm512_set1_pd(gamma), vDelta = _mm512_set1_pd(delta);
+    __m512d acc = _mm512_setzero_pd();
+    int i = 0;
+    for (; i + 8 <= v; i += 8) {
+        __m512d x = _mm512_sub_pd(_mm512_loadu_pd(beta + i), vShift);
+        x = _mm512_fmadd_pd(_mm512_loadu_pd(a + i), vAlpha, x);
+        if (A2) {
+            x = _mm512_fmadd_pd(_mm512_loadu_pd(a2 + i), vGamma, x);
+        }
+        if (B) {
+            x = _mm512_fmadd_pd(_mm512_cvtps_pd(_mm256_loadu_ps(b + i)), vDelta, x);
+        }
+        acc = _mm512_add_pd(acc, expDet8(x, k));
+    }
+    double s = laneSum8(acc);
+    for (; i < v; i++) {
+        double x = beta[i] - shift;
+        x = std::fma(a[i], alpha, x);
+        if (A2) {
+            x = std::fma(a2[i], gamma, x);
+        }
+        if (B) {
+            x = std::fma((double)b[i], delta, x);
+        }
+        s += expDet(x, k);
+    }
+    return s;
+}
+
+// VectorExpSum.sumExp on 8 lanes.
+static double sumExp8(const double* x, int n, double shift, const solulens::DoubleExpConstants& k) {
+    const __m512d vShift = _mm512_set1_pd(shift);
+    __m512d acc = _mm512_setzero_pd();
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        acc = _mm512_add_pd(acc, expDet8(_mm512_sub_pd(_mm512_loadu_pd(x + i), vShift), k));
+    }
+    double s = laneSum8(acc);
+    for (; i < n; i++) {
+        s += expDet(x[i] - shift, k);
+    }
+    return s;
+}
+
+// VectorExpSum.expInto on 8 lanes (each value on its own: the same values as expInto).
+static void expInto8(const double* x, int n, double shift, float* out, const solulens::DoubleExpConstants& k) {
+    const __m512d vShift = _mm512_set1_pd(shift);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        _mm256_storeu_ps(out + i, _mm512_cvtpd_ps(expDet8(_mm512_sub_pd(_mm512_loadu_pd(x + i), vShift), k)));
+    }
+    for (; i < n; i++) {
+        out[i] = (float)expDet(x[i] - shift, k);
+    }
+}
+#endif
 
 }  // namespace SOLULENS_ISA

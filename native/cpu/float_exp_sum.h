@@ -11,7 +11,8 @@
 // Operation for operation the Java loop's: the same float32 additions, multiplications and fused multiply-adds on the
 // same values in the same order (k rounded by vroundps, which gives the same k as the Java loop's addition and
 // subtraction of ROUND), so its sums are the Java loop's bits (tested). Included by a translation unit that
-// defines SOLULENS_ISA (a namespace name) and is compiled with AVX2 and FMA; every lane operation is exactly rounded,
+// defines SOLULENS_ISA (a namespace name) and is compiled with AVX2 and FMA, and with AVX-512 for the 16-lane form (the
+// Vector API's width there); every lane operation is exactly rounded,
 // so the scalar tail and the vector body agree with the Java loop's lanes. Never compile with -ffast-math or
 // floating-point contraction (build.sh passes -ffp-contract=off).
 #pragma once
@@ -107,14 +108,84 @@ static double pairSum8(const float* q, float da, const float* a, float da2, cons
     return s;
 }
 
-static double sum8(const float* q, float da, const float* a, float da2, const float* a2, float db, const float* b, int n,
-                   const solulens::ExpConstants& k) {
+[[maybe_unused]] static double sum8(const float* q, float da, const float* a, float da2, const float* a2, float db, const float* b, int n,
+                                    const solulens::ExpConstants& k) {
     return a2 != nullptr ? pairSum8<true>(q, da, a, da2, a2, db, b, n, k) : pairSum8<false>(q, da, a, da2, a2, db, b, n, k);
 }
 
+// The 16-lane form of pairSum8 (VectorFloatExpSum on AVX-512): the same operations per lane, blocks of 8 vectors summed
+// per lane in float, lanes 0-7 widened into acc0 and 8-15 into acc1, added in lane order at the end; compiled only in the
+// AVX-512 translation unit.
+#ifdef __AVX512F__
+template <bool MID>
+static double pairSum16(const float* q, float da, const float* a, float da2, const float* a2, float db, const float* b, int n,
+                        const solulens::ExpConstants& k) {
+    constexpr int L = 16, BLOCK = 8 * L;
+    da *= k.log2e;
+    da2 *= k.log2e;
+    db *= k.log2e;
+    const __m512 vda = _mm512_set1_ps(da), vda2 = _mm512_set1_ps(da2), vdb = _mm512_set1_ps(db);
+    static_assert(solulens::ExpConstants::degree == 6, "the Horner steps below are written out for degree 6");
+    const __m512 c0 = _mm512_set1_ps(k.c[0]), c1 = _mm512_set1_ps(k.c[1]), c2 = _mm512_set1_ps(k.c[2]), c3 = _mm512_set1_ps(k.c[3]);
+    const __m512 c4 = _mm512_set1_ps(k.c[4]), c5 = _mm512_set1_ps(k.c[5]), c6 = _mm512_set1_ps(k.c[6]);
+    __m512d acc0 = _mm512_setzero_pd(), acc1 = _mm512_setzero_pd();
+    int v = 0;
+    for (; v + BLOCK <= n; v += BLOCK) {
+        __m512 part = _mm512_setzero_ps();
+        for (int j = v; j < v + BLOCK; j += L) {
+            __m512 d = _mm512_mul_ps(_mm512_loadu_ps(b + j), vdb);
+            if (MID) {
+                d = _mm512_fmadd_ps(_mm512_loadu_ps(a2 + j), vda2, d);
+            }
+            d = _mm512_fmadd_ps(_mm512_loadu_ps(a + j), vda, d);
+            // k by vrndscaleps (round to nearest, ties to even): the same k as pairSum8's vroundps
+            __m512 whole = _mm512_roundscale_ps(d, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+            __m512 r = _mm512_sub_ps(d, whole);
+            __m512 p = _mm512_fmadd_ps(r, c6, c5);
+            p = _mm512_fmadd_ps(p, r, c4);
+            p = _mm512_fmadd_ps(p, r, c3);
+            p = _mm512_fmadd_ps(p, r, c2);
+            p = _mm512_fmadd_ps(p, r, c1);
+            p = _mm512_fmadd_ps(p, r, c0);
+            __m512i e = _mm512_add_epi32(_mm512_castps_si512(p), _mm512_slli_epi32(_mm512_cvtps_epi32(whole), 23));
+            part = _mm512_fmadd_ps(_mm512_loadu_ps(q + j), _mm512_castsi512_ps(e), part);
+        }
+        acc0 = _mm512_add_pd(acc0, _mm512_cvtps_pd(_mm512_castps512_ps256(part)));
+        acc1 = _mm512_add_pd(acc1, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(part), 1))));
+    }
+    double lanes0[8], lanes1[8];
+    _mm512_storeu_pd(lanes0, acc0);
+    _mm512_storeu_pd(lanes1, acc1);
+    double s = 0;
+    for (int l = 0; l < 8; l++) {
+        s += lanes0[l];
+    }
+    for (int l = 0; l < 8; l++) {
+        s += lanes1[l];
+    }
+    for (; v < n; v++) {
+        float d = db * b[v];
+        if (MID) {
+            d = std::fmaf(da2, a2[v], d);
+        }
+        d = std::fmaf(da, a[v], d);
+        s += (double)(q[v] * exp2f_det(d, k));
+    }
+    return s;
+}
+
+static double sum16(const float* q, float da, const float* a, float da2, const float* a2, float db, const float* b, int n,
+                    const solulens::ExpConstants& k) {
+    return a2 != nullptr ? pairSum16<true>(q, da, a, da2, a2, db, b, n, k) : pairSum16<false>(q, da, a, da2, a2, db, b, n, k);
+}
+#endif
+
+using PairSum = double (*)(const float*, float, const float*, float, const float*, float, const float*, int, const solulens::ExpConstants&);
+
 // ExactSweep's tile: every admitted (position, neuron) pair's sum, the vocabulary walked in chunks (the same chunks for
 // every tiling, so each pair's sum is added in the same order), each chunk's sum added to sums[t] in double.
-static void sweepTile8(const solulens::Tile& t, const solulens::ExpConstants& k) {
+template <PairSum SUM>
+static void sweepTile(const solulens::Tile& t, const solulens::ExpConstants& k) {
     for (int64_t v0 = 0; v0 < t.vocab; v0 += t.chunk) {
         int len = (int)(t.vocab - v0 < t.chunk ? t.vocab - v0 : t.chunk);
         for (int j = 0; j < t.neurons; j++) {
@@ -125,8 +196,8 @@ static void sweepTile8(const solulens::Tile& t, const solulens::ExpConstants& k)
                     continue;
                 }
                 int64_t row = (int64_t)(t.q0 + i) * t.vocab + v0;
-                t.sums[p] += sum8(t.q + row, (float)t.dA[p], t.a + row, (float)t.dA2[p], t.a2 == nullptr ? nullptr : t.a2 + row,
-                                    (float)t.dB[p], b, len, k);
+                t.sums[p] += SUM(t.q + row, (float)t.dA[p], t.a + row, (float)t.dA2[p], t.a2 == nullptr ? nullptr : t.a2 + row,
+                                 (float)t.dB[p], b, len, k);
             }
         }
     }

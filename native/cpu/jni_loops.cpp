@@ -1,6 +1,7 @@
 // JNI entry points of org.solulens.cpu.NativeFloatExpSum and NativeExpSum: the exact sweep's float32 and double inner
 // loops and the loss's softmax sums where the CPU has AVX2 and FMA (8 float or 4 double lanes, the Java Vector API's
-// widths there). The Java side checks every index before it calls.
+// widths there), or 16 float and 8 double lanes where it also has AVX-512F. The Java side checks every index before it
+// calls, and asks for the wider lanes only where widestLanes0 said so.
 #include <jni.h>
 
 #include <cstring>
@@ -12,6 +13,7 @@ namespace {
 
 solulens::ExpConstants constants;
 bool ready = false;
+bool avx512 = false;   // whether the AVX-512 loops can run here (set by either init)
 solulens::DoubleExpConstants doubleConstants;
 bool doubleReady = false;
 
@@ -60,11 +62,22 @@ const char* cannotRun(JNIEnv* env, jarray constants, jsize expected) {
 }
 
 constexpr const char* NOT_READY = "the native sweep loop was not initialised, or the JVM could not give it its arrays";
+// Whether a loop can run with this many lanes (narrow: AVX2's, wide: AVX-512's); raises IllegalStateException if not.
+bool lanesOk(JNIEnv* env, jint lanes, jint narrow, jint wide) {
+    if (lanes == narrow || (lanes == wide && avx512)) {
+        return true;
+    }
+    fail(env, "the native loops run AVX2's lanes (8 float, 4 double), or AVX-512F's (16, 8) where the CPU has it");
+    return false;
+}
 
 // One tile of the sweep; B is the array bArray, or (when that is null) the direct memory bDirect.
-void sweepTile(JNIEnv* env, jfloatArray q, jfloatArray a, jfloatArray a2, jfloatArray bArray, const float* bDirect, jint vocab, jint q0,
-               jint positions, jint n0, jint neurons, jint chunk, jdoubleArray dA, jdoubleArray dA2, jdoubleArray dB,
+void sweepTile(JNIEnv* env, jint lanes, jfloatArray q, jfloatArray a, jfloatArray a2, jfloatArray bArray, const float* bDirect, jint vocab,
+               jint q0, jint positions, jint n0, jint neurons, jint chunk, jdoubleArray dA, jdoubleArray dA2, jdoubleArray dB,
                jbooleanArray admitted, jdoubleArray sums) {
+    if (!lanesOk(env, lanes, 8, 16)) {
+        return;
+    }
     int pairs = positions * neurons;
     std::vector<double> vA(pairs), vA2(pairs), vB(pairs), vSums(pairs);
     std::vector<jboolean> vAdmitted(pairs);
@@ -81,7 +94,11 @@ void sweepTile(JNIEnv* env, jfloatArray q, jfloatArray a, jfloatArray a2, jfloat
             solulens::Tile t{cq.floats(), ca.floats(), a2 == nullptr ? nullptr : ca2.floats(), bArray != nullptr ? cb.floats() : bDirect,
                              vocab, q0, positions, n0, neurons, chunk, vA.data(), vA2.data(), vB.data(),
                              reinterpret_cast<const uint8_t*>(vAdmitted.data()), vSums.data()};
-            solulens::sweepTileAvx2(t, constants);
+            if (lanes == 16) {
+                solulens::sweepTileAvx512(t, constants);
+            } else {
+                solulens::sweepTileAvx2(t, constants);
+            }
         }
     }
     if (!ok) {
@@ -108,21 +125,31 @@ JNIEXPORT jstring JNICALL Java_org_solulens_cpu_NativeFloatExpSum_init(JNIEnv* e
     for (int i = 0; i <= solulens::ExpConstants::degree; i++) {
         constants.c[i] = v[2 + i];
     }
+    avx512 = __builtin_cpu_supports("avx512f");
     ready = true;
     return nullptr;
 }
 
-JNIEXPORT jdouble JNICALL Java_org_solulens_cpu_NativeFloatExpSum_sum0(JNIEnv* env, jclass, jfloatArray q, jint qo, jfloat da, jfloatArray a,
-                                                                       jint ao, jfloat da2, jfloatArray a2, jint a2o, jfloat db,
-                                                                       jfloatArray b, jint bo, jint n) {
+// The most float lanes the loop can run here (16 with AVX-512F, else 8); call after init.
+JNIEXPORT jint JNICALL Java_org_solulens_cpu_NativeFloatExpSum_widestLanes0(JNIEnv*, jclass) {
+    return avx512 ? 16 : 8;
+}
+
+JNIEXPORT jdouble JNICALL Java_org_solulens_cpu_NativeFloatExpSum_sum0(JNIEnv* env, jclass, jint lanes, jfloatArray q, jint qo, jfloat da,
+                                                                       jfloatArray a, jint ao, jfloat da2, jfloatArray a2, jint a2o,
+                                                                       jfloat db, jfloatArray b, jint bo, jint n) {
+    if (!lanesOk(env, lanes, 8, 16)) {
+        return 0;
+    }
     double result = 0;
     bool ok = ready;
     if (ok) {
         Critical cq(env, q), ca(env, a), ca2(env, a2), cb(env, b);
         ok = !(cq.failed() || ca.failed() || ca2.failed() || cb.failed());
         if (ok) {
-            result = solulens::sumAvx2(cq.floats() + qo, da, ca.floats() + ao, da2, a2 == nullptr ? nullptr : ca2.floats() + a2o, db,
-                                       cb.floats() + bo, n, constants);
+            auto sum = lanes == 16 ? solulens::sumAvx512 : solulens::sumAvx2;
+            result = sum(cq.floats() + qo, da, ca.floats() + ao, da2, a2 == nullptr ? nullptr : ca2.floats() + a2o, db, cb.floats() + bo, n,
+                         constants);
         }
     }
     if (!ok) {
@@ -131,15 +158,15 @@ JNIEXPORT jdouble JNICALL Java_org_solulens_cpu_NativeFloatExpSum_sum0(JNIEnv* e
     return result;
 }
 
-JNIEXPORT void JNICALL Java_org_solulens_cpu_NativeFloatExpSum_sweepTile0(JNIEnv* env, jclass, jfloatArray q, jfloatArray a,
+JNIEXPORT void JNICALL Java_org_solulens_cpu_NativeFloatExpSum_sweepTile0(JNIEnv* env, jclass, jint lanes, jfloatArray q, jfloatArray a,
                                                                               jfloatArray a2, jfloatArray b, jint vocab, jint q0,
                                                                               jint positions, jint n0, jint neurons, jint chunk,
                                                                               jdoubleArray dA, jdoubleArray dA2, jdoubleArray dB,
                                                                               jbooleanArray admitted, jdoubleArray sums) {
-    sweepTile(env, q, a, a2, b, nullptr, vocab, q0, positions, n0, neurons, chunk, dA, dA2, dB, admitted, sums);
+    sweepTile(env, lanes, q, a, a2, b, nullptr, vocab, q0, positions, n0, neurons, chunk, dA, dA2, dB, admitted, sums);
 }
 
-JNIEXPORT void JNICALL Java_org_solulens_cpu_NativeFloatExpSum_sweepTileMapped0(JNIEnv* env, jclass, jfloatArray q, jfloatArray a,
+JNIEXPORT void JNICALL Java_org_solulens_cpu_NativeFloatExpSum_sweepTileMapped0(JNIEnv* env, jclass, jint lanes, jfloatArray q, jfloatArray a,
                                                                                     jfloatArray a2, jobject b, jint vocab, jint q0,
                                                                                     jint positions, jint n0, jint neurons, jint chunk,
                                                                                     jdoubleArray dA, jdoubleArray dA2, jdoubleArray dB,
@@ -149,7 +176,7 @@ JNIEXPORT void JNICALL Java_org_solulens_cpu_NativeFloatExpSum_sweepTileMapped0(
         fail(env, "B is not a direct buffer");
         return;
     }
-    sweepTile(env, q, a, a2, nullptr, values, vocab, q0, positions, n0, neurons, chunk, dA, dA2, dB, admitted, sums);
+    sweepTile(env, lanes, q, a, a2, nullptr, values, vocab, q0, positions, n0, neurons, chunk, dA, dA2, dB, admitted, sums);
 }
 
 // Null when the double loops can run here, else why not. values: LOG2E, LN2_HI, LN2_LO, ROUND, LOW, HIGH, then the 14
@@ -158,6 +185,7 @@ JNIEXPORT jstring JNICALL Java_org_solulens_cpu_NativeExpSum_init(JNIEnv* env, j
     if (const char* why = cannotRun(env, values, 20)) {
         return env->NewStringUTF(why);
     }
+    avx512 = __builtin_cpu_supports("avx512f");
     double v[20];
     env->GetDoubleArrayRegion(values, 0, 20, v);
     doubleConstants.log2e = v[0];
@@ -174,17 +202,26 @@ JNIEXPORT jstring JNICALL Java_org_solulens_cpu_NativeExpSum_init(JNIEnv* env, j
     return nullptr;
 }
 
-JNIEXPORT jdouble JNICALL Java_org_solulens_cpu_NativeExpSum_sum0(JNIEnv* env, jclass, jdouble alpha, jdoubleArray a, jdouble gamma,
-                                                                  jdoubleArray a2, jint ao, jdouble delta, jfloatArray b, jint bo,
-                                                                  jdoubleArray beta, jint v, jdouble shift) {
+// The most double lanes the loops can run here (8 with AVX-512F, else 4); call after init.
+JNIEXPORT jint JNICALL Java_org_solulens_cpu_NativeExpSum_widestLanes0(JNIEnv*, jclass) {
+    return avx512 ? 8 : 4;
+}
+
+JNIEXPORT jdouble JNICALL Java_org_solulens_cpu_NativeExpSum_sum0(JNIEnv* env, jclass, jint lanes, jdouble alpha, jdoubleArray a,
+                                                                  jdouble gamma, jdoubleArray a2, jint ao, jdouble delta, jfloatArray b,
+                                                                  jint bo, jdoubleArray beta, jint v, jdouble shift) {
+    if (!lanesOk(env, lanes, 4, 8)) {
+        return 0;
+    }
     double result = 0;
     bool ok = doubleReady;
     if (ok) {
         Critical ca(env, a), ca2(env, a2), cb(env, b), cbeta(env, beta);
         ok = !(ca.failed() || ca2.failed() || cb.failed() || cbeta.failed());
         if (ok) {
-            result = solulens::expSumAvx2(alpha, ca.doubles() + ao, gamma, a2 == nullptr ? nullptr : ca2.doubles() + ao, delta,
-                                          b == nullptr ? nullptr : cb.floats() + bo, cbeta.doubles(), v, shift, doubleConstants);
+            auto sum = lanes == 8 ? solulens::expSumAvx512 : solulens::expSumAvx2;
+            result = sum(alpha, ca.doubles() + ao, gamma, a2 == nullptr ? nullptr : ca2.doubles() + ao, delta,
+                         b == nullptr ? nullptr : cb.floats() + bo, cbeta.doubles(), v, shift, doubleConstants);
         }
     }
     if (!ok) {
@@ -193,15 +230,19 @@ JNIEXPORT jdouble JNICALL Java_org_solulens_cpu_NativeExpSum_sum0(JNIEnv* env, j
     return result;
 }
 
-JNIEXPORT jdouble JNICALL Java_org_solulens_cpu_NativeExpSum_sumExp0(JNIEnv* env, jclass, jdoubleArray x, jint offset, jint n,
+JNIEXPORT jdouble JNICALL Java_org_solulens_cpu_NativeExpSum_sumExp0(JNIEnv* env, jclass, jint lanes, jdoubleArray x, jint offset, jint n,
                                                                      jdouble shift) {
+    if (!lanesOk(env, lanes, 4, 8)) {
+        return 0;
+    }
     double result = 0;
     bool ok = doubleReady;
     if (ok) {
         Critical cx(env, x);
         ok = !cx.failed();
         if (ok) {
-            result = solulens::sumExpAvx2(cx.doubles() + offset, n, shift, doubleConstants);
+            auto sumExp = lanes == 8 ? solulens::sumExpAvx512 : solulens::sumExpAvx2;
+            result = sumExp(cx.doubles() + offset, n, shift, doubleConstants);
         }
     }
     if (!ok) {
@@ -210,14 +251,18 @@ JNIEXPORT jdouble JNICALL Java_org_solulens_cpu_NativeExpSum_sumExp0(JNIEnv* env
     return result;
 }
 
-JNIEXPORT void JNICALL Java_org_solulens_cpu_NativeExpSum_expInto0(JNIEnv* env, jclass, jdoubleArray x, jint offset, jint n, jdouble shift,
-                                                                   jfloatArray out, jint outOffset) {
+JNIEXPORT void JNICALL Java_org_solulens_cpu_NativeExpSum_expInto0(JNIEnv* env, jclass, jint lanes, jdoubleArray x, jint offset, jint n,
+                                                                   jdouble shift, jfloatArray out, jint outOffset) {
+    if (!lanesOk(env, lanes, 4, 8)) {
+        return;
+    }
     bool ok = doubleReady;
     if (ok) {
         Critical cx(env, x), cout(env, out, true);
         ok = !(cx.failed() || cout.failed());
         if (ok) {
-            solulens::expIntoAvx2(cx.doubles() + offset, n, shift, cout.writableFloats() + outOffset, doubleConstants);
+            auto expInto = lanes == 8 ? solulens::expIntoAvx512 : solulens::expIntoAvx2;
+            expInto(cx.doubles() + offset, n, shift, cout.writableFloats() + outOffset, doubleConstants);
         }
     }
     if (!ok) {

@@ -12,7 +12,7 @@ double sumAvx2(const float* q, float da, const float* a, float da2, const float*
 }
 
 void sweepTileAvx2(const Tile& t, const ExpConstants& k) {
-    avx2::sweepTile8(t, k);
+    avx2::sweepTile<avx2::sum8>(t, k);
 }
 
 double expSumAvx2(double alpha, const double* a, double gamma, const double* a2, double delta, const float* b, const double* beta, int v,

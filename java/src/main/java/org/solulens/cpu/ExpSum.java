@@ -70,7 +70,7 @@ public interface ExpSum {
 
         private static ExpSum choose() {
             return CpuNativeLibrary.choose("double exp loop", ExpSum.class, NativeExpSum::load,
-                    () -> VectorExpSum.lanes() == NativeExpSum.LANES, () -> new VectorExpSum(), SCALAR);
+                    () -> NativeExpSum.load() instanceof NativeExpSum n && n.lanes() == VectorExpSum.lanes(), () -> new VectorExpSum(), SCALAR);
         }
     }
 }

@@ -8,8 +8,8 @@ package org.solulens.cpu;
  * rounding of d is relative to the change, not to the logits. Callers keep |d_v| log2 e ≤ {@link FloatExp#DOMAIN}.
  *
  * <p>Three implementations, chosen once per JVM: {@link NativeFloatExpSum} (C++, where the CPU has AVX2 and FMA and the
- * JVM's preferred vector is 8 floats or the Vector API is absent: the same operations as the Vector API's 8 lanes, so
- * the same bits, faster), {@link VectorFloatExpSum} (the JDK's Vector API, float lanes at the machine's preferred width)
+ * JVM's preferred vector has its width, 8 floats or 16 with AVX-512F, or the Vector API is absent: the same operations
+ * as the Vector API's lanes, so the same bits, faster, and reading a mapped B in place), {@link VectorFloatExpSum} (the JDK's Vector API, float lanes at the machine's preferred width)
  * and a scalar loop for JVMs started without {@code jdk.incubator.vector}. Each gives the same bits for the same input
  * every time, compiled or interpreted; they agree with each other to ~1e-7 relative. {@code -Dsolulens.exp=native},
  * {@code vector} or {@code scalar} forces one (for comparisons and tests; {@code -Dsolulens.scalar=true} is scalar).
@@ -118,7 +118,8 @@ public interface FloatExpSum {
 
         private static FloatExpSum choose() {
             return CpuNativeLibrary.choose("sweep float inner loop", FloatExpSum.class, NativeFloatExpSum::load,
-                    () -> VectorFloatExpSum.lanes() == NativeFloatExpSum.LANES, () -> new VectorFloatExpSum(), SCALAR);
+                    () -> NativeFloatExpSum.load() instanceof NativeFloatExpSum n && n.lanes() == VectorFloatExpSum.lanes(),
+                    () -> new VectorFloatExpSum(), SCALAR);
         }
     }
 }

@@ -4,16 +4,31 @@ import java.util.Objects;
 
 /**
  * {@link FloatExpSum} in C++ (native/cpu), for CPUs with AVX2 and FMA: the Vector API loop's operations in the same
- * order on 8 float lanes, so the same bits (tested), at ~2x its rate there: on two Zen 3 cores the Vector API loop ran
- * the sweep's tiles at 2.9e9 exponentials a second (one run), this at 5.3–6.1e9 (benchmarks/NOTES.md, 2026-12-07). Used where
- * the JVM's preferred vector is 8 floats or the Vector API is absent; with AVX-512 the Java loop's 16 lanes stay (~0.9
- * of the count there). A whole tile of the sweep is one call; a B mapped from the constant cache is read in place.
+ * order on 8 float lanes, or on 16 where the CPU has AVX-512F, so the same bits as the Vector API's loop at that width
+ * (tested against the lane-order model). On two Zen 3 cores the Vector API loop ran the sweep's tiles at 2.9e9
+ * exponentials a second (one run), this at 5.3–6.1e9; with AVX-512 the Java loop's speed is near this one's, but it
+ * needs B as a heap array, and a B mapped from the constant cache (which this loop reads in place) then costs a 395 MB
+ * heap copy: a cached 64-token sweep of solu-1l took 5.5–5.8 s with the Java loop, 2.4–2.5 s with this one
+ * (benchmarks/NOTES.md). Used where the JVM's preferred vector has this loop's width or the Vector API is absent. A
+ * whole tile of the sweep is one call.
  */
 final class NativeFloatExpSum implements FloatExpSum {
-    static final int LANES = 8;
     private static NativeFloatExpSum loaded;
+    /** Float lanes per vector: 8 (AVX2) or 16 (AVX-512F). */
+    private final int lanes;
 
-    private NativeFloatExpSum() {}
+    private NativeFloatExpSum(int lanes) {
+        this.lanes = lanes;
+    }
+
+    int lanes() {
+        return lanes;
+    }
+
+    /** The loop at {@code lanes} lanes (8, or 16 where the CPU has AVX-512F), for tests; null where it cannot run. */
+    static NativeFloatExpSum withLanes(int lanes) {
+        return load() instanceof NativeFloatExpSum widest && (lanes == 8 || lanes == widest.lanes) ? new NativeFloatExpSum(lanes) : null;
+    }
 
     /** The loop, or why it cannot run in this JVM (another platform, a CPU without AVX2, a build without the library). */
     static synchronized Object load() {
@@ -28,7 +43,7 @@ final class NativeFloatExpSum implements FloatExpSum {
         if (why != null) {
             return why;
         }
-        loaded = new NativeFloatExpSum();
+        loaded = new NativeFloatExpSum(widestLanes0());
         return loaded;
     }
 
@@ -40,14 +55,14 @@ final class NativeFloatExpSum implements FloatExpSum {
             Objects.checkFromIndexSize(a2o, n, a2.length);
         }
         Objects.checkFromIndexSize(bo, n, b.length);
-        return sum0(q, qo, da, a, ao, da2, a2, a2o, db, b, bo, n);
+        return sum0(lanes, q, qo, da, a, ao, da2, a2, a2o, db, b, bo, n);
     }
 
     @Override
     public void sweepTile(float[] q, float[] a, float[] a2, float[] b, int vocab, int q0, int positions, int n0, int neurons, int chunk,
                           double[] dA, double[] dA2, double[] dB, boolean[] admitted, double[] sums) {
         checkTile(q, a, a2, b.length, vocab, q0, positions, n0, neurons, chunk, dA, dA2, dB, admitted, sums);
-        sweepTile0(q, a, a2, b, vocab, q0, positions, n0, neurons, chunk, dA, dA2, dB, admitted, sums);
+        sweepTile0(lanes, q, a, a2, b, vocab, q0, positions, n0, neurons, chunk, dA, dA2, dB, admitted, sums);
     }
 
     @Override
@@ -59,7 +74,7 @@ final class NativeFloatExpSum implements FloatExpSum {
             return;
         }
         checkTile(q, a, a2, mapped.capacity(), b.cols(), q0, positions, n0, neurons, chunk, dA, dA2, dB, admitted, sums);
-        sweepTileMapped0(q, a, a2, mapped, b.cols(), q0, positions, n0, neurons, chunk, dA, dA2, dB, admitted, sums);
+        sweepTileMapped0(lanes, q, a, a2, mapped, b.cols(), q0, positions, n0, neurons, chunk, dA, dA2, dB, admitted, sums);
     }
 
     /** Every index the tile will read or write, checked before the native call (which checks none). */
@@ -83,19 +98,22 @@ final class NativeFloatExpSum implements FloatExpSum {
 
     @Override
     public String name() {
-        return "native float exp (AVX2, 8 lanes, deterministic)";
+        return "native float exp (" + (lanes == 16 ? "AVX-512" : "AVX2") + ", " + lanes + " lanes, deterministic)";
     }
 
     private static native String init(float[] constants);
 
-    /** Throws IllegalStateException where the JVM cannot give it its arrays. */
-    private static native double sum0(float[] q, int qo, float da, float[] a, int ao, float da2, float[] a2, int a2o, float db, float[] b, int bo, int n);
+    /** 16 where the CPU has AVX-512F, else 8; after init. */
+    private static native int widestLanes0();
 
-    private static native void sweepTile0(float[] q, float[] a, float[] a2, float[] b, int vocab, int q0, int positions, int n0, int neurons,
+    /** Throws IllegalStateException where the JVM cannot give it its arrays. */
+    private static native double sum0(int lanes, float[] q, int qo, float da, float[] a, int ao, float da2, float[] a2, int a2o, float db, float[] b, int bo, int n);
+
+    private static native void sweepTile0(int lanes, float[] q, float[] a, float[] a2, float[] b, int vocab, int q0, int positions, int n0, int neurons,
                                              int chunk, double[] dA, double[] dA2, double[] dB, boolean[] admitted, double[] sums);
 
     /** sweepTile0 with B read in place from a direct buffer (a mapped cache file). */
-    private static native void sweepTileMapped0(float[] q, float[] a, float[] a2, java.nio.FloatBuffer b, int vocab, int q0, int positions,
+    private static native void sweepTileMapped0(int lanes, float[] q, float[] a, float[] a2, java.nio.FloatBuffer b, int vocab, int q0, int positions,
                                                 int n0, int neurons, int chunk, double[] dA, double[] dA2, double[] dB, boolean[] admitted,
                                                 double[] sums);
 }

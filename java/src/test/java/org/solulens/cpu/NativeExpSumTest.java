@@ -15,13 +15,23 @@ import org.junit.jupiter.api.Test;
  * including terms beyond the exponential's range (0 below -708, infinity above 709).
  */
 class NativeExpSumTest {
-    private static ExpSum nativeLoop() {
+    private static NativeExpSum nativeLoop() {
         Object loop = NativeExpSum.load();
         if (NativeFloatExpSumTest.cpuHasAvx2AndFma()) {
             assertTrue(loop instanceof ExpSum, "this CPU has AVX2 and FMA, but the native loop did not load: " + loop);
         }
         Assumptions.assumeTrue(loop instanceof ExpSum, "the native loop cannot run here: " + loop);
-        return (ExpSum) loop;
+        return (NativeExpSum) loop;
+    }
+
+    /** Both widths where this CPU runs both (4 lanes with AVX2; 8 too with AVX-512F). */
+    private static java.util.List<NativeExpSum> everyWidth() {
+        nativeLoop();
+        java.util.List<NativeExpSum> loops = new java.util.ArrayList<>(java.util.List.of(NativeExpSum.withLanes(4)));
+        if (NativeExpSum.withLanes(8) != null) {
+            loops.add(NativeExpSum.withLanes(8));
+        }
+        return loops;
     }
 
     @Test
@@ -30,13 +40,28 @@ class NativeExpSumTest {
     }
 
     @Test
-    void theNativeLoopsFollowTheLaneOrderModelBitForBit() {
-        assertSameBitsAsModel(nativeLoop(), NativeExpSum.LANES, new Random(42));
+    void theNativeLoopsFollowTheLaneOrderModelBitForBitAtEveryWidthThisCpuRuns() {
+        for (NativeExpSum loop : everyWidth()) {
+            assertSameBitsAsModel(loop, loop.lanes(), new Random(42));
+        }
+    }
+
+    @Test
+    void eightLanesAreOfferedExactlyWhereTheCpuHasAvx512() {
+        boolean avx512 = NativeFloatExpSumTest.cpuHas("avx512f");
+        assertEquals(avx512 ? 8 : 4, nativeLoop().lanes(), "the loaded loops run the widest lanes here");
+        assertEquals(avx512, NativeExpSum.withLanes(8) != null);
+        assertEquals(null, NativeExpSum.withLanes(2));
     }
 
     @Test
     void theExponentialsIntoFloatsAreDoubleExpsRounded() {
-        ExpSum loop = nativeLoop();
+        for (NativeExpSum loop : everyWidth()) {
+            assertExpIntoIsDoubleExpRounded(loop);
+        }
+    }
+
+    private static void assertExpIntoIsDoubleExpRounded(ExpSum loop) {
         Random rng = new Random(43);
         double[] x = new double[3000];
         for (int i = 0; i < x.length; i++) {
@@ -47,7 +72,7 @@ class NativeExpSumTest {
         for (int i = 0; i < 2990; i++) {
             expected[2 + i] = (float) DoubleExp.exp(x[5 + i] - 3.5);
         }
-        assertArrayEquals(expected, out);
+        assertArrayEquals(expected, out, loop.name());
         float[] vector = new float[out.length];
         new VectorExpSum().expInto(x, 5, 2990, 3.5, vector, 2);
         assertArrayEquals(vector, out);

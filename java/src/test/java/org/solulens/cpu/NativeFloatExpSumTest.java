@@ -16,13 +16,23 @@ import org.junit.jupiter.api.Test;
  */
 class NativeFloatExpSumTest {
     /** Where the native loop cannot run here (no AVX2: CI says so in the skip), the tests that need it are skipped. */
-    private static FloatExpSum nativeLoop() {
+    private static NativeFloatExpSum nativeLoop() {
         Object loop = NativeFloatExpSum.load();
         if (cpuHasAvx2AndFma()) {
             assertTrue(loop instanceof FloatExpSum, "this CPU has AVX2 and FMA, but the native loop did not load: " + loop);
         }
         Assumptions.assumeTrue(loop instanceof FloatExpSum, "the native loop cannot run here: " + loop);
-        return (FloatExpSum) loop;
+        return (NativeFloatExpSum) loop;
+    }
+
+    /** Both widths where this CPU runs both (8 lanes with AVX2; 16 too with AVX-512F). */
+    private static java.util.List<NativeFloatExpSum> everyWidth() {
+        nativeLoop();
+        java.util.List<NativeFloatExpSum> loops = new java.util.ArrayList<>(java.util.List.of(NativeFloatExpSum.withLanes(8)));
+        if (NativeFloatExpSum.withLanes(16) != null) {
+            loops.add(NativeFloatExpSum.withLanes(16));
+        }
+        return loops;
     }
 
     static boolean cpuHasAvx2AndFma() {
@@ -46,15 +56,27 @@ class NativeFloatExpSumTest {
     }
 
     @Test
-    void theNativeLoopFollowsTheLaneOrderModelBitForBit() {
-        assertSameBitsAsModel(nativeLoop(), NativeFloatExpSum.LANES, new Random(32));
+    void theNativeLoopFollowsTheLaneOrderModelBitForBitAtEveryWidthThisCpuRuns() {
+        for (NativeFloatExpSum loop : everyWidth()) {
+            assertSameBitsAsModel(loop, loop.lanes(), new Random(32));
+        }
     }
 
     @Test
-    void theNativeLoopGivesTheVectorLoopsBitsWhereBothHaveEightLanes() {
-        FloatExpSum loop = nativeLoop();
-        Assumptions.assumeTrue(VectorFloatExpSum.lanes() == NativeFloatExpSum.LANES, "the Vector API has "
+    void sixteenLanesAreOfferedExactlyWhereTheCpuHasAvx512() {
+        nativeLoop();
+        boolean avx512 = cpuHas("avx512f");
+        assertEquals(avx512, NativeFloatExpSum.withLanes(16) != null);
+        assertEquals(avx512 ? 16 : 8, nativeLoop().lanes(), "the loaded loop runs the widest lanes here");
+        assertEquals(null, NativeFloatExpSum.withLanes(4));
+    }
+
+    @Test
+    void theNativeLoopGivesTheVectorLoopsBitsWhereBothHaveTheSameWidth() {
+        NativeFloatExpSum widest = nativeLoop();
+        Assumptions.assumeTrue(VectorFloatExpSum.lanes() == 8 || VectorFloatExpSum.lanes() == widest.lanes(), "the Vector API has "
                 + VectorFloatExpSum.lanes() + " lanes here (the model test covers the native loop)");
+        FloatExpSum loop = NativeFloatExpSum.withLanes(VectorFloatExpSum.lanes());
         FloatExpSumTest.Inputs in = new FloatExpSumTest.Inputs(33, 20_000);
         FloatExpSum vector = new VectorFloatExpSum();
         for (int n : new int[] {5, 64, 127, 2048, 4093, 19_990}) {
@@ -86,9 +108,12 @@ class NativeFloatExpSumTest {
             a[v] = (float) rng.nextGaussian();
         }
         assertTrue(ties > n / 2, "too few exact ties found: " + ties);
-        double expected = laneOrderModel(NativeFloatExpSum.LANES, q, 0, 0f, a, 0, 0f, null, 0, db, b, 0, n);
-        double actual = nativeLoop().sum(q, 0, 0f, a, 0, 0f, null, 0, db, b, 0, n);
-        assertEquals(Double.doubleToRawLongBits(expected), Double.doubleToRawLongBits(actual), expected + " against " + actual);
+        for (NativeFloatExpSum loop : everyWidth()) {
+            double expected = laneOrderModel(loop.lanes(), q, 0, 0f, a, 0, 0f, null, 0, db, b, 0, n);
+            double actual = loop.sum(q, 0, 0f, a, 0, 0f, null, 0, db, b, 0, n);
+            assertEquals(Double.doubleToRawLongBits(expected), Double.doubleToRawLongBits(actual),
+                    loop.name() + ": " + expected + " against " + actual);
+        }
         double vector = new VectorFloatExpSum().sum(q, 0, 0f, a, 0, 0f, null, 0, db, b, 0, n);
         assertEquals(Double.doubleToRawLongBits(laneOrderModel(VectorFloatExpSum.lanes(), q, 0, 0f, a, 0, 0f, null, 0, db, b, 0, n)),
                 Double.doubleToRawLongBits(vector));
@@ -96,7 +121,13 @@ class NativeFloatExpSumTest {
 
     @Test
     void aNativeTileGivesTheJavaTileLoopsBits() {
-        FloatExpSum loop = nativeLoop();
+        for (NativeFloatExpSum loop : everyWidth()) {
+            assertTileGivesTheJavaTileLoopsBits(loop);
+        }
+    }
+
+    private static void assertTileGivesTheJavaTileLoopsBits(NativeFloatExpSum loop) {
+        FloatExpSum javaTiles = javaTiles(loop.lanes());
         Random rng = new Random(34);
         int vocab = 5003, rows = 11, neurons = 19;
         float[] q = new float[rows * vocab], a = new float[rows * vocab], a2 = new float[rows * vocab], b = new float[neurons * vocab];
@@ -121,9 +152,9 @@ class NativeFloatExpSumTest {
             double[] expected = new double[pairs], actual = new double[pairs];
             java.util.Arrays.fill(expected, 0.25);   // the tile adds to what is there
             java.util.Arrays.fill(actual, 0.25);
-            JAVA_TILES.sweepTile(q, a, second, b, vocab, q0, positions, n0, tileNeurons, 2048, dA, dA2, dB, admitted, expected);
+            javaTiles.sweepTile(q, a, second, b, vocab, q0, positions, n0, tileNeurons, 2048, dA, dA2, dB, admitted, expected);
             loop.sweepTile(q, a, second, b, vocab, q0, positions, n0, tileNeurons, 2048, dA, dA2, dB, admitted, actual);
-            assertArrayEquals(expected, actual, 0.0, second == null ? "post" : "mid");
+            assertArrayEquals(expected, actual, 0.0, loop.name() + ", " + (second == null ? "post" : "mid"));
             for (int t = 0; t < pairs; t++) {
                 assertEquals(admitted[t], actual[t] != 0.25, "pair " + t + " is summed exactly when admitted");
             }
@@ -131,7 +162,7 @@ class NativeFloatExpSumTest {
             double[] mapped = new double[pairs];
             java.util.Arrays.fill(mapped, 0.25);
             loop.sweepTile(q, a, second, direct(b, neurons, vocab), q0, positions, n0, tileNeurons, 2048, dA, dA2, dB, admitted, mapped);
-            assertArrayEquals(expected, mapped, 0.0, (second == null ? "post" : "mid") + ", B mapped");
+            assertArrayEquals(expected, mapped, 0.0, loop.name() + ", " + (second == null ? "post" : "mid") + ", B mapped");
         }
     }
 
@@ -163,8 +194,13 @@ class NativeFloatExpSumTest {
         assertEquals("scalar float exp", chosenIn("-Dsolulens.exp=scalar"));
         assertTrue(chosenIn("-Dsolulens.exp=vector").startsWith("vector float exp"));
         assertTrue(chosenIn("-Dsolulens.exp=bogus").contains("-Dsolulens.exp must be auto, native, vector or scalar, not bogus"));
-        if (NativeFloatExpSum.load() instanceof FloatExpSum) {
-            assertEquals("native float exp (AVX2, 8 lanes, deterministic)", chosenIn("-Dsolulens.exp=native"));
+        if (NativeFloatExpSum.load() instanceof NativeFloatExpSum loop) {
+            assertEquals(loop.name(), chosenIn("-Dsolulens.exp=native"));
+            assertEquals(cpuHas("avx512f") ? "native float exp (AVX-512, 16 lanes, deterministic)"
+                    : "native float exp (AVX2, 8 lanes, deterministic)", loop.name());
+            if (VectorFloatExpSum.lanes() == loop.lanes()) {
+                assertEquals(loop.name(), chosenIn("-Dsolulens.exp=auto"), "auto takes the native loop at the Vector API's width");
+            }
         }
     }
 
@@ -172,8 +208,8 @@ class NativeFloatExpSumTest {
     void aJvmWithoutTheVectorApiRunsTheNativeLoopsWhereTheyLoadElseTheScalarOnes() throws Exception {
         // the Vector API's classes must not be touched while choosing: without the module they cannot load
         String chosen = chosenIn("-Dsolulens.exp=auto", false);
-        if (NativeFloatExpSum.load() instanceof FloatExpSum) {
-            assertEquals("native float exp (AVX2, 8 lanes, deterministic)\nnative exp (AVX2, 4 double lanes, deterministic)", chosen);
+        if (NativeFloatExpSum.load() instanceof NativeFloatExpSum loop) {
+            assertEquals(loop.name() + "\n" + ((NativeExpSum) NativeExpSum.load()).name(), chosen);
         } else {
             assertEquals("scalar float exp\nscalar Math.exp", chosen);
         }
@@ -214,17 +250,19 @@ class NativeFloatExpSumTest {
     }
 
     /** The interface's own tile loop over the model (the Java reference the native tile must match, given the model's bits). */
-    private static final FloatExpSum JAVA_TILES = new FloatExpSum() {
-        @Override
-        public double sum(float[] q, int qo, float da, float[] a, int ao, float da2, float[] a2, int a2o, float db, float[] b, int bo, int n) {
-            return laneOrderModel(NativeFloatExpSum.LANES, q, qo, da, a, ao, da2, a2, a2o, db, b, bo, n);
-        }
+    private static FloatExpSum javaTiles(int lanes) {
+        return new FloatExpSum() {
+            @Override
+            public double sum(float[] q, int qo, float da, float[] a, int ao, float da2, float[] a2, int a2o, float db, float[] b, int bo, int n) {
+                return laneOrderModel(lanes, q, qo, da, a, ao, da2, a2, a2o, db, b, bo, n);
+            }
 
-        @Override
-        public String name() {
-            return "lane-order model";
-        }
-    };
+            @Override
+            public String name() {
+                return "lane-order model, " + lanes + " lanes";
+            }
+        };
+    }
 
     private static void assertSameBitsAsModel(FloatExpSum loop, int lanes, Random rng) {
         FloatExpSumTest.Inputs in = new FloatExpSumTest.Inputs(rng.nextLong(), 20_000);
