@@ -64,12 +64,14 @@ compile_cpu -mavx2 -mfma "$root/native/cpu/loops_avx2.cpp" -o "$objects/loops_av
 compile_cpu -mavx512f -mavx2 -mfma -Wno-maybe-uninitialized "$root/native/cpu/loops_avx512.cpp" -o "$objects/loops_avx512.o"
 compile_cpu -mavx2 "$root/native/cpu/conversions_avx2.cpp" -o "$objects/conversions_avx2.o"
 compile_cpu -mavx2 -mfma "$root/native/cpu/float_weight_product_avx2.cpp" -o "$objects/float_weight_product_avx2.o"
+compile_cpu -mavx512f -mavx2 -mfma -Wno-maybe-uninitialized "$root/native/cpu/float_weight_product_avx512.cpp" \
+    -o "$objects/float_weight_product_avx512.o"
 compile_cpu "$root/native/cpu/jni_products.cpp" -o "$objects/jni_products.o"
 compile_cpu "$root/native/cpu/jni_loops.cpp" -o "$objects/jni_loops.o"
 compile_cpu "$root/native/cpu/jni_conversions.cpp" -o "$objects/jni_conversions.o"
 finish
 g++ -shared -o "$out/native/linux-x86_64/libsolulens_cpu.so" "$objects/loops_avx2.o" "$objects/loops_avx512.o" "$objects/conversions_avx2.o" "$objects/jni_loops.o" \
-    "$objects/jni_conversions.o" "$objects/float_weight_product_avx2.o" "$objects/jni_products.o"
+    "$objects/jni_conversions.o" "$objects/float_weight_product_avx2.o" "$objects/float_weight_product_avx512.o" "$objects/jni_products.o"
 echo "native/build.sh: the CPU sweep's inner loops built into $out/native/linux-x86_64/libsolulens_cpu.so"
 
 nvcc=${NVCC:-$(command -v nvcc || true)}

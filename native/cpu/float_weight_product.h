@@ -28,4 +28,8 @@ void packRows(const double* x, int rows, int inner, double* packed);
 bool floatWeightProductAvx2(const double* packed, int rows, int inner, const float* w, int64_t wStride, int cols, double* outD,
                             float* outF, int64_t outStride, float* rowAbsMax);
 
+// The same on 16-column panels (the same bits); needs AVX-512F.
+bool floatWeightProductAvx512(const double* packed, int rows, int inner, const float* w, int64_t wStride, int cols, double* outD,
+                              float* outF, int64_t outStride, float* rowAbsMax);
+
 }  // namespace solulens

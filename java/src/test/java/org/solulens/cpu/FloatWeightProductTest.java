@@ -19,9 +19,25 @@ import org.solulens.model.Tensor;
  * B's float32 rounding and row maxima are Java's.
  */
 class FloatWeightProductTest {
-    /** Shapes across the kernel's edges: rows around its 6, columns around its 8, its 192-column blocks and the 1024-column tasks. */
-    private static final int[][] SHAPES = {{1, 1, 1}, {1, 512, 48}, {5, 3, 7}, {6, 8, 8}, {7, 9, 9}, {13, 64, 200}, {64, 33, 1031},
-        {12, 512, 2053}, {2, 2048, 17}};
+    /**
+     * Shapes across the kernel's edges: rows around its 6, columns around its 8 and 16, its 192-column blocks and the
+     * 1024-column tasks.
+     */
+    private static final int[][] SHAPES = {{1, 1, 1}, {1, 512, 48}, {5, 3, 7}, {6, 8, 8}, {7, 9, 9}, {4, 5, 15}, {6, 7, 16}, {11, 6, 33},
+        {13, 64, 200}, {64, 33, 1031}, {12, 512, 2053}, {2, 2048, 17}};
+
+    /** The kernel's panel widths this CPU runs: 8, and 16 with AVX-512F. */
+    private static int[] panels() {
+        return FloatWeightProduct.WIDEST_PANEL == 16 ? new int[] {8, 16} : new int[] {8};
+    }
+
+    @Test
+    void sixteenColumnPanelsRunExactlyWhereTheCpuHasAvx512() {
+        assumeTrue(FloatWeightProduct.unavailable() == null, "the native product cannot run here");
+        assertEquals(NativeFloatExpSumTest.cpuHas("avx512f") ? 16 : 8, FloatWeightProduct.WIDEST_PANEL);
+        assertThrows(IllegalArgumentException.class, () -> FloatWeightProduct.multiply(new double[4], 1, 4, direct(new float[8]), 0, 2,
+                new double[2], 4));
+    }
 
     @Test
     void theProductRunsOnACpuWithAvx2AndFma() {
@@ -75,9 +91,11 @@ class FloatWeightProductTest {
             int rows = s[0], inner = s[1], cols = s[2], wIndex = rng.nextInt(9);
             double[] x = gaussians(rng, rows * inner, 3);
             float[] w = floats(rng, wIndex + inner * cols + rng.nextInt(5));
-            double[] out = new double[rows * cols];
-            FloatWeightProduct.multiply(x, rows, inner, direct(w), wIndex, cols, out);
-            assertArrayEquals(reference(x, rows, inner, w, wIndex, cols), out, 0, rows + "x" + inner + "x" + cols);
+            for (int panel : panels()) {
+                double[] out = new double[rows * cols];
+                FloatWeightProduct.multiply(x, rows, inner, direct(w), wIndex, cols, out, panel);
+                assertArrayEquals(reference(x, rows, inner, w, wIndex, cols), out, 0, rows + "x" + inner + "x" + cols + ", panels of " + panel);
+            }
         }
     }
 
@@ -96,14 +114,17 @@ class FloatWeightProductTest {
                 expected[i] = (float) exact[i];
                 expectedMax[i / cols] = Math.max(expectedMax[i / cols], Math.abs(expected[i]));
             }
-            for (boolean heap : new boolean[] {false, true}) {
-                FloatBuffer out = heap ? FloatBuffer.wrap(new float[rows * cols]) : direct(new float[rows * cols]);
-                double[] rowAbsMax = gaussians(rng, rows, 1);   // overwritten
-                FloatWeightProduct.multiplyNarrowed(x, rows, inner, direct(w), cols, out, rowAbsMax);
-                float[] got = new float[rows * cols];
-                out.get(0, got);
-                assertArrayEquals(expected, got, 0, rows + "x" + inner + "x" + cols + (heap ? " into a heap buffer" : ""));
-                assertArrayEquals(expectedMax, rowAbsMax, 0);
+            for (int panel : panels()) {
+                for (boolean heap : new boolean[] {false, true}) {
+                    FloatBuffer out = heap ? FloatBuffer.wrap(new float[rows * cols]) : direct(new float[rows * cols]);
+                    double[] rowAbsMax = gaussians(rng, rows, 1);   // overwritten
+                    FloatWeightProduct.multiplyNarrowed(x, rows, inner, direct(w), cols, out, rowAbsMax, panel);
+                    float[] got = new float[rows * cols];
+                    out.get(0, got);
+                    String shape = rows + "x" + inner + "x" + cols + ", panels of " + panel + (heap ? ", into a heap buffer" : "");
+                    assertArrayEquals(expected, got, 0, shape);
+                    assertArrayEquals(expectedMax, rowAbsMax, 0, shape);
+                }
             }
         }
     }
@@ -118,15 +139,17 @@ class FloatWeightProductTest {
         w[2 * cols + 1029] = Float.NaN;   // every row's last column, in the last task's partial panel
         w[1 * cols + 500] = Float.POSITIVE_INFINITY;
         x[3 * inner + 1] = 0;              // row 3: 0 · ∞ is NaN in column 500
-        double[] rowAbsMax = new double[rows];
-        FloatBuffer out = direct(new float[rows * cols]);
-        FloatWeightProduct.multiplyNarrowed(x, rows, inner, direct(w), cols, out, rowAbsMax);
-        for (int r = 0; r < rows; r++) {
-            assertEquals(Double.NaN, rowAbsMax[r], "row " + r);
+        for (int panel : panels()) {
+            double[] rowAbsMax = new double[rows];
+            FloatBuffer out = direct(new float[rows * cols]);
+            FloatWeightProduct.multiplyNarrowed(x, rows, inner, direct(w), cols, out, rowAbsMax, panel);
+            for (int r = 0; r < rows; r++) {
+                assertEquals(Double.NaN, rowAbsMax[r], "row " + r + ", panels of " + panel);
+            }
+            // the native product's infinities where the other rows meet ∞
+            assertEquals(Float.POSITIVE_INFINITY, Math.abs(out.get(0 * cols + 500)));
+            assertEquals(Float.NaN, out.get(3 * cols + 500));
         }
-        // the native product's infinities where the other rows meet ∞
-        assertEquals(Float.POSITIVE_INFINITY, Math.abs(out.get(0 * cols + 500)));
-        assertEquals(Float.NaN, out.get(3 * cols + 500));
     }
 
     @Test
