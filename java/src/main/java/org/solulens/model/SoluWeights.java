@@ -144,18 +144,25 @@ public final class SoluWeights {
 
     /**
      * The first flat index of {@code t} holding a NaN or an infinity, or -1. In blocks read in bulk, on every core: a
-     * fresh JVM checked solu-1l's 53M values one {@code get} at a time in 0.09 s of the model's load.
+     * fresh JVM checked solu-1l's 53M values one {@code get} at a time in 0.09 s of the model's load. Each task reuses
+     * one block-sized array: a new array per block made ~100 MB of fresh heap pages for W_E alone, and on a VM where
+     * fresh memory costs several µs a page the first tensor's check took 0.22 s instead of W_U's 0.06 s
+     * (benchmarks/NOTES.md).
      */
     static int firstNonFinite(Tensor t) {
-        int n = t.size(), block = 1 << 16;
-        java.util.stream.IntStream blocks = java.util.stream.IntStream.range(0, (n + block - 1) / block);
-        int first = (n > block ? blocks.parallel() : blocks).map(b -> {
-            int from = b * block, len = Math.min(block, n - from);
-            float[] values = new float[len];
-            t.buffer().get(from, values, 0, len);
-            for (int i = 0; i < len; i++) {
-                if (!Float.isFinite(values[i])) {
-                    return from + i;
+        int n = t.size(), block = 1 << 16, blocks = (n + block - 1) / block;
+        int tasks = Math.min(blocks, 4 * java.util.concurrent.ForkJoinPool.getCommonPoolParallelism());
+        java.util.stream.IntStream range = java.util.stream.IntStream.range(0, tasks);
+        int first = (tasks > 1 ? range.parallel() : range).map(task -> {
+            float[] values = new float[Math.min(block, n)];
+            // task's blocks: [blocks * task / tasks, blocks * (task + 1) / tasks)
+            for (int b = (int) ((long) blocks * task / tasks), end = (int) ((long) blocks * (task + 1) / tasks); b < end; b++) {
+                int from = b * block, len = Math.min(block, n - from);
+                t.buffer().get(from, values, 0, len);
+                for (int i = 0; i < len; i++) {
+                    if (!Float.isFinite(values[i])) {
+                        return from + i;
+                    }
                 }
             }
             return Integer.MAX_VALUE;
