@@ -28,17 +28,21 @@ final class SinglePrecisionRows {
     static SinglePrecisionRows of(SweepChunk c, double[] a, double[] a2, double[] beta, int V, int rows, double[] cleanLogSumExp, ExpSum expSum) {
         float[] aF = new float[rows * V], a2F = a2 == null ? null : new float[rows * V], q = new float[rows * V];
         double[] aAbsMax = new double[rows], a2AbsMax = new double[rows], cleanCoef = new double[2 * rows];
-        IntStream.range(0, rows).parallel().forEach(r -> {
+        // tasks of consecutive rows, each with one logits row: a new one per row was 386 KB of fresh heap for solu-1l
+        int tasks = Math.min(rows, 4 * java.util.concurrent.ForkJoinPool.getCommonPoolParallelism());
+        IntStream.range(0, tasks).parallel().forEach(task -> {
             double[] coef = new double[3], logits = new double[V];
-            c.coefficients(r, -1, coef);
-            cleanCoef[2 * r] = coef[0];
-            cleanCoef[2 * r + 1] = coef[1];
-            aAbsMax[r] = toFloat(a, r * V, V, aF);
-            a2AbsMax[r] = a2 == null ? 0 : toFloat(a2, r * V, V, a2F);
-            for (int v = 0; v < V; v++) {
-                logits[v] = coef[0] * a[r * V + v] + beta[v] + (a2 == null ? 0 : coef[1] * a2[r * V + v]);
+            for (int r = (int) ((long) rows * task / tasks), end = (int) ((long) rows * (task + 1) / tasks); r < end; r++) {
+                c.coefficients(r, -1, coef);
+                cleanCoef[2 * r] = coef[0];
+                cleanCoef[2 * r + 1] = coef[1];
+                aAbsMax[r] = toFloat(a, r * V, V, aF);
+                a2AbsMax[r] = a2 == null ? 0 : toFloat(a2, r * V, V, a2F);
+                for (int v = 0; v < V; v++) {
+                    logits[v] = coef[0] * a[r * V + v] + beta[v] + (a2 == null ? 0 : coef[1] * a2[r * V + v]);
+                }
+                expSum.expInto(logits, 0, V, cleanLogSumExp[r], q, r * V);
             }
-            expSum.expInto(logits, 0, V, cleanLogSumExp[r], q, r * V);
         });
         return new SinglePrecisionRows(aF, a2F, q, aAbsMax, a2AbsMax, cleanCoef);
     }

@@ -48,9 +48,14 @@ final class TensorDigests {
         FloatBuffer values = t.buffer();
         int n = values.capacity(), parts = (n + PART_FLOATS - 1) / PART_FLOATS;
         byte[][] digests = new byte[parts][];
-        java.util.stream.IntStream.range(0, parts).parallel().forEach(p -> {
-            int from = p * PART_FLOATS;
-            digests[p] = sha256(values.slice(from, Math.min(PART_FLOATS, n - from)));
+        // tasks of consecutive parts, each with one scratch buffer (a new 1 MB one per part was fresh heap)
+        int tasks = Math.min(parts, 4 * java.util.concurrent.ForkJoinPool.getCommonPoolParallelism());
+        java.util.stream.IntStream.range(0, tasks).parallel().forEach(task -> {
+            ByteBuffer scratch = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+            for (int p = (int) ((long) parts * task / tasks), end = (int) ((long) parts * (task + 1) / tasks); p < end; p++) {
+                int from = p * PART_FLOATS;
+                digests[p] = sha256(values.slice(from, Math.min(PART_FLOATS, n - from)), scratch);
+            }
         });
         MessageDigest md = sha256();
         md.update(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, n));
@@ -60,10 +65,9 @@ final class TensorDigests {
         return md.digest();
     }
 
-    /** SHA-256 of the values as little-endian float32 bytes, through a 1 MB slice. */
-    private static byte[] sha256(FloatBuffer values) {
+    /** SHA-256 of the values as little-endian float32 bytes, through {@code scratch} (little-endian). */
+    private static byte[] sha256(FloatBuffer values, ByteBuffer scratch) {
         MessageDigest md = sha256();
-        ByteBuffer scratch = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
         while (values.hasRemaining()) {
             scratch.clear();
             FloatBuffer out = scratch.asFloatBuffer();
