@@ -55,7 +55,7 @@ final class CpuNativeLibrary {
         if (!java.util.List.of("auto", "native", "vector", "scalar").contains(asked)) {
             throw new IllegalArgumentException("-Dsolulens.exp must be auto, native, vector or scalar, not " + asked);
         }
-        boolean vectorModule = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+        boolean vectorModule = vectorModule();
         Object whyNotNative = "not asked for";
         if (asked.equals("native") || asked.equals("auto") && (!vectorModule || cpuKnownWithoutAvx512() || sameWidth.getAsBoolean())) {
             Object loop = nativeLoop.get();
@@ -83,6 +83,11 @@ final class CpuNativeLibrary {
             return scalarLoop;
         }
         return vectorLoop.get();
+    }
+
+    /** Whether this JVM was started with the Vector API's module ({@code --add-modules jdk.incubator.vector}). */
+    static boolean vectorModule() {
+        return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
     }
 
     /** Whether /proc/cpuinfo lists this CPU's flags without AVX-512 (avx512f); false where it cannot be read. */

@@ -69,8 +69,8 @@ public interface ExpSum {
         private Holder() {}
 
         private static ExpSum choose() {
-            return CpuNativeLibrary.choose("double exp loop", ExpSum.class, NativeExpSum::load,
-                    () -> NativeExpSum.load() instanceof NativeExpSum n && n.lanes() == VectorExpSum.lanes(), () -> new VectorExpSum(), SCALAR);
+            return CpuNativeLibrary.choose("double exp loop", ExpSum.class, NativeExpSum::atVectorWidth,
+                    () -> NativeExpSum.atVectorWidth() instanceof NativeExpSum n && n.lanes() == VectorExpSum.lanes(), () -> new VectorExpSum(), SCALAR);
         }
     }
 }

@@ -117,8 +117,8 @@ public interface FloatExpSum {
         private Holder() {}
 
         private static FloatExpSum choose() {
-            return CpuNativeLibrary.choose("sweep float inner loop", FloatExpSum.class, NativeFloatExpSum::load,
-                    () -> NativeFloatExpSum.load() instanceof NativeFloatExpSum n && n.lanes() == VectorFloatExpSum.lanes(),
+            return CpuNativeLibrary.choose("sweep float inner loop", FloatExpSum.class, NativeFloatExpSum::atVectorWidth,
+                    () -> NativeFloatExpSum.atVectorWidth() instanceof NativeFloatExpSum n && n.lanes() == VectorFloatExpSum.lanes(),
                     () -> new VectorFloatExpSum(), SCALAR);
         }
     }

@@ -23,6 +23,16 @@ final class NativeExpSum implements ExpSum {
         return lanes;
     }
 
+    /** The loops at the Vector API's width where the CPU runs both (as {@link NativeFloatExpSum#atVectorWidth()}). */
+    static synchronized Object atVectorWidth() {
+        Object widest = load();
+        if (widest instanceof NativeExpSum w && w.lanes != 4 && CpuNativeLibrary.vectorModule()) {
+            NativeExpSum at = withLanes(VectorExpSum.lanes());
+            return at != null ? at : w;
+        }
+        return widest;
+    }
+
     /** The loops at {@code lanes} lanes (4, or 8 where the CPU has AVX-512F), for tests; null where they cannot run. */
     static NativeExpSum withLanes(int lanes) {
         return load() instanceof NativeExpSum widest && (lanes == 4 || lanes == widest.lanes) ? new NativeExpSum(lanes) : null;

@@ -25,6 +25,20 @@ final class NativeFloatExpSum implements FloatExpSum {
         return lanes;
     }
 
+    /**
+     * The loop at the Vector API's width where the CPU runs both widths and the JVM has the module (a JVM limited to
+     * AVX2 on an AVX-512 CPU, {@code -XX:UseAVX=2}, prefers 8 lanes: the same bits as its Java loop, and B read in place),
+     * else the widest; or why it cannot run. Asks the Vector API only on a CPU with AVX-512F.
+     */
+    static synchronized Object atVectorWidth() {
+        Object widest = load();
+        if (widest instanceof NativeFloatExpSum w && w.lanes != 8 && CpuNativeLibrary.vectorModule()) {
+            NativeFloatExpSum at = withLanes(VectorFloatExpSum.lanes());
+            return at != null ? at : w;
+        }
+        return widest;
+    }
+
     /** The loop at {@code lanes} lanes (8, or 16 where the CPU has AVX-512F), for tests; null where it cannot run. */
     static NativeFloatExpSum withLanes(int lanes) {
         return load() instanceof NativeFloatExpSum widest && (lanes == 8 || lanes == widest.lanes) ? new NativeFloatExpSum(lanes) : null;

@@ -205,6 +205,14 @@ class NativeFloatExpSumTest {
     }
 
     @Test
+    void aJvmLimitedToAvx2OnAnAvx512CpuRunsTheNativeLoopsAtEightAndFourLanes() throws Exception {
+        Assumptions.assumeTrue(cpuHas("avx512f") && NativeFloatExpSum.load() instanceof NativeFloatExpSum, "needs an AVX-512 CPU");
+        // the Vector API then prefers 256 bits: the native loops at its width give its bits and read B in place
+        assertEquals("native float exp (AVX2, 8 lanes, deterministic)\nnative exp (AVX2, 4 double lanes, deterministic)",
+                chosenIn("-XX:UseAVX=2", true, "both"));
+    }
+
+    @Test
     void aJvmWithoutTheVectorApiRunsTheNativeLoopsWhereTheyLoadElseTheScalarOnes() throws Exception {
         // the Vector API's classes must not be touched while choosing: without the module they cannot load
         String chosen = chosenIn("-Dsolulens.exp=auto", false);
@@ -222,12 +230,17 @@ class NativeFloatExpSumTest {
 
     /** What FloatExpSum.best() and ExpSum.best() are in a child JVM, with or without the Vector API module. */
     private static String chosenIn(String property, boolean vectorModule) throws Exception {
+        return chosenIn(property, vectorModule, vectorModule ? "float" : "both");
+    }
+
+    /** What FloatExpSum.best() ({@code which} "float") or it and ExpSum.best() ("both") are in a child JVM. */
+    private static String chosenIn(String property, boolean vectorModule, String which) throws Exception {
         java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(
                 java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(), property));
         if (vectorModule) {
             command.addAll(java.util.List.of("--add-modules", "jdk.incubator.vector"));
         }
-        command.addAll(java.util.List.of("-cp", System.getProperty("java.class.path"), Chosen.class.getName(), vectorModule ? "float" : "both"));
+        command.addAll(java.util.List.of("-cp", System.getProperty("java.class.path"), Chosen.class.getName(), which));
         // standard output only: the JVM writes its own notes (incubator modules, JAVA_TOOL_OPTIONS) to standard error
         Process child = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         String out = new String(child.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
