@@ -51,7 +51,7 @@ final class TensorDigests {
         // tasks of consecutive parts, each with one scratch buffer (a new 1 MB one per part was fresh heap)
         int tasks = Math.min(parts, 4 * java.util.concurrent.ForkJoinPool.getCommonPoolParallelism());
         java.util.stream.IntStream.range(0, tasks).parallel().forEach(task -> {
-            ByteBuffer scratch = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer scratch = ByteBuffer.allocate(1 << 12).order(ByteOrder.LITTLE_ENDIAN);
             for (int p = (int) ((long) parts * task / tasks), end = (int) ((long) parts * (task + 1) / tasks); p < end; p++) {
                 int from = p * PART_FLOATS;
                 digests[p] = sha256(values.slice(from, Math.min(PART_FLOATS, n - from)), scratch);
