@@ -145,12 +145,12 @@ public final class SoluWeights {
     /**
      * The first flat index of {@code t} holding a NaN or an infinity, or -1. In blocks read in bulk, on every core: a
      * fresh JVM checked solu-1l's 53M values one {@code get} at a time in 0.09 s of the model's load. Each task reuses
-     * one block-sized array: a new array per block made ~100 MB of fresh heap pages for W_E alone, and on a VM where
-     * fresh memory costs several µs a page the first tensor's check took 0.22 s instead of W_U's 0.06 s
-     * (benchmarks/NOTES.md).
+     * one block-sized array: a new 256 KB array per block made ~100 MB of fresh heap pages for W_E alone, and on a VM
+     * where fresh memory costs several µs a page the first tensor's check took 0.22 s instead of W_U's 0.06 s. Blocks of
+     * 4096 values, checked by a method of their own, get that method compiled early (benchmarks/NOTES.md).
      */
     static int firstNonFinite(Tensor t) {
-        int n = t.size(), block = 1 << 16, blocks = (n + block - 1) / block;
+        int n = t.size(), block = 1 << 12, blocks = (n + block - 1) / block;
         int tasks = Math.min(blocks, 4 * java.util.concurrent.ForkJoinPool.getCommonPoolParallelism());
         java.util.stream.IntStream range = java.util.stream.IntStream.range(0, tasks);
         int first = (tasks > 1 ? range.parallel() : range).map(task -> {
@@ -159,15 +159,27 @@ public final class SoluWeights {
             for (int b = (int) ((long) blocks * task / tasks), end = (int) ((long) blocks * (task + 1) / tasks); b < end; b++) {
                 int from = b * block, len = Math.min(block, n - from);
                 t.buffer().get(from, values, 0, len);
-                for (int i = 0; i < len; i++) {
-                    if (!Float.isFinite(values[i])) {
-                        return from + i;
-                    }
+                int i = firstNonFinite(values, len);
+                if (i >= 0) {
+                    return from + i;
                 }
             }
             return Integer.MAX_VALUE;
         }).min().orElse(Integer.MAX_VALUE);
         return first == Integer.MAX_VALUE ? -1 : first;
+    }
+
+    /**
+     * The first index below {@code len} holding a NaN or an infinity, or -1. A method of its own, called once per small
+     * block, so that its many calls get it compiled early in a fresh JVM.
+     */
+    private static int firstNonFinite(float[] values, int len) {
+        for (int i = 0; i < len; i++) {
+            if (!Float.isFinite(values[i])) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private static int[] unravel(int flat, int[] shape) {

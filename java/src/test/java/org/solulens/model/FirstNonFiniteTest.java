@@ -7,7 +7,8 @@ import org.junit.jupiter.api.Test;
 
 /** The weights' finiteness check names the first non-finite value in flat order, across its blocks and tasks. */
 class FirstNonFiniteTest {
-    private static final int BLOCK = 1 << 16;
+    /** SoluWeights.firstNonFinite's block. */
+    private static final int BLOCK = 1 << 12;
 
     @Test
     void theFirstNonFiniteValueIsFoundWhereverItIs() {
