@@ -40,6 +40,37 @@ static inline double expDet(double x, const solulens::DoubleExpConstants& k) {
     return high ? INFINITY : y;
 }
 
+// The vector loops' tails: elements [i, n) one at a time, each term added to s in turn.
+template <bool A2, bool B>
+static double expSumTail(double s, double alpha, const double* a, double gamma, const double* a2, double delta, const float* b,
+                         const double* beta, int i, int n, double shift, const solulens::DoubleExpConstants& k) {
+    for (; i < n; i++) {
+        double x = beta[i] - shift;
+        x = std::fma(a[i], alpha, x);
+        if (A2) {
+            x = std::fma(a2[i], gamma, x);
+        }
+        if (B) {
+            x = std::fma((double)b[i], delta, x);
+        }
+        s += expDet(x, k);
+    }
+    return s;
+}
+
+static inline double sumExpTail(double s, const double* x, int i, int n, double shift, const solulens::DoubleExpConstants& k) {
+    for (; i < n; i++) {
+        s += expDet(x[i] - shift, k);
+    }
+    return s;
+}
+
+static inline void expIntoTail(const double* x, int i, int n, double shift, float* out, const solulens::DoubleExpConstants& k) {
+    for (; i < n; i++) {
+        out[i] = (float)expDet(x[i] - shift, k);
+    }
+}
+
 // expDet on 4 lanes: the same operations, the clamped lanes computed on 0 and replaced.
 static inline __m256d expDet4(__m256d x, const solulens::DoubleExpConstants& k) {
     const __m256d zero = _mm256_setzero_pd();
@@ -90,18 +121,7 @@ static double expSum4(double alpha, const double* a, double gamma, const double*
         acc = _mm256_add_pd(acc, expDet4(x, k));
     }
     double s = laneSum(acc);
-    for (; i < v; i++) {
-        double x = beta[i] - shift;
-        x = std::fma(a[i], alpha, x);
-        if (A2) {
-            x = std::fma(a2[i], gamma, x);
-        }
-        if (B) {
-            x = std::fma((double)b[i], delta, x);
-        }
-        s += expDet(x, k);
-    }
-    return s;
+    return expSumTail<A2, B>(s, alpha, a, gamma, a2, delta, b, beta, i, v, shift, k);
 }
 
 // VectorExpSum.sumExp on 4 lanes.
@@ -113,10 +133,7 @@ static double expSum4(double alpha, const double* a, double gamma, const double*
         acc = _mm256_add_pd(acc, expDet4(_mm256_sub_pd(_mm256_loadu_pd(x + i), vShift), k));
     }
     double s = laneSum(acc);
-    for (; i < n; i++) {
-        s += expDet(x[i] - shift, k);
-    }
-    return s;
+    return sumExpTail(s, x, i, n, shift, k);
 }
 
 // VectorExpSum.expInto: each value on its own, so the lanes do not matter.
@@ -126,9 +143,7 @@ static double expSum4(double alpha, const double* a, double gamma, const double*
     for (; i + 4 <= n; i += 4) {
         _mm_storeu_ps(out + i, _mm256_cvtpd_ps(expDet4(_mm256_sub_pd(_mm256_loadu_pd(x + i), vShift), k)));
     }
-    for (; i < n; i++) {
-        out[i] = (float)expDet(x[i] - shift, k);
-    }
+    expIntoTail(x, i, n, shift, out, k);
 }
 
 #ifdef __AVX512F__
@@ -181,18 +196,7 @@ static double expSum8(double alpha, const double* a, double gamma, const double*
         acc = _mm512_add_pd(acc, expDet8(x, k));
     }
     double s = laneSum8(acc);
-    for (; i < v; i++) {
-        double x = beta[i] - shift;
-        x = std::fma(a[i], alpha, x);
-        if (A2) {
-            x = std::fma(a2[i], gamma, x);
-        }
-        if (B) {
-            x = std::fma((double)b[i], delta, x);
-        }
-        s += expDet(x, k);
-    }
-    return s;
+    return expSumTail<A2, B>(s, alpha, a, gamma, a2, delta, b, beta, i, v, shift, k);
 }
 
 // VectorExpSum.sumExp on 8 lanes.
@@ -204,10 +208,7 @@ static double sumExp8(const double* x, int n, double shift, const solulens::Doub
         acc = _mm512_add_pd(acc, expDet8(_mm512_sub_pd(_mm512_loadu_pd(x + i), vShift), k));
     }
     double s = laneSum8(acc);
-    for (; i < n; i++) {
-        s += expDet(x[i] - shift, k);
-    }
-    return s;
+    return sumExpTail(s, x, i, n, shift, k);
 }
 
 // VectorExpSum.expInto on 8 lanes (each value on its own: the same values as expInto).
@@ -217,9 +218,7 @@ static void expInto8(const double* x, int n, double shift, float* out, const sol
     for (; i + 8 <= n; i += 8) {
         _mm256_storeu_ps(out + i, _mm512_cvtpd_ps(expDet8(_mm512_sub_pd(_mm512_loadu_pd(x + i), vShift), k)));
     }
-    for (; i < n; i++) {
-        out[i] = (float)expDet(x[i] - shift, k);
-    }
+    expIntoTail(x, i, n, shift, out, k);
 }
 #endif
 

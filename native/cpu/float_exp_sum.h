@@ -43,6 +43,21 @@ static inline float exp2f_det(float y, const solulens::ExpConstants& k) {
     return p;
 }
 
+// The vector loops' tail: elements [v, n) one at a time (da, da2, db already times log2 e), each added to s in turn.
+template <bool MID>
+static double tailSum(double s, const float* q, float da, const float* a, float da2, const float* a2, float db, const float* b, int v, int n,
+                      const solulens::ExpConstants& k) {
+    for (; v < n; v++) {
+        float d = db * b[v];
+        if (MID) {
+            d = std::fmaf(da2, a2[v], d);
+        }
+        d = std::fmaf(da, a[v], d);
+        s += (double)(q[v] * exp2f_det(d, k));
+    }
+    return s;
+}
+
 // VectorFloatExpSum.sum on 8 lanes, in AVX2 intrinsics: blocks of 8 vectors summed per lane in float, widened, the
 // lower and upper half of the lanes in two double accumulators, added in lane order at the end; the tail one element
 // at a time. Written with intrinsics rather than as lane loops for gcc to vectorise: gcc's code for the lane loops
@@ -97,15 +112,7 @@ static double pairSum8(const float* q, float da, const float* a, float da2, cons
     for (int l = 0; l < 4; l++) {
         s += lanes1[l];
     }
-    for (; v < n; v++) {
-        float d = db * b[v];
-        if (MID) {
-            d = std::fmaf(da2, a2[v], d);
-        }
-        d = std::fmaf(da, a[v], d);
-        s += (double)(q[v] * exp2f_det(d, k));
-    }
-    return s;
+    return tailSum<MID>(s, q, da, a, da2, a2, db, b, v, n, k);
 }
 
 [[maybe_unused]] static double sum8(const float* q, float da, const float* a, float da2, const float* a2, float db, const float* b, int n,
@@ -115,7 +122,10 @@ static double pairSum8(const float* q, float da, const float* a, float da2, cons
 
 // The 16-lane form of pairSum8 (VectorFloatExpSum on AVX-512): the same operations per lane, blocks of 8 vectors summed
 // per lane in float, lanes 0-7 widened into acc0 and 8-15 into acc1, added in lane order at the end; compiled only in the
-// AVX-512 translation unit.
+// AVX-512 translation unit. Floor: the same 9 FMA-pipe operations per 16 elements, ~11.4e9/s a core on a Zen 5 core's
+// two 512-bit FMA pipes at ~3.2 GHz, ~22.7e9/s on two; the block's accumulator is a chain of 8 dependent FMAs (32
+// cycles against the block's 36 of throughput). Measured on a 2-core Zen 5 VM (2026-12-07): 7.9-8.0e9/s a core with
+// the rows in L1, 1.3-1.6e10/s on two, and 1.0-1.1e10/s in the sweep's tiles (JMH exp row; benchmarks/NOTES.md).
 #ifdef __AVX512F__
 template <bool MID>
 static double pairSum16(const float* q, float da, const float* a, float da2, const float* a2, float db, const float* b, int n,
@@ -163,15 +173,7 @@ static double pairSum16(const float* q, float da, const float* a, float da2, con
     for (int l = 0; l < 8; l++) {
         s += lanes1[l];
     }
-    for (; v < n; v++) {
-        float d = db * b[v];
-        if (MID) {
-            d = std::fmaf(da2, a2[v], d);
-        }
-        d = std::fmaf(da, a[v], d);
-        s += (double)(q[v] * exp2f_det(d, k));
-    }
-    return s;
+    return tailSum<MID>(s, q, da, a, da2, a2, db, b, v, n, k);
 }
 
 static double sum16(const float* q, float da, const float* a, float da2, const float* a2, float db, const float* b, int n,

@@ -1,7 +1,9 @@
 // float_weight_product.h for CPUs with AVX-512F (compiled with -mavx512f -mfma -ffp-contract=off, build.sh): AVX2's
 // 6 x 8 tile widened to 6 x 16, twelve 8-double accumulators, each value the same chain of FMAs, so the same bits. On a
 // core whose FMA units are 512 bits wide (Zen 5) that is twice AVX2's rate per instruction; on one that splits them in
-// two (Zen 4) the same rate with half the instructions.
+// two (Zen 4) the same rate with half the instructions. Floor for B's product on the 2-core Zen 5 VM: 101.2 GFLOP at the
+// two cores' measured peak (203-204 GFLOP/s) is 0.50 s; measured 0.648-0.663 s (153-156 GFLOP/s), against 1.11-1.23 s
+// for the 6 x 8 kernel there (2026-12-07, benchmarks/NOTES.md).
 #include <immintrin.h>
 
 #include "float_weight_product_driver.h"

@@ -7,10 +7,10 @@ package org.solulens.cpu;
  * {@code Δloss = log(sum) - d_target} (docs/design.md): no shift is needed while |d| stays small, and the float32
  * rounding of d is relative to the change, not to the logits. Callers keep |d_v| log2 e ≤ {@link FloatExp#DOMAIN}.
  *
- * <p>Three implementations, chosen once per JVM: {@link NativeFloatExpSum} (C++, where the CPU has AVX2 and FMA and the
- * JVM's preferred vector has its width, 8 floats or 16 with AVX-512F, or the Vector API is absent: the same operations
- * as the Vector API's lanes, so the same bits, faster, and reading a mapped B in place), {@link VectorFloatExpSum} (the JDK's Vector API, float lanes at the machine's preferred width)
- * and a scalar loop for JVMs started without {@code jdk.incubator.vector}. Each gives the same bits for the same input
+ * <p>Three implementations, chosen once per JVM: {@link NativeFloatExpSum} (C++, where the CPU has AVX2 and FMA, at the
+ * JVM's preferred width, 8 floats or 16 with AVX-512F, or its widest where the Vector API is absent: the same
+ * operations as the Vector API's lanes, so the same bits, faster, and reading a mapped B in place),
+ * {@link VectorFloatExpSum} (the JDK's Vector API, float lanes at the machine's preferred width) and a scalar loop for JVMs started without {@code jdk.incubator.vector}. Each gives the same bits for the same input
  * every time, compiled or interpreted; they agree with each other to ~1e-7 relative. {@code -Dsolulens.exp=native},
  * {@code vector} or {@code scalar} forces one (for comparisons and tests; {@code -Dsolulens.scalar=true} is scalar).
  */

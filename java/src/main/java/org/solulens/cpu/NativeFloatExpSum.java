@@ -6,10 +6,10 @@ import java.util.Objects;
  * {@link FloatExpSum} in C++ (native/cpu), for CPUs with AVX2 and FMA: the Vector API loop's operations in the same
  * order on 8 float lanes, or on 16 where the CPU has AVX-512F, so the same bits as the Vector API's loop at that width
  * (tested against the lane-order model). On two Zen 3 cores the Vector API loop ran the sweep's tiles at 2.9e9
- * exponentials a second (one run), this at 5.3–6.1e9; with AVX-512 the Java loop's speed is near this one's, but it
- * needs B as a heap array, and a B mapped from the constant cache (which this loop reads in place) then costs a 395 MB
- * heap copy: a cached 64-token sweep of solu-1l took 5.5–5.8 s with the Java loop, 2.4–2.5 s with this one
- * (benchmarks/NOTES.md). Used where the JVM's preferred vector has this loop's width or the Vector API is absent. A
+ * exponentials a second (one run), this at 5.3–6.1e9; on two Zen 5 cores (AVX-512) 6.5e9 against 1.0–1.1e10. The Java
+ * loop also needs B as a heap array, so a B mapped from the constant cache (which this loop reads in place) costs it a
+ * 395 MB heap copy: a cached 64-token sweep of solu-1l took 5.5–5.8 s with the Java loops, 2.4–2.5 s with the native
+ * ones (benchmarks/NOTES.md). Used where the JVM's preferred vector has this loop's width or the Vector API is absent. A
  * whole tile of the sweep is one call.
  */
 final class NativeFloatExpSum implements FloatExpSum {

@@ -1,6 +1,7 @@
 package org.solulens.cpu;
 
 import java.util.stream.IntStream;
+import org.solulens.model.TaskRanges;
 
 /**
  * What the single-precision path of {@link ExactSweep} reads for one chunk of positions, in float32: the rows A (and
@@ -29,10 +30,10 @@ final class SinglePrecisionRows {
         float[] aF = new float[rows * V], a2F = a2 == null ? null : new float[rows * V], q = new float[rows * V];
         double[] aAbsMax = new double[rows], a2AbsMax = new double[rows], cleanCoef = new double[2 * rows];
         // tasks of consecutive rows, each with one logits row: a new one per row was 386 KB of fresh heap for solu-1l
-        int tasks = Math.min(rows, 4 * java.util.concurrent.ForkJoinPool.getCommonPoolParallelism());
+        int tasks = TaskRanges.count(rows);
         IntStream.range(0, tasks).parallel().forEach(task -> {
             double[] coef = new double[3], logits = new double[V];
-            for (int r = (int) ((long) rows * task / tasks), end = (int) ((long) rows * (task + 1) / tasks); r < end; r++) {
+            for (int r = TaskRanges.start(rows, tasks, task), end = TaskRanges.start(rows, tasks, task + 1); r < end; r++) {
                 c.coefficients(r, -1, coef);
                 cleanCoef[2 * r] = coef[0];
                 cleanCoef[2 * r + 1] = coef[1];

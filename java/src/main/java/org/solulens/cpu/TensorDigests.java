@@ -8,6 +8,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.Collections;
 import java.util.Map;
 import java.util.WeakHashMap;
+import org.solulens.model.TaskRanges;
 import org.solulens.model.Tensor;
 
 /**
@@ -48,11 +49,12 @@ final class TensorDigests {
         FloatBuffer values = t.buffer();
         int n = values.capacity(), parts = (n + PART_FLOATS - 1) / PART_FLOATS;
         byte[][] digests = new byte[parts][];
-        // tasks of consecutive parts, each with one scratch buffer (a new 1 MB one per part was fresh heap)
-        int tasks = Math.min(parts, 4 * java.util.concurrent.ForkJoinPool.getCommonPoolParallelism());
+        // tasks of consecutive parts, each with one scratch buffer: 4 KB, so that SHA-256's many calls get its caller
+        // compiled, with the CPU's SHA instructions, after ~20 MB (fed 1 MB at a time it ran as interpreted or C1 code)
+        int tasks = TaskRanges.count(parts);
         java.util.stream.IntStream.range(0, tasks).parallel().forEach(task -> {
             ByteBuffer scratch = ByteBuffer.allocate(1 << 12).order(ByteOrder.LITTLE_ENDIAN);
-            for (int p = (int) ((long) parts * task / tasks), end = (int) ((long) parts * (task + 1) / tasks); p < end; p++) {
+            for (int p = TaskRanges.start(parts, tasks, task), end = TaskRanges.start(parts, tasks, task + 1); p < end; p++) {
                 int from = p * PART_FLOATS;
                 digests[p] = sha256(values.slice(from, Math.min(PART_FLOATS, n - from)), scratch);
             }

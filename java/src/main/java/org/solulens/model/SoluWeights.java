@@ -151,12 +151,11 @@ public final class SoluWeights {
      */
     static int firstNonFinite(Tensor t) {
         int n = t.size(), block = 1 << 12, blocks = (n + block - 1) / block;
-        int tasks = Math.min(blocks, 4 * java.util.concurrent.ForkJoinPool.getCommonPoolParallelism());
+        int tasks = TaskRanges.count(blocks);
         java.util.stream.IntStream range = java.util.stream.IntStream.range(0, tasks);
         int first = (tasks > 1 ? range.parallel() : range).map(task -> {
             float[] values = new float[Math.min(block, n)];
-            // task's blocks: [blocks * task / tasks, blocks * (task + 1) / tasks)
-            for (int b = (int) ((long) blocks * task / tasks), end = (int) ((long) blocks * (task + 1) / tasks); b < end; b++) {
+            for (int b = TaskRanges.start(blocks, tasks, task), end = TaskRanges.start(blocks, tasks, task + 1); b < end; b++) {
                 int from = b * block, len = Math.min(block, n - from);
                 t.buffer().get(from, values, 0, len);
                 int i = firstNonFinite(values, len);
