@@ -56,12 +56,20 @@ public final class ConstantCache {
     /** A new entry's file made ahead of its fill ({@link #prepare}), until {@link #build} takes it or it is dropped. */
     private Prepared prepared;
 
-    /** What {@link #prepare}'s thread made: set by that thread, read once it has ended. */
+    /**
+     * What {@link #prepare}'s thread made: set by that thread, read once it has ended (or, for {@link #key} and
+     * {@link #reading}, once {@link #decided} is open).
+     */
     private static final class Prepared {
         volatile boolean stop;
         Thread thread;
+        /** Opens once the thread knows the key and whether the entry exists (or has failed to learn it). */
+        final java.util.concurrent.CountDownLatch decided = new java.util.concurrent.CountDownLatch(1);
         byte[] key;
         long bytes;
+        /** The entry exists: the thread reads it ({@link #found}) instead of making a new file. */
+        boolean reading;
+        BMatrix found;
         Path tmp;
         MappedByteBuffer mapping;
     }
@@ -129,9 +137,15 @@ public final class ConstantCache {
     /**
      * The entry under {@code key} with this shape, or null when there is none or it fails verification (then it is
      * deleted, with a warning, so that the caller's rebuilt entry replaces it). B is read in place through the file's
-     * mapping (copied to the heap only when the file is too large for one mapping).
+     * mapping (copied to the heap only when the file is too large for one mapping). An entry {@link #prepare}'s thread
+     * is reading is taken from it, once read.
      */
     BMatrix read(byte[] key, int rows, int cols) {
+        Prepared ahead = takeReadAhead(key, rows, cols);
+        return ahead != null ? ahead.found : readFile(key, rows, cols);
+    }
+
+    private BMatrix readFile(byte[] key, int rows, int cols) {
         Path file = file(key);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long expected = HEADER_BYTES + payloadBytes(rows, cols);
@@ -212,13 +226,18 @@ public final class ConstantCache {
     }
 
     /**
-     * Starts making the file of a B that may not be cached yet, on a daemon thread, and returns at once: the key (whose
-     * tensor digests take ~0.1 s for solu-1l), then, when no entry holds it, the new file beside its final name, mapped,
-     * with a byte of each page written so that its pages exist before the fill writes them. A fresh page cost ~15 µs on
-     * the 2-core VM, B's 395 MB of them ~1.4 s of one core; this moves them to the time a sweep spends on its forward
-     * pass, where a core is idle (benchmarks/NOTES.md). {@link #build} stops the thread where it has got to and takes the
-     * file; a B already cached, one not stored in place, or a failure leave nothing. One at a time: while one is
-     * pending, another call does nothing.
+     * Starts what the first use of a B needs, on a daemon thread, and returns at once: the key (whose tensor digests
+     * take ~0.1 s for solu-1l), then
+     * <ul>
+     * <li>when an entry holds it, the entry read and verified ({@link #read} takes it): the checksum's first pass over
+     *     the file's mapping makes its pages present in this process, ~0.25 s for solu-1l's B on the 2-core VM;</li>
+     * <li>else the new file beside its final name, mapped, with a byte of each page written so that its pages exist
+     *     before the fill writes them. A fresh page cost ~15 µs on the 2-core VM, B's 395 MB of them ~1.4 s of one core.
+     *     {@link #build} stops the thread where it has got to and takes the file.</li>
+     * </ul>
+     * Either moves the work to the time a sweep spends on its forward pass, where a core is idle (benchmarks/NOTES.md).
+     * A B not stored in place, or a failure, leave nothing. One at a time: while one is pending, another call does
+     * nothing.
      */
     synchronized void prepare(java.util.function.Supplier<byte[]> key, int rows, int cols) {
         long total = HEADER_BYTES + payloadBytes(rows, cols);
@@ -227,17 +246,21 @@ public final class ConstantCache {
         }
         Prepared p = new Prepared();
         p.bytes = total;
-        p.thread = new Thread(() -> prepareFile(p, key), "solulens-cache-prepare");
+        p.thread = new Thread(() -> prepareFile(p, key, rows, cols), "solulens-cache-prepare");
         p.thread.setDaemon(true);
         prepared = p;
         p.thread.start();
     }
 
-    private void prepareFile(Prepared p, java.util.function.Supplier<byte[]> key) {
+    private void prepareFile(Prepared p, java.util.function.Supplier<byte[]> key, int rows, int cols) {
         try {
             byte[] k = key.get();
             Path file = file(k);
-            if (Files.exists(file)) {
+            p.key = k;
+            p.reading = Files.exists(file);
+            p.decided.countDown();
+            if (p.reading) {
+                p.found = readFile(k, rows, cols);
                 return;
             }
             Path tmp = newTemporary(file, p.bytes);
@@ -249,10 +272,57 @@ public final class ConstantCache {
             for (long at = 0; at < p.bytes && !p.stop; at += PAGE_BYTES) {
                 m.put((int) at, (byte) 0);   // the file is new: its bytes are zeros
             }
-            p.key = k;
             p.mapping = m;
         } catch (IOException | RuntimeException | InternalError e) {
             log.debug("constant cache: B's file not made ahead: {}", e.toString());   // build makes it, or reports why not
+        } finally {
+            p.decided.countDown();
+        }
+    }
+
+    /**
+     * The {@link Prepared} whose thread reads the entry under {@code key}, once it has read it, or null (none pending,
+     * another key, or a new file being made): waits for the thread to learn its key (the digests a caller's own key
+     * waits for anyway), then for its read.
+     */
+    private Prepared takeReadAhead(byte[] key, int rows, int cols) {
+        Prepared p;
+        synchronized (this) {
+            p = prepared;
+        }
+        if (p == null) {
+            return null;
+        }
+        awaitUninterruptibly(p.decided::await);
+        if (!p.reading || !java.util.Arrays.equals(p.key, key) || p.bytes != HEADER_BYTES + payloadBytes(rows, cols)) {
+            return null;
+        }
+        awaitUninterruptibly(p.thread::join);
+        synchronized (this) {
+            if (prepared == p) {
+                prepared = null;
+            }
+        }
+        return p;
+    }
+
+    private interface Wait {
+        void await() throws InterruptedException;
+    }
+
+    /** Waits on {@code w}, handing an interrupt back to the thread afterwards (the threads waited on end soon). */
+    private static void awaitUninterruptibly(Wait w) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                w.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -267,18 +337,7 @@ public final class ConstantCache {
             return null;
         }
         p.stop = true;
-        boolean interrupted = false;
-        while (true) {
-            try {
-                p.thread.join();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;   // the thread stops within a page; the interrupt is handed back below
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        awaitUninterruptibly(p.thread::join);   // it stops within a page (or ends its read)
         if (p.mapping != null && java.util.Arrays.equals(p.key, key) && p.bytes == bytes) {
             return p;
         }

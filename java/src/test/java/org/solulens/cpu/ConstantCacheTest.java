@@ -381,6 +381,56 @@ class ConstantCacheTest {
         assertEquals(1, entries().size());
     }
 
+    /** Waits (up to 30 s) until no prepare thread runs: it has read its entry or made its file. */
+    private static void awaitPrepareThreads() throws Exception {
+        long until = System.nanoTime() + 30_000_000_000L;
+        while (Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().equals("solulens-cache-prepare") && t.isAlive())) {
+            assertTrue(System.nanoTime() < until, "prepare's thread did not end");
+            Thread.sleep(5);
+        }
+    }
+
+    @Test
+    void anEntryIsReadAheadAndTheSweepTakesThatRead() throws Exception {
+        SoluModel model = TestModels.random(CFG, 44);
+        ConstantCache cache = cache();
+        float[] expected = viaCache(model, cache, false);   // now cached
+        Path file = entries().get(0);
+        SweepConstants k = new SweepConstants(model.config(), model.weights(), cache);
+        k.prepareB(k.outRows());
+        awaitPrepareThreads();
+        // the read ahead holds the entry's mapping: with the file gone, only that read can give B without a rebuild
+        Files.delete(file);
+        BMatrix b = k.bMatrix(k.outRows());
+        assertNotNull(b.mapped(), "in place, through the mapping read ahead");
+        assertArrayEquals(expected, b.array());
+        assertEquals(List.of(), entries(), "nothing rebuilt or written: the read ahead was taken");
+        assertEquals(List.of(), temporaries());
+    }
+
+    @Test
+    void aCorruptedEntryReadAheadIsRebuilt() throws Exception {
+        SoluModel model = TestModels.random(CFG, 45);
+        ConstantCache cache = cache();
+        float[] expected = viaCache(model, cache, false);
+        Path file = entries().get(0);
+        long size = Files.size(file);
+        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+            f.seek(size - 6);
+            int x = f.read();
+            f.seek(size - 6);
+            f.write(x ^ 0x08);
+        }
+        SweepConstants k = new SweepConstants(model.config(), model.weights(), cache);
+        k.prepareB(k.outRows());
+        awaitPrepareThreads();
+        assertFalse(Files.exists(file), "the read ahead found the flipped bit and deleted the entry");
+        assertArrayEquals(expected, k.bMatrix(k.outRows()).array());
+        assertEquals(size, Files.size(file), "rebuilt and written again");
+        assertEquals(List.of(), temporaries());
+        assertArrayEquals(expected, viaCache(model, cache(), false), "and read back");
+    }
+
     @Test
     void aFilePreparedForOtherDirectionsIsNotUsedForThese() throws Exception {
         SoluModel model = TestModels.random(CFG, 43);
