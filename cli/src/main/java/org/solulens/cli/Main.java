@@ -37,6 +37,7 @@ public final class Main {
             // before any logger exists: slf4j-simple reads its level once
             System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         }
+        ModelOptions.startModelLoadEarly(args);
         System.exit(execute(args));
     }
 

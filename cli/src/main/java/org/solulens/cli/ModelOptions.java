@@ -38,7 +38,88 @@ final class ModelOptions {
 
     SoluModel loadModel() throws IOException {
         startNativeLoad();
-        return load(model, ignoreExtraTensors);
+        SoluModel ahead = takeLoadedEarly(model, ignoreExtraTensors);
+        return ahead != null ? ahead : load(model, ignoreExtraTensors);
+    }
+
+    /** A model folder being loaded before picocli has read the command line ({@link #startModelLoadEarly}), until taken. */
+    private static EarlyLoad early;
+
+    private record EarlyLoad(String model, boolean ignoreExtraTensors, java.util.concurrent.FutureTask<SoluModel> load) {}
+
+    /**
+     * Starts loading the model that {@code args} name with {@code --model}, on a thread of its own, when the first
+     * argument names a command that takes one and no help or version option ends the run at once: the load (mapping
+     * the files and checking every weight, ~0.2 s of a fresh JVM for solu-1l) then overlaps picocli's reading of the
+     * command line (another 0.2 s). A guess from the raw arguments: {@link #loadModel} takes the model only if its
+     * options name the same one, else it closes it and loads its own; a load that failed is run again there to report
+     * why. Not for the bundled models, which load in milliseconds.
+     */
+    static void startModelLoadEarly(String... args) {
+        String named = modelArgument(args);
+        if (named == null || DemoModel.byName(named) != null || !commandTakesModel(args) || endsAtOnce(args)) {
+            return;
+        }
+        boolean ignoreExtra = java.util.Arrays.asList(args).contains("--ignore-extra-tensors");
+        java.util.concurrent.FutureTask<SoluModel> load = new java.util.concurrent.FutureTask<>(() -> load(named, ignoreExtra));
+        synchronized (ModelOptions.class) {
+            if (early != null) {
+                return;
+            }
+            early = new EarlyLoad(named, ignoreExtra, load);
+        }
+        Thread t = new Thread(load, "solulens-model-load");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /**
+     * The model {@link #startModelLoadEarly} loaded, if it is the one these options name (waiting for its load to
+     * end); else null, with any model it loaded closed. Taken once.
+     */
+    static SoluModel takeLoadedEarly(String model, boolean ignoreExtraTensors) {
+        EarlyLoad e;
+        synchronized (ModelOptions.class) {
+            e = early;
+            early = null;
+        }
+        if (e == null) {
+            return null;
+        }
+        SoluModel loaded;
+        boolean interrupted = false;
+        while (true) {
+            try {
+                loaded = e.load().get();
+                break;
+            } catch (InterruptedException ex) {
+                interrupted = true;   // the load ends by itself; the interrupt is handed back below
+            } catch (java.util.concurrent.ExecutionException ex) {
+                loaded = null;        // loaded again by the caller, which reports why it fails
+                break;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        if (loaded != null && !(e.model().equals(model) && e.ignoreExtraTensors() == ignoreExtraTensors)) {
+            loaded.close();
+            loaded = null;
+        }
+        return loaded;
+    }
+
+    /** The value of the last {@code --model} in {@code args} (as {@code --model X} or {@code --model=X}), or null. */
+    static String modelArgument(String... args) {
+        String named = null;
+        for (int i = 1; i < args.length; i++) {
+            if (args[i].startsWith("--model=")) {
+                named = args[i].substring("--model=".length());
+            } else if (args[i].equals("--model") && i + 1 < args.length) {
+                named = args[++i];
+            }
+        }
+        return named;
     }
 
     /** A model by what --model takes: null or "demo", "demo-gelu", a folder, or hf:ORG/NAME. */
@@ -69,16 +150,31 @@ final class ModelOptions {
      * OpenBLAS into JavaCPP's cache (the next run extracts it again).
      */
     static boolean cpuLikely(String... args) {
+        if (endsAtOnce(args)) {
+            return false;
+        }
         for (int i = 1; i < args.length; i++) {
-            if (args[i].equals("--help") || args[i].equals("-h") || args[i].equals("--version") || args[i].equals("-V")) {
-                return false;
-            }
             String device = args[i].startsWith("--device=") ? args[i].substring("--device=".length())
                     : args[i].equals("--device") && i + 1 < args.length ? args[i + 1] : null;
             if (device != null && runsKernels(device)) {
                 return false;
             }
         }
+        return commandTakesModel(args);
+    }
+
+    /** Whether {@code args} hold a help or version option (after the command's name). */
+    private static boolean endsAtOnce(String... args) {
+        for (int i = 1; i < args.length; i++) {
+            if (args[i].equals("--help") || args[i].equals("-h") || args[i].equals("--version") || args[i].equals("-V")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether the first of {@code args} names a command that takes these options. */
+    private static boolean commandTakesModel(String... args) {
         // plain loops: a fresh JVM's first lambda costs more than this test (the annotations read here, picocli reads next)
         for (Class<?> command : Main.COMMANDS) {
             if (args.length > 0 && Main.name(command).equals(args[0])) {
