@@ -69,9 +69,12 @@ compile_cpu -mavx512f -mavx2 -mfma -Wno-maybe-uninitialized "$root/native/cpu/fl
 compile_cpu "$root/native/cpu/jni_products.cpp" -o "$objects/jni_products.o"
 compile_cpu "$root/native/cpu/jni_loops.cpp" -o "$objects/jni_loops.o"
 compile_cpu "$root/native/cpu/jni_conversions.cpp" -o "$objects/jni_conversions.o"
+compile_cpu "$root/native/cpu/sha256.cpp" -o "$objects/sha256.o"
+compile_cpu "$root/native/cpu/jni_digests.cpp" -o "$objects/jni_digests.o"
 finish
 g++ -shared -o "$out/native/linux-x86_64/libsolulens_cpu.so" "$objects/loops_avx2.o" "$objects/loops_avx512.o" "$objects/conversions_avx2.o" "$objects/jni_loops.o" \
-    "$objects/jni_conversions.o" "$objects/float_weight_product_avx2.o" "$objects/float_weight_product_avx512.o" "$objects/jni_products.o"
+    "$objects/jni_conversions.o" "$objects/float_weight_product_avx2.o" "$objects/float_weight_product_avx512.o" "$objects/jni_products.o" \
+    "$objects/sha256.o" "$objects/jni_digests.o"
 echo "native/build.sh: the CPU sweep's inner loops built into $out/native/linux-x86_64/libsolulens_cpu.so"
 
 nvcc=${NVCC:-$(command -v nvcc || true)}

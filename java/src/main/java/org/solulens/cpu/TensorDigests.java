@@ -43,10 +43,17 @@ final class TensorDigests {
     /**
      * SHA-256 of the tensor's size and of the SHA-256 of each part of {@link #PART_FLOATS} values, as little-endian
      * float32 bytes (the safetensors layout): the parts are digested in parallel (a single SHA-256 over W_U took 0.15 s
-     * of one core of a fresh JVM, the other idle).
+     * of one core of a fresh JVM, the other idle). A tensor whose values lie in memory as those bytes (a float32
+     * safetensors file's mapping) is digested natively ({@link NativeSha256}) where the library loads.
      */
     static byte[] digest(Tensor t) {
+        return digest(t, NativeSha256.isNative());
+    }
+
+    /** {@link #digest}, natively where {@code allowNative} and the tensor's bytes allow (tests compare both). */
+    static byte[] digest(Tensor t, boolean allowNative) {
         FloatBuffer values = t.buffer();
+        boolean inPlace = allowNative && values.isDirect() && values.order() == ByteOrder.LITTLE_ENDIAN;
         int n = values.capacity(), parts = (n + PART_FLOATS - 1) / PART_FLOATS;
         byte[][] digests = new byte[parts][];
         // tasks of consecutive parts, each with one scratch buffer: 4 KB, so that SHA-256's many calls get its caller
@@ -55,8 +62,8 @@ final class TensorDigests {
         java.util.stream.IntStream.range(0, tasks).parallel().forEach(task -> {
             ByteBuffer scratch = ByteBuffer.allocate(1 << 12).order(ByteOrder.LITTLE_ENDIAN);
             for (int p = TaskRanges.start(parts, tasks, task), end = TaskRanges.start(parts, tasks, task + 1); p < end; p++) {
-                int from = p * PART_FLOATS;
-                digests[p] = sha256(values.slice(from, Math.min(PART_FLOATS, n - from)), scratch);
+                int from = p * PART_FLOATS, len = Math.min(PART_FLOATS, n - from);
+                digests[p] = inPlace ? NativeSha256.digest(values, 4L * from, 4L * len) : sha256(values.slice(from, len), scratch);
             }
         });
         MessageDigest md = sha256();
