@@ -61,15 +61,23 @@ public final class SweepConstants {
         beta = MatMul.multiply(bFinal, 1, d, w.wU, 0, v, w.bU, 0);
     }
 
+    /**
+     * A tensor's values widened to double, read in bulk: a fresh JVM ran W_out's 1M {@code Tensor.get} calls
+     * interpreted, ~0.05 s before a sweep's forward pass (benchmarks/NOTES.md).
+     */
+    private static double[] widened(org.solulens.model.Tensor t) {
+        float[] values = t.toArray();
+        double[] d = new double[values.length];
+        for (int i = 0; i < values.length; i++) {
+            d[i] = values[i];
+        }
+        return d;
+    }
+
     /** Rows W_out[n]. */
     public synchronized Directions outRows() {
         if (outRows == null) {
-            int n = cfg.dMlp(), d = cfg.dModel();
-            double[] raw = new double[n * d];
-            for (int i = 0; i < raw.length; i++) {
-                raw[i] = w.wOut.get(i);
-            }
-            outRows = directions("out", raw);
+            outRows = directions("out", widened(w.wOut));
         }
         return outRows;
     }
@@ -78,12 +86,12 @@ public final class SweepConstants {
     public synchronized Directions zRows() {
         if (zRows == null) {
             int n = cfg.dMlp(), d = cfg.dModel();
-            double[] raw = new double[n * d];
+            double[] raw = widened(w.wOut);
             double[] mean = new double[d];
             for (int j = 0; j < n; j++) {
                 double g = mlpGain(j);
                 for (int i = 0; i < d; i++) {
-                    raw[j * d + i] = g * w.wOut.get(j * d + i);
+                    raw[j * d + i] *= g;
                     mean[i] += raw[j * d + i] / n;
                 }
             }
