@@ -17,12 +17,12 @@ public final class CrossEntropy {
         return loss;
     }
 
-    /** log(sum exp) of {@code n} values from {@code offset}, shifted by their max. */
+    /**
+     * log(sum exp) of {@code n} values from {@code offset}, shifted by their max (found by the sweep's own loop, so that
+     * a fresh JVM compiles one such loop, not two).
+     */
     public static double logSumExp(double[] x, int offset, int n) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) {
-            max = Math.max(max, x[offset + i]);
-        }
+        double max = SweepConstants.max(x, offset, n);
         return max + Math.log(ExpSum.best().sumExp(x, offset, n, max));
     }
 }
