@@ -142,12 +142,7 @@ class ConstantCacheTest {
         viaCache(model, cache(), false);
         Path file = entries().get(0);
         long size = Files.size(file);
-        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
-            f.seek(size - 10);
-            int x = f.read();
-            f.seek(size - 10);
-            f.write(x ^ 0x40);     // one flipped bit in B
-        }
+        flipBit(file, size - 10, 0x40);     // one flipped bit in B
         assertNull(cache().read(keyOf(file), CFG.dMlp(), CFG.dVocab()), "the checksum catches a flipped bit");
         assertFalse(Files.exists(file), "the damaged entry is deleted");
         assertArrayEquals(expected, viaCache(model, cache(), false));
@@ -160,6 +155,16 @@ class ConstantCacheTest {
         Files.write(file, new byte[0]);
         assertArrayEquals(expected, viaCache(model, cache(), false));
         assertEquals(size, Files.size(file), "an empty entry is rebuilt");
+    }
+
+    /** Flips the bits of {@code mask} in the byte at {@code offset} of {@code file}. */
+    private static void flipBit(Path file, long offset, int mask) throws IOException {
+        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+            f.seek(offset);
+            int x = f.read();
+            f.seek(offset);
+            f.write(x ^ mask);
+        }
     }
 
     @Test
@@ -415,12 +420,7 @@ class ConstantCacheTest {
         float[] expected = viaCache(model, cache, false);
         Path file = entries().get(0);
         long size = Files.size(file);
-        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
-            f.seek(size - 6);
-            int x = f.read();
-            f.seek(size - 6);
-            f.write(x ^ 0x08);
-        }
+        flipBit(file, size - 6, 0x08);
         SweepConstants k = new SweepConstants(model.config(), model.weights(), cache);
         k.prepareB(k.outRows());
         awaitPrepareThreads();
