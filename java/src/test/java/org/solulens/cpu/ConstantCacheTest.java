@@ -113,6 +113,50 @@ class ConstantCacheTest {
         assertTrue(far > 0, "some pairs moved logits far");
     }
 
+    @Test
+    void aSweepPreparedAheadGivesTheSameBitsAndAClosedBackendLeavesNoFile() throws Exception {
+        // prepareSweep makes the constants and starts B's file on a thread of its own while the forward pass runs
+        ModelConfig cfg = TestModels.config(16, 40, 2, 8, 32, 4001, ActivationFunction.SOLU_LN);
+        SoluModel model = TestModels.random(cfg, 46);
+        int[] tokens = TestModels.randomTokens(new java.util.Random(46), 12, cfg.dVocab());
+        org.solulens.backend.SweepRequest req = new org.solulens.backend.SweepRequest(
+                org.solulens.backend.Ablation.zero(org.solulens.backend.Ablation.Site.POST), org.solulens.backend.SweepMethod.EXACT, null, false);
+        double[] expected = sweep(model, tokens, req, SweepPrecision.SINGLE, null);
+        for (int round = 0; round < 2; round++) {   // a miss, then a hit read ahead
+            try (CpuBackend backend = new CpuBackend(model, SweepPrecision.SINGLE, cache())) {
+                backend.prepareSweep(req);
+                double[] delta = backend.sweep(backend.run(tokens, req.requiredHooks(cfg)), req).delta();
+                for (int i = 0; i < expected.length; i++) {
+                    assertEquals(Double.doubleToRawLongBits(expected[i]), Double.doubleToRawLongBits(delta[i]), "round " + round + ", pair " + i);
+                }
+            }
+            assertEquals(1, entries().size());
+        }
+        clearCache();
+        for (int i = 0; i < 5; i++) {   // closed at once, whichever the prepare threads have got to
+            CpuBackend backend = new CpuBackend(model, SweepPrecision.SINGLE, cache());
+            backend.prepareSweep(req);
+            backend.close();
+            awaitThreads("solulens-sweep-constants");
+            awaitPrepareThreads();
+            assertEquals(List.of(), temporaries(), "round " + i + ": nothing left by a closed backend");
+            assertEquals(List.of(), entries());
+        }
+    }
+
+    private void clearCache() throws IOException {
+        cache().clear();
+    }
+
+    /** Waits (up to 30 s) until no thread of this name runs. */
+    private static void awaitThreads(String name) throws InterruptedException {
+        long until = System.nanoTime() + 30_000_000_000L;
+        while (Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().equals(name) && t.isAlive())) {
+            assertTrue(System.nanoTime() < until, name + " did not end");
+            Thread.sleep(5);
+        }
+    }
+
     private static double[] sweep(SoluModel model, int[] tokens, org.solulens.backend.SweepRequest req, SweepPrecision precision,
                                   ConstantCache cache) {
         try (CpuBackend backend = new CpuBackend(model, precision, cache)) {
