@@ -155,11 +155,16 @@ public final class CpuBackend implements Backend {
         ensureOpen();
         if (request.method() == org.solulens.backend.SweepMethod.EXACT) {
             Thread t = new Thread(() -> {
-                synchronized (this) {   // close() waits, or this sees it closed
-                    if (!closed) {
-                        SweepConstants k = sweepConstants();
-                        k.prepareB(SweepChunk.directions(k, request.ablation()));
+                try {
+                    synchronized (this) {   // close() waits, or this sees it closed
+                        if (!closed) {
+                            SweepConstants k = sweepConstants();
+                            k.prepareB(SweepChunk.directions(k, request.ablation()));
+                        }
                     }
+                } catch (RuntimeException | OutOfMemoryError e) {
+                    // the sweep makes the constants itself, and reports a failure there, where the caller sees it
+                    org.slf4j.LoggerFactory.getLogger(CpuBackend.class).debug("sweep constants not made ahead: {}", e.toString());
                 }
             }, "solulens-sweep-constants");
             t.setDaemon(true);

@@ -63,7 +63,7 @@ public final class SweepConstants {
 
     /**
      * A tensor's values widened to double, read in bulk: a fresh JVM ran W_out's 1M {@code Tensor.get} calls
-     * interpreted, ~0.05 s before a sweep's forward pass (benchmarks/NOTES.md).
+     * interpreted, ~0.05 s of the sweep's start (benchmarks/NOTES.md).
      */
     private static double[] widened(org.solulens.model.Tensor t) {
         float[] values = t.toArray();
