@@ -26,6 +26,9 @@ public final class CpuBackend implements Backend {
     private final ConstantCache cache;
     private SweepConstants sweepConstants;
     private volatile boolean closed;
+    /** Set by {@link #prepareSweep} for an exact sweep at site post, whose rows A come from the forward's logits. */
+    private volatile boolean keepLogits;
+    private final SpareLogits spareLogits = new SpareLogits();
 
     /** The default: the exact sweep's single-precision path. */
     public CpuBackend(SoluModel model) {
@@ -119,7 +122,11 @@ public final class CpuBackend implements Backend {
         cache.put(Hooks.LOGITS, logits, P, V);
         double[] loss = CrossEntropy.nextTokenLoss(logits, tokens, V);
         cache.put(Hooks.LOSS, loss, P - 1);
-        return new ForwardResult(tokens.clone(), loss, cache.values);
+        ForwardResult result = new ForwardResult(tokens.clone(), loss, cache.values);
+        if (keepLogits && !wanted.contains(Hooks.LOGITS)) {   // logits a hook holds are the caller's, never overwritten
+            spareLogits.offer(result, logits);
+        }
+        return result;
     }
 
     @Override
@@ -136,7 +143,8 @@ public final class CpuBackend implements Backend {
         }
         SweepConstants k = sweepConstants();
         if (request.method() == org.solulens.backend.SweepMethod.EXACT) {
-            return ExactSweep.run(k, clean, request, precision, positionsDone);
+            double[] logits = request.ablation().site() == Ablation.Site.POST ? spareLogits.take(clean) : null;
+            return ExactSweep.run(k, clean, request, precision, positionsDone, logits);
         }
         SweepResult result = request.method() == org.solulens.backend.SweepMethod.REFORWARD ? ReforwardSweep.run(k, clean, request)
                 : AttributionSweep.run(k, clean, request);
@@ -148,12 +156,14 @@ public final class CpuBackend implements Backend {
      * For an exact sweep, makes the sweep's constants (its logit offsets and the ablation's directions: ~0.1 s of a
      * fresh JVM for solu-1l, most of it new memory) and starts B's key and cache file ({@link SweepConstants#prepareB}),
      * all on a thread of its own while the caller runs its forward passes. The sweep waits for the constants if they
-     * are still being made, and makes them itself if that thread failed.
+     * are still being made, and makes them itself if that thread failed. At site post, each later forward pass's logits
+     * are then held for the sweep of its result ({@link SpareLogits}).
      */
     @Override
     public void prepareSweep(SweepRequest request) {
         ensureOpen();
         if (request.method() == org.solulens.backend.SweepMethod.EXACT) {
+            keepLogits = request.ablation().site() == Ablation.Site.POST;
             Thread t = new Thread(() -> {
                 try {
                     synchronized (this) {   // close() waits, or this sees it closed
@@ -184,10 +194,16 @@ public final class CpuBackend implements Backend {
         return PositionAblation.run(model.config(), model.weights(), clean, ablation);
     }
 
+    /** {@return whether the logits of {@code result}'s forward pass are held for its sweep} (for tests) */
+    boolean holdsLogitsFor(ForwardResult result) {
+        return spareLogits.holds(result);
+    }
+
     /** Drops the sweep's model constants (B: up to 395 MB per ablation kind); a second call does nothing. */
     @Override
     public synchronized void close() {
         closed = true;
+        spareLogits.clear();
         if (sweepConstants != null) {
             sweepConstants.dropPrepared();
         }

@@ -49,6 +49,17 @@ public final class ExactSweep {
     /** The sweep of one prompt, telling {@code positionsDone} the size of each chunk of positions as it finishes. */
     public static SweepResult run(SweepConstants k, ForwardResult clean, SweepRequest req, SweepPrecision precision,
                                   java.util.function.IntConsumer positionsDone) {
+        return run(k, clean, req, precision, positionsDone, null);
+    }
+
+    /**
+     * The sweep of one prompt, as above. At site post its rows A are made from the clean logits
+     * ({@link SweepConstants#unembedFromLogits}): {@code forwardLogits} when given (the logits [P + 1, d_vocab] of the
+     * forward pass that made {@code clean}, which the sweep overwrites), else the same logits made again from
+     * {@code clean}'s ln_final ({@link SweepConstants#logitsOf}), so that both give the same bits.
+     */
+    public static SweepResult run(SweepConstants k, ForwardResult clean, SweepRequest req, SweepPrecision precision,
+                                  java.util.function.IntConsumer positionsDone, double[] forwardLogits) {
         int P = clean.tokens().length - 1, N = k.cfg.dMlp(), V = k.cfg.dVocab();
         double[] delta = new double[Math.max(P, 0) * N];
         double[] cosine = req.withCosine() ? new double[delta.length] : null;
@@ -62,10 +73,12 @@ public final class ExactSweep {
         boolean mid = req.ablation().site() == Ablation.Site.MID;
         int rowsPerPosition = mid ? 2 : 1;
         int chunk = (int) Math.max(1, CHUNK_BYTES / (8L * V * rowsPerPosition));
+        double[] logits = mid || P == 0 ? null : forwardLogits != null ? forwardLogits : k.logitsOf(clean);
         for (int p0 = 0; p0 < P; p0 += chunk) {
             int p1 = Math.min(P, p0 + chunk);
             SweepChunk c = SweepChunk.of(k, clean, req, p0, p1);
-            double[] a = k.unembed(c.rowsA, 0, p1 - p0), a2 = c.rowsA2 == null ? null : k.unembed(c.rowsA2, 0, p1 - p0);
+            double[] a = mid ? k.unembed(c.rowsA, 0, p1 - p0) : k.unembedFromLogits(logits, clean.get(Hooks.LN_FINAL_SCALE).data(), p0, p1);
+            double[] a2 = c.rowsA2 == null ? null : k.unembed(c.rowsA2, 0, p1 - p0);
             boolean single = precision == SweepPrecision.SINGLE && cosine == null;
             sweepChunk(k, clean.tokens(), c, a, a2, req, p0, p1, delta, cosine, single);
             positionsDone.accept(p1 - p0);

@@ -1,5 +1,7 @@
 package org.solulens.cpu;
 
+import org.solulens.backend.ForwardResult;
+import org.solulens.backend.Hooks;
 import org.solulens.model.ModelConfig;
 import org.solulens.model.SoluWeights;
 
@@ -204,6 +206,49 @@ public final class SweepConstants {
     /** {@code (rows[i] ⊙ g_f) · W_U} for {@code count} rows of width d_model starting at row {@code first}. */
     double[] unembed(double[] rows, int first, int count) {
         return MatMul.multiply(scaledByFinalGain(rows, first, count), count, cfg.dModel(), w.wU, 0, cfg.dVocab(), null, 0);
+    }
+
+    /**
+     * The logits [P, d_vocab] of the forward pass that made {@code clean}, made again from its ln_final hook by the same
+     * operations as {@link CpuBackend#run} (ln_final's gain and bias as {@link LayerNorm#forward} applies them, then the
+     * same product), so the same bits: a sweep whose forward's logits are not at hand gives the numbers of one that took them.
+     */
+    double[] logitsOf(ForwardResult clean) {
+        int rows = clean.tokens().length, d = cfg.dModel();
+        double[] normalized = clean.get(Hooks.LN_FINAL_NORMALIZED).data(), out = new double[rows * d];
+        for (int r = 0; r < rows; r++) {
+            for (int i = 0; i < d; i++) {
+                double n = normalized[r * d + i];
+                out[r * d + i] = w.lnFinalW == null ? n : n * w.lnFinalW.get(i) + w.lnFinalB.get(i);
+            }
+        }
+        return MatMul.multiply(out, rows, d, w.wU, 0, cfg.dVocab(), w.bU, 0);
+    }
+
+    /**
+     * Site post's rows A for positions [p0, p1), {@code A[q] = ȳ[p0 + q] · Ŵ}, made from the clean forward's logits and
+     * written over them: a logit row is {@code ȳ/σ · Ŵ + β} (σ ln_final's scale, β = b_f · W_U + b_U), so
+     * {@code A[q] = σ[p0 + q] · (logits[p0 + q] - β)}, {@link #unembed}'s values up to rounding in double, without its
+     * product and its fresh [P, d_vocab] array. Row q of the result is row q of {@code logits}, made from row p0 + q;
+     * for chunks of one size taken in order, no chunk's rows are among those an earlier chunk wrote over ([0, size)).
+     *
+     * @param logits the clean logits [≥ p1 rows, d_vocab], overwritten
+     * @param scale ln_final's scale per position (the {@code ln_final.hook_scale} of the same forward pass)
+     * @return {@code logits}, its first p1 - p0 rows now A's
+     */
+    double[] unembedFromLogits(double[] logits, double[] scale, int p0, int p1) {
+        int v = cfg.dVocab(), rows = p1 - p0;
+        if (p0 < 0 || rows < 0 || (long) p1 * v > logits.length || p1 > scale.length || (p0 > 0 && p0 < rows)) {
+            throw new IllegalArgumentException("rows [" + p0 + ", " + p1 + ") of " + logits.length / v + " logit rows with "
+                    + scale.length + " scales (a later chunk must start at or after its own length)");
+        }
+        java.util.stream.IntStream.range(0, rows).parallel().forEach(q -> {
+            double s = scale[p0 + q];
+            for (int i = 0, from = (p0 + q) * v, to = q * v; i < v; i++) {
+                logits[to + i] = (logits[from + i] - beta[i]) * s;
+            }
+        });
+        return logits;
     }
 
     private double[] scaledByFinalGain(double[] rows, int first, int count) {
