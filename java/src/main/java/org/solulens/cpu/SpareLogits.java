@@ -7,9 +7,9 @@ import org.solulens.backend.ForwardResult;
 /**
  * The last forward pass's logits [P, d_vocab], which no hook asked for, held for the exact sweep of that same forward
  * result: at site post the sweep derives its rows A from them in place ({@link SweepConstants#unembedFromLogits})
- * instead of a second unembedding into a fresh array. In a fresh JVM that array and the collection it set off cost
- * 0.1-0.25 s of a 64-token sweep of solu-1l (benchmarks/NOTES.md). Softly held: memory pressure may take them back, and
- * the sweep then unembeds as before. Only the forward result they came from may take them, once.
+ * instead of a second unembedding into a fresh array (in a fresh JVM, 0.2 s of a 64-token sweep of solu-1l became
+ * 0.02 s; benchmarks/NOTES.md). Softly held: memory pressure may take them back, and the sweep then makes them again
+ * from the result's ln_final hook, with the same bits. Only the forward result they came from may take them, once.
  */
 final class SpareLogits {
     private record Entry(ForwardResult result, double[] logits) {}
