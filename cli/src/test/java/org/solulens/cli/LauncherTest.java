@@ -23,8 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The {@code solulens} launcher script, run on a stand-in jar ({@link LauncherProbe}) in a checkout whose path holds a
- * space: the arguments arrive intact, the JVM options it adds are single arguments, and a class-data archive that the
- * JVM cannot use changes nothing a run prints.
+ * space: the arguments arrive intact, the JVM options it adds are single arguments, a class-data archive that the
+ * JVM cannot use changes nothing a run prints, and the heap's young generation is sized only where nothing else sizes it.
  */
 class LauncherTest {
     @TempDir
@@ -72,6 +72,31 @@ class LauncherTest {
         String off = run(Map.of("SOLULENS_JAVA_OPTS", "-Xshare:off"), "info");
         assertFalse(off.contains("SharedArchiveFile"), off);
         assertTrue(off.contains("jvm <-Xshare:off>"), off);
+    }
+
+    @Test
+    void theYoungGenerationIsSizedWhereMemoryAllowsAndNoOptionSizesTheHeap() throws Exception {
+        String out = run(Map.of(), "info");
+        boolean sized = out.contains("jvm <-XX:NewSize=256m>");
+        assertEquals(sized, out.contains("jvm <-Xms768m>"), "both or neither: " + out);
+        if (memoryMb() >= 8192) {   // well above the launcher's 4 GB (a container's limit could lower it)
+            assertTrue(sized, out);
+        }
+        for (String heap : List.of("-Xmx2g", "-Xms1g", "-XX:MaxRAMPercentage=50", "-XX:NewRatio=3")) {
+            String given = run(Map.of("SOLULENS_JAVA_OPTS", heap), "info");
+            assertTrue(given.contains("jvm <" + heap + ">"), given);
+            assertFalse(given.contains("NewSize=256m") || given.contains("-Xms768m"), heap + " sizes the heap itself: " + given);
+        }
+    }
+
+    /** MemTotal of /proc/meminfo in MB, or 0 where it cannot be read. */
+    private static long memoryMb() {
+        try {
+            return Files.readAllLines(Path.of("/proc/meminfo")).stream().filter(l -> l.startsWith("MemTotal:"))
+                    .mapToLong(l -> Long.parseLong(l.replaceAll("[^0-9]", "")) / 1024).findFirst().orElse(0);
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
     }
 
     private String run(Map<String, String> env, String... args) throws IOException, InterruptedException {
