@@ -39,7 +39,10 @@ public record SweepRequest(Ablation ablation, SweepMethod method, boolean[] sele
             }
         }
         List<String> hooks = new ArrayList<>(List.of(Hooks.RESID_MID, Hooks.MLP_POST, Hooks.RESID_POST,
-                Hooks.LN_FINAL_SCALE, Hooks.LN_FINAL_NORMALIZED, Hooks.LOSS, Hooks.MLP_OUT));
+                Hooks.LN_FINAL_SCALE, Hooks.LOSS, Hooks.MLP_OUT));
+        if (ablation.site() == Ablation.Site.POST) {
+            hooks.add(Hooks.LN_FINAL_NORMALIZED);   // the CPU sweep remakes the clean logits from it
+        }
         if (cfg.actFn().hasMlpLayerNorm()) {
             hooks.addAll(List.of(Hooks.MLP_MID, Hooks.MLP_LN_SCALE, Hooks.MLP_LN_NORMALIZED));
         }

@@ -118,7 +118,7 @@ public final class CpuBackend implements Backend {
         cache.put(Hooks.RESID_POST, residPost, P, D);
 
         double[] lnFinal = layerNorm(cache, residPost, P, D, w.lnFinalW, w.lnFinalB, eps, Hooks.LN_FINAL_SCALE, Hooks.LN_FINAL_NORMALIZED);
-        double[] logits = MatMul.multiply(lnFinal, P, D, w.wU, 0, V, w.bU, 0);
+        double[] logits = unembed(lnFinal, P, cfg, w);
         cache.put(Hooks.LOGITS, logits, P, V);
         double[] loss = CrossEntropy.nextTokenLoss(logits, tokens, V);
         cache.put(Hooks.LOSS, loss, P - 1);
@@ -192,6 +192,11 @@ public final class CpuBackend implements Backend {
     public double[] ablatePositions(ForwardResult clean, Ablation ablation) {
         ensureOpen();
         return PositionAblation.run(model.config(), model.weights(), clean, ablation);
+    }
+
+    /** The logits of {@code rows} rows of ln_final's output: the forward pass's unembedding, and the sweep's when it remakes them. */
+    static double[] unembed(double[] lnFinal, int rows, ModelConfig cfg, SoluWeights w) {
+        return MatMul.multiply(lnFinal, rows, cfg.dModel(), w.wU, 0, cfg.dVocab(), w.bU, 0);
     }
 
     /** {@return whether the logits of {@code result}'s forward pass are held for its sweep} (for tests) */

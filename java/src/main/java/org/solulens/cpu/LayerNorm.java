@@ -35,8 +35,13 @@ public final class LayerNorm {
             for (int i = 0; i < width; i++) {
                 double n = (x[o + i] - mean) / s;
                 normalized[o + i] = n;
-                out[o + i] = w == null ? n : n * w.get(i) + b.get(i);
+                out[o + i] = gainAndBias(n, w, b, i);
             }
         }
+    }
+
+    /** Element i of a normalized row after the gain and bias ({@code n} itself without them, as for LNPre). */
+    static double gainAndBias(double n, Tensor w, Tensor b, int i) {
+        return w == null ? n : n * w.get(i) + b.get(i);
     }
 }

@@ -209,20 +209,19 @@ public final class SweepConstants {
     }
 
     /**
-     * The logits [P, d_vocab] of the forward pass that made {@code clean}, made again from its ln_final hook by the same
-     * operations as {@link CpuBackend#run} (ln_final's gain and bias as {@link LayerNorm#forward} applies them, then the
-     * same product), so the same bits: a sweep whose forward's logits are not at hand gives the numbers of one that took them.
+     * The logits [P, d_vocab] of the forward pass that made {@code clean}, made again from its ln_final hook by the
+     * forward's own code ({@link LayerNorm#gainAndBias}, then {@link CpuBackend#unembed}), so the same bits: a sweep
+     * whose forward's logits are not at hand gives the numbers of one that took them.
      */
     double[] logitsOf(ForwardResult clean) {
         int rows = clean.tokens().length, d = cfg.dModel();
-        double[] normalized = clean.get(Hooks.LN_FINAL_NORMALIZED).data(), out = new double[rows * d];
+        double[] normalized = clean.get(Hooks.LN_FINAL_NORMALIZED).data(), lnFinal = new double[rows * d];
         for (int r = 0; r < rows; r++) {
             for (int i = 0; i < d; i++) {
-                double n = normalized[r * d + i];
-                out[r * d + i] = w.lnFinalW == null ? n : n * w.lnFinalW.get(i) + w.lnFinalB.get(i);
+                lnFinal[r * d + i] = LayerNorm.gainAndBias(normalized[r * d + i], w.lnFinalW, w.lnFinalB, i);
             }
         }
-        return MatMul.multiply(out, rows, d, w.wU, 0, cfg.dVocab(), w.bU, 0);
+        return CpuBackend.unembed(lnFinal, rows, cfg, w);
     }
 
     /**
