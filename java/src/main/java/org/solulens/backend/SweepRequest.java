@@ -30,7 +30,11 @@ public record SweepRequest(Ablation ablation, SweepMethod method, boolean[] sele
         return new SweepRequest(ablation, method, selected, withCosine, scales);
     }
 
-    /** The hooks a clean forward pass must have cached for this request. */
+    /**
+     * The hooks a clean forward pass must have cached for this request: the same for both sites (callers sweep one
+     * clean pass at either), ln_final's normalized rows among them, from which the CPU sweep at site post can remake the
+     * clean logits.
+     */
     public List<String> requiredHooks(ModelConfig cfg) {
         if (ablation.site() == Ablation.Site.MID || ablation.kind() == Ablation.Kind.PAPER) {
             if (!cfg.actFn().hasMlpLayerNorm()) {
@@ -39,10 +43,7 @@ public record SweepRequest(Ablation ablation, SweepMethod method, boolean[] sele
             }
         }
         List<String> hooks = new ArrayList<>(List.of(Hooks.RESID_MID, Hooks.MLP_POST, Hooks.RESID_POST,
-                Hooks.LN_FINAL_SCALE, Hooks.LOSS, Hooks.MLP_OUT));
-        if (ablation.site() == Ablation.Site.POST) {
-            hooks.add(Hooks.LN_FINAL_NORMALIZED);   // the CPU sweep remakes the clean logits from it
-        }
+                Hooks.LN_FINAL_SCALE, Hooks.LN_FINAL_NORMALIZED, Hooks.LOSS, Hooks.MLP_OUT));
         if (cfg.actFn().hasMlpLayerNorm()) {
             hooks.addAll(List.of(Hooks.MLP_MID, Hooks.MLP_LN_SCALE, Hooks.MLP_LN_NORMALIZED));
         }
